@@ -1,0 +1,160 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+
+from shopd import __version__
+from shopd.cart.api import CartController
+from shopd.catalog.api import CatalogController
+from shopd.config import Settings, get_settings
+from shopd.customers.api import CustomerController
+from shopd.db import Database
+from shopd.errors import DomainError, error_body
+from shopd.orders.api import OrderController
+from shopd.staff.api import StaffController
+
+log = logging.getLogger("shopd")
+
+MAX_BODY_BYTES = 256 * 1024
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def _json(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return _json(exc.to_body(), exc.status_code)
+
+
+def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    detail = str(exc.detail or "")
+    if "malformed" in detail.lower() or "JSON is malformed" in detail or "decode" in detail.lower():
+        return _json(error_body("malformed_json", "the request body is not valid JSON"), 400)
+    fields = [
+        {"field": p.get("key"), "source": p.get("source"), "message": p.get("message")}
+        for p in problems
+        if isinstance(p, dict)
+    ]
+    return _json(
+        error_body("validation_error", detail or "the request is not valid", {"errors": fields}),
+        400,
+    )
+
+
+def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("HTTP %s: %s", status, exc.detail)
+        return _json(error_body("internal_error", "something went wrong on our side"), status)
+    code = _HTTP_CODES.get(status, "bad_request")
+    message = {
+        404: "no such resource",
+        405: "method not allowed here",
+        413: "the request body is too large",
+    }.get(status, str(exc.detail) or "bad request")
+    return _json(error_body(code, message), status, headers=exc.headers)
+
+
+def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The trace goes to the log, never to the client.
+    log.exception("unhandled error", exc_info=exc)
+    return _json(
+        error_body("internal_error", "something went wrong on our side"),
+        HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+@get("/healthz", include_in_schema=True, tags=["operations"])
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok", "version": __version__}
+
+
+@get("/readyz", tags=["operations"])
+async def readyz(db: Database) -> Response[dict[str, str]]:
+    """Readiness: the database answers."""
+    try:
+        await db.ping()
+    except Exception as exc:  # any driver error means "not ready", never a 500
+        log.warning("readiness check failed: %s", exc)
+        return Response(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return Response({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
+    settings = settings or get_settings()
+    db = database or Database(
+        settings.effective_database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
+    )
+    owns_db = database is None
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_db:
+                await db.dispose()
+
+    prometheus = PrometheusConfig(app_name="shopd", group_path=True, exclude=["/metrics"])
+
+    return Litestar(
+        route_handlers=[
+            healthz,
+            readyz,
+            CatalogController,
+            CustomerController,
+            CartController,
+            OrderController,
+            StaffController,
+            PrometheusController,
+        ],
+        dependencies={
+            "db": Provide(lambda: db, use_cache=True, sync_to_thread=False),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+        },
+        exception_handlers={
+            DomainError: on_domain_error,
+            ValidationException: on_validation_error,
+            HTTPException: on_http_error,
+            Exception: on_unexpected,
+        },
+        openapi_config=OpenAPIConfig(
+            title="shopd", version=__version__, path="/schema",
+            description="The shop's JSON API. Errors: {\"error\": {\"code\", \"message\", \"details\"}}.",
+        ),
+        middleware=[prometheus.middleware],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        request_max_body_size=MAX_BODY_BYTES,
+        lifespan=[lifespan],
+        state={"settings": settings},
+        debug=False,
+    )

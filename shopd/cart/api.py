@@ -1,0 +1,116 @@
+"""The cart: guests by cookie, customers by session; merged at log-in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import Parameter
+
+from shopd import http, security
+from shopd.cart import service
+from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
+from shopd.config import Settings
+from shopd.db import Database
+from shopd.errors import NotFound
+
+SkuPath = Annotated[str, Parameter(max_length=64)]
+
+
+def cart_out(view: service.CartView) -> CartOut:
+    return CartOut(
+        items=[
+            CartLineOut(
+                sku=line.sku.code,
+                product_slug=line.product.slug,
+                name=line.product.name,
+                name_en=line.product.name_en,
+                attributes={str(k): str(v) for k, v in line.sku.attributes.items()},
+                image=line.product.images[0] if line.product.images else None,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+                available=line.available,
+                purchasable=line.purchasable,
+            )
+            for line in view.lines
+        ],
+        item_count=view.item_count,
+        subtotal=view.subtotal,
+        shipping_fee=view.shipping_fee,
+        total=view.total,
+        currency=view.currency,
+    )
+
+
+class CartController(Controller):
+    path = "/api/v1/cart"
+    tags = ["cart"]
+
+    async def _owner(
+        self, request: Request[Any, Any, Any], db: Database, *, create: bool
+    ) -> tuple[service.CartOwner | None, str | None]:
+        """The caller's cart owner, and a new guest token when one had to be made."""
+        customer = await http.current_customer(request, db)
+        owner = http.cart_owner(request, customer)
+        if owner is None and create:
+            token = security.new_token()
+            return service.CartOwner(token_hash=security.token_digest(token)), token
+        return owner, None
+
+    async def _reply(
+        self, db: Database, settings: Settings, owner: service.CartOwner | None,
+        new_token: str | None, status_code: int = 200,
+    ) -> Response[CartOut]:
+        async with db.read() as session:
+            view = await service.view(session, settings, owner)
+        cookies = [http.cart_cookie(settings, new_token)] if new_token else []
+        return Response(cart_out(view), status_code=status_code, cookies=cookies)
+
+    @get("/")
+    async def show(
+        self, request: Request[Any, Any, Any], db: Database, settings: Settings
+    ) -> Response[CartOut]:
+        owner, _ = await self._owner(request, db, create=False)
+        return await self._reply(db, settings, owner, None)
+
+    @post("/items", status_code=200)
+    async def add(
+        self, request: Request[Any, Any, Any], data: CartItemIn, db: Database, settings: Settings
+    ) -> Response[CartOut]:
+        """Add a quantity of a SKU; refused with ``out_of_stock`` beyond what is available."""
+        owner, new_token = await self._owner(request, db, create=True)
+        assert owner is not None
+        async with db.write() as session:
+            await service.add_item(session, settings, owner, data.sku, data.quantity)
+            await session.commit()
+        return await self._reply(db, settings, owner, new_token)
+
+    @patch("/items/{sku:str}")
+    async def change(
+        self, request: Request[Any, Any, Any], sku: SkuPath, data: CartQuantityIn,
+        db: Database, settings: Settings,
+    ) -> Response[CartOut]:
+        owner = await self._existing_owner(request, db, sku)
+        async with db.write() as session:
+            await service.set_quantity(session, settings, owner, sku, data.quantity)
+            await session.commit()
+        return await self._reply(db, settings, owner, None)
+
+    @delete("/items/{sku:str}", status_code=200)
+    async def remove(
+        self, request: Request[Any, Any, Any], sku: SkuPath, db: Database, settings: Settings
+    ) -> Response[CartOut]:
+        owner = await self._existing_owner(request, db, sku)
+        async with db.write() as session:
+            await service.remove_item(session, owner, sku)
+            await session.commit()
+        return await self._reply(db, settings, owner, None)
+
+    async def _existing_owner(
+        self, request: Request[Any, Any, Any], db: Database, sku: str
+    ) -> service.CartOwner:
+        owner, _ = await self._owner(request, db, create=False)
+        if owner is None:
+            raise NotFound(f"{sku!r} is not in the cart", code="not_in_cart", details={"sku": sku})
+        return owner

@@ -1,0 +1,43 @@
+"""The cart in and out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+SkuCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+# The schema bound keeps absurd numbers out early; the shop's own limit is checked by the service.
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+
+
+class CartItemIn(msgspec.Struct, forbid_unknown_fields=True):
+    sku: SkuCode
+    quantity: Quantity = 1
+
+
+class CartQuantityIn(msgspec.Struct, forbid_unknown_fields=True):
+    quantity: Quantity
+
+
+class CartLineOut(msgspec.Struct):
+    sku: str
+    product_slug: str
+    name: str
+    name_en: str
+    attributes: dict[str, str]
+    image: str | None
+    unit_price: int
+    quantity: int
+    line_total: int
+    available: int
+    purchasable: bool
+
+
+class CartOut(msgspec.Struct):
+    items: list[CartLineOut]
+    item_count: int
+    subtotal: int
+    shipping_fee: int
+    total: int
+    currency: str

@@ -1,0 +1,262 @@
+"""Carts: add, change, remove, merge at log-in; totals always from current prices and stock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopd.cart.models import Cart, CartItem
+from shopd.catalog.models import Product, Sku
+from shopd.config import Settings
+from shopd.errors import Conflict, InvalidInput, NotFound, OutOfStock
+from shopd.inventory import service as inventory
+
+
+@dataclass(frozen=True, slots=True)
+class CartOwner:
+    """Who a cart belongs to: a logged-in customer, or a guest known by a cookie token hash."""
+
+    customer_id: int | None = None
+    token_hash: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.customer_id is None) == (self.token_hash is None):
+            raise ValueError("a cart owner is either a customer or a guest token")
+
+    @property
+    def scope(self) -> str:
+        return f"customer:{self.customer_id}" if self.customer_id is not None else f"cart:{self.token_hash}"
+
+
+@dataclass(slots=True)
+class Line:
+    sku: Sku
+    product: Product
+    quantity: int
+    unit_price: int
+    available: int
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity
+
+    @property
+    def purchasable(self) -> bool:
+        return self.product.listed and self.sku.active
+
+
+@dataclass(slots=True)
+class CartView:
+    currency: str
+    lines: list[Line] = field(default_factory=list)
+    shipping_threshold: int = 0
+    flat_shipping_fee: int = 0
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.line_total for line in self.lines)
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def shipping_fee(self) -> int:
+        return shipping_fee(self.subtotal, self.flat_shipping_fee, self.shipping_threshold)
+
+    @property
+    def total(self) -> int:
+        return self.subtotal + self.shipping_fee
+
+
+def shipping_fee(subtotal: int, flat_fee: int, free_over: int) -> int:
+    if subtotal == 0 or subtotal >= free_over:
+        return 0
+    return flat_fee
+
+
+def _owner_filter(owner: CartOwner):  # type: ignore[no-untyped-def]
+    if owner.customer_id is not None:
+        return Cart.customer_id == owner.customer_id
+    return Cart.token_hash == owner.token_hash
+
+
+async def find_cart(session: AsyncSession, owner: CartOwner, *, lock: bool = False) -> Cart | None:
+    stmt = select(Cart).where(_owner_filter(owner))
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def _get_or_create(session: AsyncSession, owner: CartOwner) -> Cart:
+    cart = await find_cart(session, owner, lock=True)
+    if cart is None:
+        cart = Cart(customer_id=owner.customer_id, token_hash=owner.token_hash)
+        session.add(cart)
+        await session.flush()
+    return cart
+
+
+async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
+    if cart is None:
+        return []
+    rows = (
+        await session.execute(
+            select(CartItem, Sku, Product)
+            .join(Sku, Sku.id == CartItem.sku_id)
+            .join(Product, Product.id == Sku.product_id)
+            .where(CartItem.cart_id == cart.id)
+            .order_by(CartItem.id)
+        )
+    ).all()
+    stock = await inventory.levels(session, [sku.id for _, sku, _ in rows])
+    return [
+        Line(
+            sku=sku,
+            product=product,
+            quantity=item.quantity,
+            unit_price=sku.effective_price(product),
+            available=stock[sku.id].available if sku.id in stock else 0,
+        )
+        for item, sku, product in rows
+    ]
+
+
+async def view(session: AsyncSession, settings: Settings, owner: CartOwner | None) -> CartView:
+    cart = await find_cart(session, owner) if owner else None
+    return CartView(
+        currency=settings.currency,
+        lines=await lines_of(session, cart),
+        shipping_threshold=settings.free_shipping_over,
+        flat_shipping_fee=settings.shipping_fee,
+    )
+
+
+async def _sku_by_code(session: AsyncSession, code: str) -> tuple[Sku, Product]:
+    row = (
+        await session.execute(
+            select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.code == code)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no SKU {code!r}", code="unknown_sku", details={"sku": code})
+    sku, product = row
+    if not (sku.active and product.listed):
+        raise Conflict(f"{code} is not for sale", code="not_for_sale", details={"sku": code})
+    return sku, product
+
+
+def _check_quantity(settings: Settings, quantity: int) -> None:
+    if quantity < 1 or quantity > settings.max_line_quantity:
+        raise InvalidInput(
+            f"quantity must be between 1 and {settings.max_line_quantity}",
+            code="invalid_quantity",
+            details={"min": 1, "max": settings.max_line_quantity},
+        )
+
+
+async def _check_available(session: AsyncSession, sku: Sku, quantity: int) -> None:
+    level = (await inventory.levels(session, [sku.id])).get(sku.id)
+    available = level.available if level else 0
+    if quantity > available:
+        raise OutOfStock(
+            f"only {available} of {sku.code} available",
+            details={"sku": sku.code, "requested": quantity, "available": available},
+        )
+
+
+async def add_item(
+    session: AsyncSession, settings: Settings, owner: CartOwner, sku_code: str, quantity: int
+) -> None:
+    """Add ``quantity`` of a SKU; the line's new total must be in stock."""
+    _check_quantity(settings, quantity)
+    sku, _ = await _sku_by_code(session, sku_code)
+    cart = await _get_or_create(session, owner)
+    item = await session.scalar(
+        select(CartItem).where(CartItem.cart_id == cart.id, CartItem.sku_id == sku.id)
+    )
+    new_quantity = quantity + (item.quantity if item else 0)
+    _check_quantity(settings, new_quantity)
+    await _check_available(session, sku, new_quantity)
+    if item is None:
+        count = len(await lines_of(session, cart))
+        if count >= settings.max_cart_lines:
+            raise Conflict(
+                f"a cart holds at most {settings.max_cart_lines} different items",
+                code="cart_full",
+            )
+        session.add(CartItem(cart_id=cart.id, sku_id=sku.id, quantity=new_quantity))
+    else:
+        item.quantity = new_quantity
+    await session.flush()
+
+
+async def _item(session: AsyncSession, owner: CartOwner, sku_code: str) -> CartItem:
+    cart = await find_cart(session, owner, lock=True)
+    item = None
+    if cart is not None:
+        item = await session.scalar(
+            select(CartItem)
+            .join(Sku, Sku.id == CartItem.sku_id)
+            .where(CartItem.cart_id == cart.id, Sku.code == sku_code)
+        )
+    if item is None:
+        raise NotFound(f"{sku_code!r} is not in the cart", code="not_in_cart", details={"sku": sku_code})
+    return item
+
+
+async def set_quantity(
+    session: AsyncSession, settings: Settings, owner: CartOwner, sku_code: str, quantity: int
+) -> None:
+    _check_quantity(settings, quantity)
+    item = await _item(session, owner, sku_code)
+    sku, _ = await _sku_by_code(session, sku_code)
+    await _check_available(session, sku, quantity)
+    item.quantity = quantity
+    await session.flush()
+
+
+async def remove_item(session: AsyncSession, owner: CartOwner, sku_code: str) -> None:
+    item = await _item(session, owner, sku_code)
+    await session.delete(item)
+    await session.flush()
+
+
+async def clear(session: AsyncSession, cart: Cart) -> None:
+    await session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
+
+
+async def merge_guest_cart(
+    session: AsyncSession, settings: Settings, guest_token_hash: str, customer_id: int
+) -> None:
+    """At log-in the guest's cart joins the customer's: quantities add up, capped by stock and
+    the per-line limit, and the guest cart is gone afterwards."""
+    guest = await find_cart(session, CartOwner(token_hash=guest_token_hash), lock=True)
+    if guest is None:
+        return
+    guest_lines = await lines_of(session, guest)
+    if guest_lines:
+        cart = await _get_or_create(session, CartOwner(customer_id=customer_id))
+        existing = {
+            item.sku_id: item
+            for item in (
+                await session.execute(select(CartItem).where(CartItem.cart_id == cart.id))
+            ).scalars()
+        }
+        for line in guest_lines:
+            if not line.purchasable:
+                continue
+            item = existing.get(line.sku.id)
+            wanted = line.quantity + (item.quantity if item else 0)
+            quantity = min(wanted, settings.max_line_quantity, max(line.available, 1))
+            if item is not None:
+                item.quantity = quantity
+            elif len(existing) < settings.max_cart_lines:
+                new = CartItem(cart_id=cart.id, sku_id=line.sku.id, quantity=quantity)
+                session.add(new)
+                existing[line.sku.id] = new
+    await clear(session, guest)
+    await session.delete(guest)
+    await session.flush()

@@ -1,0 +1,118 @@
+"""Catalog endpoints: category tree, product list/search, product detail."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import Parameter
+
+from shopd.catalog import service
+from shopd.catalog.schemas import (
+    CategoryOut,
+    CategoryRef,
+    ProductOut,
+    ProductPage,
+    ProductSummaryOut,
+    SeriesOut,
+    SkuOut,
+    StockStatus,
+)
+from shopd.config import Settings
+from shopd.db import Database
+
+LOW_STOCK = 5
+MAX_PER_PAGE = 100
+
+
+def stock_status(available: int) -> StockStatus:
+    if available <= 0:
+        return "sold_out"
+    return "low_stock" if available <= LOW_STOCK else "in_stock"
+
+
+class CatalogController(Controller):
+    path = "/api/v1"
+    tags = ["catalog"]
+
+    @get("/categories")
+    async def categories(self, db: Database) -> list[SeriesOut]:
+        async with db.read() as session:
+            tree = await service.category_tree(session)
+        return [
+            SeriesOut(
+                slug=s.slug,
+                name=s.name,
+                name_en=s.name_en,
+                categories=[CategoryOut(c.slug, c.name, c.name_en, n) for c, n in cats],
+            )
+            for s, cats in tree
+        ]
+
+    @get("/products")
+    async def products(
+        self,
+        db: Database,
+        settings: Settings,
+        q: Annotated[str | None, Parameter(max_length=service.MAX_QUERY_LENGTH)] = None,
+        category: Annotated[str | None, Parameter(max_length=80)] = None,
+        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE)] = 24,
+        sort: service.Sort = "newest",
+    ) -> ProductPage:
+        """List listed products; ``q`` matches any part of a name (Chinese or Latin), a SKU
+        code or a category name; ``category`` is a category or series slug."""
+        q = q.strip() if q else None
+        async with db.read() as session:
+            items, total = await service.list_products(
+                session, q=q, category=category, page=page, per_page=per_page, sort=sort
+            )
+        return ProductPage(
+            items=[
+                ProductSummaryOut(
+                    slug=i.product.slug,
+                    name=i.product.name,
+                    name_en=i.product.name_en,
+                    price=i.min_price,
+                    currency=settings.currency,
+                    image=i.product.images[0] if i.product.images else None,
+                    category=i.product.category.slug,
+                    in_stock=i.available > 0,
+                )
+                for i in items
+            ],
+            page=page,
+            per_page=per_page,
+            total=total,
+            pages=math.ceil(total / per_page),
+        )
+
+    @get("/products/{slug:str}")
+    async def product(self, slug: str, db: Database, settings: Settings) -> ProductOut:
+        async with db.read() as session:
+            d = await service.get_product(session, slug)
+        prices = [v.price for v in d.skus] or [d.product.list_price]
+        return ProductOut(
+            slug=d.product.slug,
+            name=d.product.name,
+            name_en=d.product.name_en,
+            description=d.product.description,
+            list_price=d.product.list_price,
+            price_from=min(prices),
+            currency=settings.currency,
+            images=list(d.product.images),
+            category=CategoryRef(d.category.slug, d.category.name, d.category.name_en),
+            series=CategoryRef(d.series.slug, d.series.name, d.series.name_en),
+            skus=[
+                SkuOut(
+                    code=v.sku.code,
+                    attributes={str(k): str(val) for k, val in v.sku.attributes.items()},
+                    price=v.price,
+                    available=v.available,
+                    stock_status=stock_status(v.available),
+                )
+                for v in d.skus
+            ],
+            in_stock=any(v.available > 0 for v in d.skus),
+        )

@@ -1,0 +1,79 @@
+"""Series (major classes) → categories (minor classes) → products → SKUs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shopd.db import Base, UTCDateTime, utcnow
+
+
+class Series(Base):
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="series", order_by="Category.position"
+    )
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    series: Mapped[Series] = relationship(back_populates="categories")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Minor units (fen, cents) of the shop currency; a SKU may override it.
+    list_price: Mapped[int] = mapped_column(BigInteger)
+    images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # Lower-cased names, SKU codes and category names in one column, so one LIKE finds a
+    # product by any of them; substring search works the same for Chinese and Latin text.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    sold_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship()
+    skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
+
+
+class Sku(Base):
+    __tablename__ = "skus"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    # Variant attributes such as {"size": "M", "colour": "藏青 Navy"}.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    product: Mapped[Product] = relationship(back_populates="skus")
+
+    def effective_price(self, product: Product) -> int:
+        return self.price if self.price is not None else product.list_price

@@ -1,0 +1,136 @@
+"""Catalog queries: the category tree, product listing and search, one product."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from shopd.catalog.models import Category, Product, Series, Sku
+from shopd.errors import NotFound
+from shopd.inventory import service as inventory
+from shopd.inventory.models import StockLevel
+
+Sort = Literal["newest", "price_asc", "price_desc", "best_selling", "name"]
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass(slots=True)
+class ProductSummary:
+    product: Product
+    min_price: int
+    available: int
+
+
+@dataclass(slots=True)
+class SkuView:
+    sku: Sku
+    price: int
+    available: int
+
+
+@dataclass(slots=True)
+class ProductDetail:
+    product: Product
+    category: Category
+    series: Series
+    skus: list[SkuView]
+
+
+def search_text_for(product: Product, skus: list[Sku], category: Category, series: Series) -> str:
+    parts = [product.name, product.name_en, category.name, category.name_en, series.name]
+    parts += [sku.code for sku in skus]
+    return " ".join(p for p in parts if p).lower()
+
+
+def like_pattern(q: str) -> str:
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def category_tree(session: AsyncSession) -> list[tuple[Series, list[tuple[Category, int]]]]:
+    counts = dict(
+        (
+            await session.execute(
+                select(Product.category_id, func.count())
+                .where(Product.listed.is_(True))
+                .group_by(Product.category_id)
+            )
+        ).all()
+    )
+    series = (
+        await session.execute(
+            select(Series).options(selectinload(Series.categories)).order_by(Series.position)
+        )
+    ).scalars()
+    return [(s, [(c, counts.get(c.id, 0)) for c in s.categories]) for s in series]
+
+
+async def list_products(
+    session: AsyncSession,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 24,
+    sort: Sort = "newest",
+) -> tuple[list[ProductSummary], int]:
+    """Listed products matching ``q`` (substring of name, SKU or category) and ``category``
+    (a category or a series slug), one page of them, and the total count."""
+    price = func.coalesce(Sku.price, Product.list_price)
+    available = func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0)
+    filters = [Product.listed.is_(True)]
+    if q:
+        filters.append(Product.search_text.like(like_pattern(q), escape="\\"))
+    if category:
+        cat_ids = select(Category.id).join(Series).where(
+            (Category.slug == category) | (Series.slug == category)
+        )
+        filters.append(Product.category_id.in_(cat_ids))
+
+    total = await session.scalar(select(func.count()).select_from(Product).where(*filters)) or 0
+
+    min_price = func.min(price).label("min_price")
+    order = {
+        "newest": [Product.created_at.desc(), Product.id.desc()],
+        "price_asc": [min_price.asc(), Product.id.asc()],
+        "price_desc": [min_price.desc(), Product.id.asc()],
+        "best_selling": [Product.sold_count.desc(), Product.id.asc()],
+        "name": [Product.name.asc(), Product.id.asc()],
+    }[sort]
+    stmt = (
+        select(Product, min_price, available)
+        .join(Sku, (Sku.product_id == Product.id) & Sku.active.is_(True), isouter=True)
+        .join(StockLevel, StockLevel.sku_id == Sku.id, isouter=True)
+        .where(*filters)
+        .group_by(Product.id)
+        .order_by(*order)
+        .options(selectinload(Product.category))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [ProductSummary(p, int(mp or p.list_price), max(int(av), 0)) for p, mp, av in rows], total
+
+
+async def get_product(session: AsyncSession, slug: str) -> ProductDetail:
+    product = await session.scalar(
+        select(Product)
+        .where(Product.slug == slug, Product.listed.is_(True))
+        .options(
+            selectinload(Product.skus),
+            selectinload(Product.category).selectinload(Category.series),
+        )
+    )
+    if product is None:
+        raise NotFound(f"no product {slug!r}", code="product_not_found")
+    active = [s for s in product.skus if s.active]
+    stock = await inventory.levels(session, [s.id for s in active])
+    views = [
+        SkuView(s, s.effective_price(product), stock[s.id].available if s.id in stock else 0)
+        for s in active
+    ]
+    return ProductDetail(product, product.category, product.category.series, views)

@@ -1,0 +1,93 @@
+"""Settings read from ``SHOPD_*`` environment variables and an optional TOML file.
+
+The same names are used on every host, so a deploy only has to write one env file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOPD_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    shop_name: str = "shopd demo shop"
+    currency: str = "CNY"
+    timezone: str = "Asia/Shanghai"
+    contact_email: str = "service@example.com"
+    # Shipping is a flat fee waived above a threshold; both in minor units.
+    shipping_fee: int = Field(default=1000, ge=0)
+    free_shipping_over: int = Field(default=19900, ge=0)
+    session_days: int = Field(default=14, ge=1, le=365)
+    staff_session_hours: int = Field(default=12, ge=1, le=24 * 7)
+    cookie_secure: bool = False
+    max_cart_lines: int = Field(default=50, ge=1)
+    max_line_quantity: int = Field(default=99, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_echo: bool = False
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        if len(v) != 3 or not v.isalpha():
+            raise ValueError("currency must be an ISO 4217 code such as CNY or EUR")
+        return v.upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("SHOPD_CONFIG")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'shopd.sqlite3').resolve()}"
+
+    def effective_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data dir (demo, one box)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            # Another worker won the race; use its key so all workers agree.
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+@lru_cache
+def get_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,179 @@
+"""Registration, log-in/out, the customer's profile and addresses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from shopd import http, security
+from shopd.cart import service as carts
+from shopd.config import Settings
+from shopd.customers import service
+from shopd.customers.models import Address, Customer
+from shopd.customers.schemas import (
+    AddressIn,
+    AddressOut,
+    CustomerOut,
+    LoginIn,
+    PasswordIn,
+    ProfileIn,
+    RegisterIn,
+    SessionOut,
+)
+from shopd.db import Database
+
+
+def customer_out(c: Customer) -> CustomerOut:
+    return CustomerOut(email=c.email, name=c.name, phone=c.phone, created_at=c.created_at)
+
+
+def address_out(a: Address) -> AddressOut:
+    return AddressOut(
+        id=a.id, recipient=a.recipient, phone=a.phone, country=a.country, region=a.region,
+        city=a.city, line1=a.line1, line2=a.line2, postcode=a.postcode, is_default=a.is_default,
+    )
+
+
+def address_data(data: AddressIn) -> service.AddressData:
+    return service.AddressData(
+        recipient=data.recipient, phone=data.phone, region=data.region, city=data.city,
+        line1=data.line1, line2=data.line2, postcode=data.postcode, country=data.country,
+    )
+
+
+async def _log_in(
+    request: Request[Any, Any, Any], db: Database, settings: Settings, customer_id: int,
+    status_code: int,
+) -> Response[SessionOut]:
+    """A fresh session token (never reuse one from before log-in) and the guest cart merged."""
+    guest_token = http.cart_token(request)
+    async with db.write() as session:
+        customer = await session.get(Customer, customer_id)
+        assert customer is not None
+        token, expires = await service.start_session(session, customer, settings.session_days)
+        if guest_token:
+            await carts.merge_guest_cart(
+                session, settings, security.token_digest(guest_token), customer.id
+            )
+        await session.commit()
+    cookies = [http.session_cookie(settings, token, settings.session_days * 86400)]
+    if guest_token:
+        cookies.append(http.expired_cookie(settings, http.CART_COOKIE))
+    return Response(
+        SessionOut(token=token, expires_at=expires, customer=customer_out(customer)),
+        status_code=status_code,
+        cookies=cookies,
+    )
+
+
+class CustomerController(Controller):
+    path = "/api/v1"
+    tags = ["customers"]
+
+    @post("/customers", status_code=HTTP_201_CREATED)
+    async def register(
+        self, request: Request[Any, Any, Any], data: RegisterIn, db: Database, settings: Settings
+    ) -> Response[SessionOut]:
+        """Create an account and log it in."""
+        async with db.write() as session:
+            customer = await service.register(
+                session, email=data.email, password=data.password, name=data.name, phone=data.phone
+            )
+            await session.commit()
+        return await _log_in(request, db, settings, customer.id, HTTP_201_CREATED)
+
+    @post("/session", status_code=200)
+    async def login(
+        self, request: Request[Any, Any, Any], data: LoginIn, db: Database, settings: Settings
+    ) -> Response[SessionOut]:
+        async with db.read() as session:
+            customer = await service.authenticate(session, data.email, data.password)
+        return await _log_in(request, db, settings, customer.id, 200)
+
+    @delete("/session", status_code=HTTP_204_NO_CONTENT)
+    async def logout(
+        self, request: Request[Any, Any, Any], db: Database, settings: Settings
+    ) -> Response[None]:
+        token = http.customer_token(request)
+        if token:
+            async with db.write() as session:
+                await service.end_session(session, token)
+                await session.commit()
+        return Response(
+            None,
+            status_code=HTTP_204_NO_CONTENT,
+            cookies=[http.expired_cookie(settings, http.SESSION_COOKIE)],
+        )
+
+    @get("/me")
+    async def me(self, request: Request[Any, Any, Any], db: Database) -> CustomerOut:
+        return customer_out(await http.require_customer(request, db))
+
+    @patch("/me")
+    async def update_me(
+        self, request: Request[Any, Any, Any], data: ProfileIn, db: Database
+    ) -> CustomerOut:
+        me = await http.require_customer(request, db)
+        async with db.write() as session:
+            customer = await session.get(Customer, me.id)
+            assert customer is not None
+            await service.update_profile(
+                session, customer, service.ProfileChange(name=data.name, phone=data.phone)
+            )
+            await session.commit()
+        return customer_out(customer)
+
+    @post("/me/password", status_code=HTTP_204_NO_CONTENT)
+    async def change_password(
+        self, request: Request[Any, Any, Any], data: PasswordIn, db: Database
+    ) -> None:
+        me = await http.require_customer(request, db)
+        async with db.write() as session:
+            customer = await session.get(Customer, me.id)
+            assert customer is not None
+            await service.change_password(
+                session, customer, data.current_password, data.new_password,
+                keep_token=http.customer_token(request),
+            )
+            await session.commit()
+
+    @get("/me/addresses")
+    async def addresses(self, request: Request[Any, Any, Any], db: Database) -> list[AddressOut]:
+        me = await http.require_customer(request, db)
+        async with db.read() as session:
+            return [address_out(a) for a in await service.addresses(session, me.id)]
+
+    @post("/me/addresses", status_code=HTTP_201_CREATED)
+    async def add_address(
+        self, request: Request[Any, Any, Any], data: AddressIn, db: Database
+    ) -> AddressOut:
+        me = await http.require_customer(request, db)
+        async with db.write() as session:
+            address = await service.add_address(
+                session, me.id, address_data(data), make_default=data.is_default
+            )
+            await session.commit()
+        return address_out(address)
+
+    @put("/me/addresses/{address_id:int}")
+    async def update_address(
+        self, request: Request[Any, Any, Any], address_id: int, data: AddressIn, db: Database
+    ) -> AddressOut:
+        me = await http.require_customer(request, db)
+        async with db.write() as session:
+            address = await service.update_address(session, me.id, address_id, address_data(data))
+            if data.is_default:
+                await service.set_default_address(session, me.id, address_id)
+            await session.commit()
+        return address_out(address)
+
+    @delete("/me/addresses/{address_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_address(
+        self, request: Request[Any, Any, Any], address_id: int, db: Database
+    ) -> None:
+        me = await http.require_customer(request, db)
+        async with db.write() as session:
+            await service.delete_address(session, me.id, address_id)
+            await session.commit()

@@ -1,0 +1,83 @@
+"""Request helpers shared by the API controllers: who is calling, cookies, the error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+
+from shopd import security
+from shopd.cart.service import CartOwner
+from shopd.config import Settings
+from shopd.customers import service as customers
+from shopd.customers.models import Customer
+from shopd.db import Database
+from shopd.errors import NotAuthenticated
+
+SESSION_COOKIE = "shopd_session"
+CART_COOKIE = "shopd_cart"
+MAX_TOKEN_LENGTH = 128
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and 0 < len(token.strip()) <= MAX_TOKEN_LENGTH:
+        return token.strip()
+    return None
+
+
+def customer_token(request: Request[Any, Any, Any]) -> str | None:
+    token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+    if token and len(token) <= MAX_TOKEN_LENGTH:
+        return token
+    return None
+
+
+def cart_token(request: Request[Any, Any, Any]) -> str | None:
+    token = request.cookies.get(CART_COOKIE)
+    if token and 20 <= len(token) <= MAX_TOKEN_LENGTH:
+        return token
+    return None
+
+
+async def current_customer(request: Request[Any, Any, Any], db: Database) -> Customer | None:
+    token = customer_token(request)
+    if token is None:
+        return None
+    async with db.read() as session:
+        return await customers.customer_for_token(session, token)
+
+
+async def require_customer(request: Request[Any, Any, Any], db: Database) -> Customer:
+    customer = await current_customer(request, db)
+    if customer is None:
+        raise NotAuthenticated("log in first", code="not_authenticated")
+    return customer
+
+
+def cart_owner(request: Request[Any, Any, Any], customer: Customer | None) -> CartOwner | None:
+    if customer is not None:
+        return CartOwner(customer_id=customer.id)
+    token = cart_token(request)
+    return CartOwner(token_hash=security.token_digest(token)) if token else None
+
+
+def session_cookie(settings: Settings, token: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE, value=token, max_age=max_age, httponly=True,
+        secure=settings.cookie_secure, samesite="lax", path="/",
+    )
+
+
+def cart_cookie(settings: Settings, token: str) -> Cookie:
+    return Cookie(
+        key=CART_COOKIE, value=token, max_age=60 * 60 * 24 * 30, httponly=True,
+        secure=settings.cookie_secure, samesite="lax", path="/",
+    )
+
+
+def expired_cookie(settings: Settings, key: str) -> Cookie:
+    return Cookie(key=key, value="", max_age=0, httponly=True, secure=settings.cookie_secure,
+                  samesite="lax", path="/")

@@ -1,0 +1,101 @@
+"""Stock rules: stock never goes negative, every movement is in the ledger.
+
+Changes are single conditional UPDATEs checked by row count, never read-then-write in Python,
+so concurrent buyers cannot both take the last unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopd.errors import InvalidInput, NotFound, OutOfStock
+from shopd.inventory.models import StockLevel, StockMovement
+
+REASONS = ("initial", "receipt", "sale", "cancel", "return", "adjustment", "stocktake", "writeoff")
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    sku_id: int
+    on_hand: int
+    reserved: int
+    threshold: int
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+async def levels(session: AsyncSession, sku_ids: list[int]) -> dict[int, Level]:
+    if not sku_ids:
+        return {}
+    rows = await session.execute(select(StockLevel).where(StockLevel.sku_id.in_(sku_ids)))
+    return {
+        s.sku_id: Level(s.sku_id, s.on_hand, s.reserved, s.low_stock_threshold)
+        for s in rows.scalars()
+    }
+
+
+async def move_stock(
+    session: AsyncSession,
+    sku_id: int,
+    delta: int,
+    *,
+    reason: str,
+    actor: str,
+    reference: str | None = None,
+    sku_code: str | None = None,
+) -> int:
+    """Apply ``delta`` to on-hand stock and write the ledger row; returns the new on-hand.
+
+    A decrease only succeeds while enough unreserved stock remains; otherwise ``OutOfStock``
+    and nothing changes.
+    """
+    if reason not in REASONS:
+        raise InvalidInput(f"unknown stock movement reason {reason!r}", code="invalid_reason")
+    if delta == 0:
+        raise InvalidInput("a stock movement must change the level", code="invalid_quantity")
+    stmt = update(StockLevel).where(StockLevel.sku_id == sku_id)
+    if delta < 0:
+        stmt = stmt.where(StockLevel.on_hand - StockLevel.reserved >= -delta)
+    result = await session.execute(
+        stmt.values(on_hand=StockLevel.on_hand + delta).execution_options(
+            synchronize_session=False
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        level = (await levels(session, [sku_id])).get(sku_id)
+        if level is None:
+            raise NotFound("no stock record for this SKU", code="unknown_sku")
+        raise OutOfStock(
+            f"only {level.available} left of {sku_code or sku_id}",
+            details={"sku": sku_code, "requested": -delta, "available": level.available},
+        )
+    on_hand_after = await session.scalar(
+        select(StockLevel.on_hand).where(StockLevel.sku_id == sku_id)
+    )
+    assert on_hand_after is not None
+    session.add(
+        StockMovement(
+            sku_id=sku_id,
+            delta=delta,
+            reason=reason,
+            actor=actor,
+            reference=reference,
+            on_hand_after=on_hand_after,
+        )
+    )
+    return on_hand_after
+
+
+async def ledger(session: AsyncSession, sku_id: int, limit: int = 100) -> list[StockMovement]:
+    rows = await session.execute(
+        select(StockMovement)
+        .where(StockMovement.sku_id == sku_id)
+        .order_by(StockMovement.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())

@@ -1,0 +1,324 @@
+"""Checkout, order inquiry and order history.
+
+Checkout is one transaction: lock the cart, take the stock with conditional updates, write the
+order, its lines, the ledger rows, and empty the cart. Any failure rolls all of it back, so no
+order is ever half-written and no stock is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from shopd import security
+from shopd.cart import service as carts
+from shopd.catalog.models import Product
+from shopd.config import Settings
+from shopd.customers import service as customers
+from shopd.customers.models import Customer
+from shopd.db import utcnow
+from shopd.errors import Conflict, InvalidInput, NotFound
+from shopd.inventory import service as inventory
+from shopd.orders.models import Order, OrderEvent, OrderLine
+from shopd.validation import clean_text, normalise_email, normalise_phone
+
+PAYMENT_METHODS: dict[str, str] = {
+    "cod": "Cash on delivery · 货到付款",
+    "bank_transfer": "Bank transfer · 银行转账",
+    "card": "Online card payment · 在线支付",
+}
+
+STATUSES = (
+    "pending_payment",
+    "paid",
+    "picking",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+    "return_requested",
+    "returned",
+    "refunded",
+)
+
+MAX_IDEMPOTENCY_KEY = 255
+# MariaDB error codes worth a retry: deadlock found, lock wait timeout.
+_RETRYABLE_MYSQL_ERRORS = {1213, 1205}
+
+
+@dataclass(slots=True)
+class CheckoutData:
+    payment_method: str
+    email: str | None = None
+    phone: str | None = None
+    address: customers.AddressData | None = None
+    address_id: int | None = None
+    note: str = ""
+
+
+def fingerprint(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not (1 <= len(key) <= MAX_IDEMPOTENCY_KEY) or not key.isascii() or not key.isprintable():
+        raise InvalidInput(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters",
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
+async def _replay(
+    session: AsyncSession, scope: str, key: str, request_fingerprint: str
+) -> Order | None:
+    order = await session.scalar(
+        select(Order)
+        .where(Order.idempotency_scope == scope, Order.idempotency_key == key)
+        .options(selectinload(Order.lines))
+    )
+    if order is not None and order.request_fingerprint != request_fingerprint:
+        raise Conflict(
+            "this Idempotency-Key was used for a different checkout request",
+            code="idempotency_key_reused",
+        )
+    return order
+
+
+def _is_retryable(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "args", [None])[0]
+    return code in _RETRYABLE_MYSQL_ERRORS
+
+
+async def checkout(
+    session: AsyncSession,
+    settings: Settings,
+    owner: carts.CartOwner,
+    data: CheckoutData,
+    *,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+    customer: Customer | None = None,
+) -> tuple[Order, bool]:
+    """Turn the owner's cart into an order. Returns the order and whether it was a replay of an
+    earlier request with the same Idempotency-Key. Commits on success.
+    """
+    key = check_idempotency_key(idempotency_key)
+    for attempt in range(5):
+        try:
+            return await _checkout_once(
+                session, settings, owner, data, key, request_fingerprint, customer
+            )
+        except IntegrityError:
+            # A concurrent request with the same key committed first: answer with its order.
+            await session.rollback()
+            if key is None:
+                raise
+            order = await _replay(session, owner.scope, key, request_fingerprint)
+            if order is None:
+                raise
+            return order, True
+        except OperationalError as exc:
+            await session.rollback()
+            if not _is_retryable(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.01 * (attempt + 1))
+        except BaseException:
+            await session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+async def _checkout_once(
+    session: AsyncSession,
+    settings: Settings,
+    owner: carts.CartOwner,
+    data: CheckoutData,
+    key: str | None,
+    request_fingerprint: str,
+    customer: Customer | None,
+) -> tuple[Order, bool]:
+    # Locking the cart first serialises double-submits of the same cart on MariaDB; on SQLite
+    # the write transaction holds the database lock already.
+    cart = await carts.find_cart(session, owner, lock=True)
+    if key is not None:
+        replay = await _replay(session, owner.scope, key, request_fingerprint)
+        if replay is not None:
+            return replay, True
+
+    if data.payment_method not in PAYMENT_METHODS:
+        raise InvalidInput(
+            f"unknown payment method {data.payment_method!r}",
+            code="invalid_payment_method",
+            details={"allowed": sorted(PAYMENT_METHODS)},
+        )
+    email = data.email or (customer.email if customer else None)
+    if not email:
+        raise InvalidInput("an e-mail address is required", code="missing_field",
+                           details={"field": "email"})
+    email = normalise_email(email)
+    if data.address_id is not None:
+        if customer is None:
+            raise InvalidInput("log in to use a saved address", code="invalid_address")
+        saved = await customers.get_address(session, customer.id, data.address_id)
+        address = customers.AddressData(
+            recipient=saved.recipient, phone=saved.phone, region=saved.region, city=saved.city,
+            line1=saved.line1, line2=saved.line2, postcode=saved.postcode, country=saved.country,
+        )
+    elif data.address is not None:
+        address = data.address.cleaned()
+    else:
+        raise InvalidInput("a shipping address is required", code="missing_field",
+                           details={"field": "address"})
+    phone = normalise_phone(data.phone) if data.phone else address.phone
+    note = clean_text(data.note, "note", max_length=1000, required=False)
+
+    lines = await carts.lines_of(session, cart)
+    if cart is None or not lines:
+        raise Conflict("the cart is empty", code="cart_empty")
+    for line in lines:
+        if not line.purchasable:
+            raise Conflict(
+                f"{line.sku.code} is no longer for sale; remove it from the cart",
+                code="not_for_sale",
+                details={"sku": line.sku.code},
+            )
+
+    now = utcnow()
+    subtotal = sum(line.line_total for line in lines)
+    fee = carts.shipping_fee(subtotal, settings.shipping_fee, settings.free_shipping_over)
+    order = Order(
+        number=security.new_order_number(now),
+        customer_id=customer.id if customer else None,
+        email=email,
+        phone=phone,
+        status="pending_payment",
+        payment_method=data.payment_method,
+        currency=settings.currency,
+        subtotal=subtotal,
+        shipping_fee=fee,
+        discount=0,
+        total=subtotal + fee,
+        ship_name=address.recipient,
+        ship_phone=address.phone,
+        ship_country=address.country,
+        ship_region=address.region,
+        ship_city=address.city,
+        ship_line1=address.line1,
+        ship_line2=address.line2,
+        ship_postcode=address.postcode,
+        note=note,
+        idempotency_scope=owner.scope if key else None,
+        idempotency_key=key,
+        request_fingerprint=request_fingerprint if key else None,
+        created_at=now,
+    )
+    # The order row goes in first: its unique idempotency key makes a concurrent duplicate
+    # wait here (MariaDB) and then fail, instead of taking stock a second time.
+    session.add(order)
+    await session.flush()
+
+    actor = f"customer:{customer.id}" if customer else "guest"
+    # Primary-key order keeps two multi-line checkouts from deadlocking on each other's rows.
+    for line in sorted(lines, key=lambda ln: ln.sku.id):
+        await inventory.move_stock(
+            session, line.sku.id, -line.quantity, reason="sale", actor=actor,
+            reference=order.number, sku_code=line.sku.code,
+        )
+    for line in lines:
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                sku_id=line.sku.id,
+                sku_code=line.sku.code,
+                product_name=line.product.name,
+                attributes=line.sku.attributes,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+            )
+        )
+    sold: dict[int, int] = {}
+    for line in lines:
+        sold[line.product.id] = sold.get(line.product.id, 0) + line.quantity
+    # After all stock rows, in key order, for the same deadlock-freedom reason.
+    for product_id, quantity in sorted(sold.items()):
+        await session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(sold_count=Product.sold_count + quantity)
+            .execution_options(synchronize_session=False)
+        )
+    session.add(OrderEvent(order_id=order.id, status=order.status, actor=actor, note="order placed"))
+    await carts.clear(session, cart)
+    await session.commit()
+    fresh = await session.scalar(
+        select(Order).where(Order.id == order.id).options(selectinload(Order.lines))
+    )
+    assert fresh is not None
+    return fresh, False
+
+
+async def inquire(
+    session: AsyncSession, number: str, *, email: str | None = None, phone: str | None = None
+) -> Order:
+    """A guest's order look-up. A wrong number and a wrong e-mail/phone give the same answer,
+    so the endpoint cannot be used to confirm that an order number exists."""
+    if not email and not phone:
+        raise InvalidInput("give the e-mail or the phone number used at checkout",
+                           code="missing_field", details={"field": "email"})
+    not_found = NotFound("no order matches this number and contact", code="order_not_found")
+    if len(number) > 24:
+        raise not_found
+    order = await session.scalar(
+        select(Order).where(Order.number == number.strip().upper()).options(selectinload(Order.lines))
+    )
+    if order is None:
+        raise not_found
+    if email and security.constant_time_equal(order.email, email.strip().lower()):
+        return order
+    if phone and _digits(order.phone) and security.constant_time_equal(
+        _digits(order.phone), _digits(phone)
+    ):
+        return order
+    raise not_found
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+async def customer_orders(
+    session: AsyncSession, customer_id: int, *, page: int, per_page: int
+) -> tuple[list[Order], int]:
+    total = await session.scalar(
+        select(func.count()).select_from(Order).where(Order.customer_id == customer_id)
+    )
+    rows = await session.execute(
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(selectinload(Order.lines))
+    )
+    return list(rows.scalars()), total or 0
+
+
+async def customer_order(session: AsyncSession, customer_id: int, number: str) -> Order:
+    order = await session.scalar(
+        select(Order)
+        .where(Order.number == number, Order.customer_id == customer_id)
+        .options(selectinload(Order.lines))
+    )
+    if order is None:
+        raise NotFound("no such order", code="order_not_found")
+    return order

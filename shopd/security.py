@@ -1,0 +1,57 @@
+"""Passwords, opaque tokens and order numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the account does not exist, so a wrong e-mail costs the
+# same time as a wrong password and log-in cannot be used to find out who has an account.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """Tokens are stored hashed: a leaked table does not hand out sessions."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+# Crockford base32 without I, L, O, U: read aloud over the phone without confusion.
+_ORDER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_order_number(now: dt.datetime) -> str:
+    """Date plus 10 random base32 characters (50 bits): not guessable, still sortable by day."""
+    random_part = "".join(secrets.choice(_ORDER_ALPHABET) for _ in range(10))
+    return f"{now:%Y%m%d}-{random_part}"
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)

@@ -1,0 +1,97 @@
+"""Staff accounts and the tokens the TUI and scripts use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopd import security
+from shopd.db import utcnow
+from shopd.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
+from shopd.staff.models import ROLES, StaffSession, StaffUser
+
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+def check_username(username: str) -> str:
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "a staff name is 2-64 characters: lower-case letters, digits, '.', '_', '-', "
+            "starting with a letter",
+            code="invalid_username",
+        )
+    return username
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+    return role
+
+
+async def add_staff(session: AsyncSession, username: str, role: str, password: str) -> StaffUser:
+    check_username(username)
+    check_role(role)
+    if len(password) < security.MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"the password must have at least {security.MIN_PASSWORD_LENGTH} characters",
+            code="weak_password",
+        )
+    if await session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        raise Conflict(f"staff account {username!r} exists already", code="staff_exists")
+    user = StaffUser(username=username, role=role, password_hash=security.hash_password(password))
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def set_password(session: AsyncSession, username: str, password: str) -> StaffUser:
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None:
+        raise InvalidInput(f"no staff account {username!r}", code="unknown_staff")
+    user.password_hash = security.hash_password(password)
+    await session.flush()
+    return user
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> StaffUser:
+    user = await session.scalar(
+        select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
+    )
+    if not security.verify_password(user.password_hash if user else None, password):
+        raise NotAuthenticated("wrong staff name or password", code="invalid_credentials")
+    assert user is not None
+    return user
+
+
+async def start_session(session: AsyncSession, user: StaffUser, hours: int) -> tuple[str, dt.datetime]:
+    token = security.new_token()
+    expires = utcnow() + dt.timedelta(hours=hours)
+    session.add(
+        StaffSession(token_hash=security.token_digest(token), staff_id=user.id, expires_at=expires)
+    )
+    await session.flush()
+    return token, expires
+
+
+async def staff_for_token(session: AsyncSession, token: str) -> StaffUser | None:
+    row = await session.execute(
+        select(StaffUser)
+        .join(StaffSession, StaffSession.staff_id == StaffUser.id)
+        .where(
+            StaffSession.token_hash == security.token_digest(token),
+            StaffSession.expires_at > utcnow(),
+            StaffUser.active.is_(True),
+        )
+    )
+    return row.scalar_one_or_none()
+
+
+def require_role(user: StaffUser, minimum: str) -> None:
+    if ROLE_RANK[user.role] < ROLE_RANK[minimum]:
+        raise Forbidden(f"this needs the {minimum} role", code="forbidden",
+                        details={"required_role": minimum})

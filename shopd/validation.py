@@ -1,0 +1,46 @@
+"""Checks of e-mail addresses, phone numbers and other free text shared by every area."""
+
+from __future__ import annotations
+
+import re
+
+from shopd.errors import InvalidInput
+
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]{1,189}\.[^@\s\x00-\x1f.]{2,63}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput("that is not a valid e-mail address", code="invalid_email")
+    return email
+
+
+def normalise_phone(phone: str) -> str:
+    phone = phone.strip()
+    if not _PHONE.match(phone):
+        raise InvalidInput(
+            "that is not a valid phone number (digits, spaces, dashes, an optional leading +)",
+            code="invalid_phone",
+        )
+    return phone
+
+
+def clean_text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
+    """Trim, refuse control characters and enforce a length; the text itself is kept verbatim
+    (escaping is the renderer's job)."""
+    value = value.strip()
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{field} contains control characters", code="invalid_text",
+                           details={"field": field})
+    if required and not value:
+        raise InvalidInput(f"{field} is required", code="missing_field", details={"field": field})
+    if len(value) > max_length:
+        raise InvalidInput(
+            f"{field} is longer than {max_length} characters",
+            code="too_long",
+            details={"field": field, "max_length": max_length},
+        )
+    return value
