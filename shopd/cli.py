@@ -1,0 +1,267 @@
+"""``shopctl``: one command line over the shop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shopd import migrations, preflight
+from shopd.config import Settings, get_settings
+from shopd.db import Database
+from shopd.errors import DomainError
+
+app = typer.Typer(help="shopd — run, provision, back up and load-test the shop.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema and demo data.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
+    body = f"[bold red]error:[/] {message}"
+    if hint:
+        body += f"\n[dim]→ {hint}[/]"
+    err.print(body)
+    return typer.Exit(code)
+
+
+def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """Run async work, turning preflight and domain errors into clear messages."""
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except preflight.PreflightError as exc:
+        raise fail(exc.message, exc.hint) from None
+    except DomainError as exc:
+        raise fail(exc.message) from None
+
+
+def settings_or_fail() -> Settings:
+    try:
+        settings = get_settings()
+    except Exception as exc:  # pydantic ValidationError: show which variable is wrong
+        raise fail(f"invalid configuration: {exc}", "check the SHOPD_* variables") from None
+    preflight.check_database_url(settings.effective_database_url)
+    return settings
+
+
+def _settings() -> Settings:
+    try:
+        return settings_or_fail()
+    except preflight.PreflightError as exc:
+        raise fail(exc.message, exc.hint) from None
+
+
+async def _upgrade(url: str) -> tuple[str | None, str | None]:
+    await preflight.check_database_reachable(url)
+    return await migrations.upgrade(url)
+
+
+def do_upgrade(settings: Settings) -> None:
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with console.status("Migrating the database…"):
+        before, after = run(lambda: _upgrade(url))
+    if before == after:
+        console.print(f"[green]✓[/] database schema is up to date (revision {after})")
+    else:
+        console.print(f"[green]✓[/] database schema upgraded: {before or 'empty'} → {after}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations (safe on an empty and on an up-to-date database)."""
+    do_upgrade(_settings())
+
+
+async def _seed(settings: Settings, products: int, progress: Progress) -> dict[str, int] | None:
+    from shopd.demo import catalog_size, seed
+
+    url = settings.effective_database_url
+    await preflight.check_database_reachable(url)
+    await preflight.check_migrated(url)
+    database = Database(url)
+    try:
+        async with database.write() as session:
+            if await catalog_size(session):
+                return None
+            task = progress.add_task("Seeding the demo catalog", total=products)
+            made = await seed(session, products, progress=lambda n: progress.advance(task, n))
+            await session.commit()
+            return made
+    finally:
+        await database.dispose()
+
+
+def do_seed(settings: Settings, products: int) -> None:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as progress:
+        made = run(lambda: _seed(settings, products, progress))
+    if made is None:
+        console.print("[yellow]•[/] the catalog has products already; demo data not added")
+        return
+    table = Table(title="Demo catalog", show_header=True)
+    for key in made:
+        table.add_column(key, justify="right")
+    table.add_row(*(str(v) for v in made.values()))
+    console.print(table)
+
+
+@db_app.command("seed-demo")
+def db_seed_demo(
+    products: Annotated[int, typer.Option(min=1, max=200_000, help="how many products")] = 36,
+) -> None:
+    """Fill an empty database with the demo catalog (two series, a dozen categories)."""
+    do_seed(_settings(), products)
+
+
+async def _add_staff(settings: Settings, name: str, role: str, password: str, reset: bool) -> None:
+    from shopd.staff import service
+
+    url = settings.effective_database_url
+    await preflight.check_database_reachable(url)
+    await preflight.check_migrated(url)
+    database = Database(url)
+    try:
+        async with database.write() as session:
+            if reset:
+                try:
+                    await service.set_password(session, name, password)
+                except DomainError:
+                    await service.add_staff(session, name, role, password)
+            else:
+                await service.add_staff(session, name, role, password)
+            await session.commit()
+    finally:
+        await database.dispose()
+
+
+@staff_app.command("add")
+def staff_add(
+    name: Annotated[str, typer.Argument(help="log-in name, e.g. li.na")],
+    role: Annotated[str, typer.Option(help="clerk | manager | admin")] = "clerk",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a staff account. Without --password-stdin a password is generated and shown once."""
+    from shopd.security import new_password
+    from shopd.staff.service import check_role, check_username
+
+    settings = _settings()
+    try:
+        check_username(name)
+        check_role(role)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise fail("no password on standard input")
+    else:
+        password = new_password()
+    run(lambda: _add_staff(settings, name, role, password, reset=False))
+    console.print(f"[green]✓[/] staff account [bold]{name}[/] ({role}) created")
+    if not password_stdin:
+        console.print(f"  password: [bold]{password}[/]  [dim](shown once; store it now)[/]")
+
+
+def _serve(host: str, port: int, workers: int, log_level: str) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "shopd.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def _preflight_serve(settings: Settings) -> None:
+    url = settings.effective_database_url
+
+    async def checks() -> None:
+        await preflight.check_database_reachable(url)
+        await preflight.check_migrated(url)
+
+    run(checks)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+    log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
+) -> None:
+    """Serve the shop with the configured database (SHOPD_DATABASE_URL)."""
+    settings = _settings()
+    try:
+        preflight.check_port_free(host, port)
+    except preflight.PreflightError as exc:
+        raise fail(exc.message, exc.hint) from None
+    _preflight_serve(settings)
+    _serve(host, port, workers, log_level)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    products: Annotated[int, typer.Option(min=1, max=200_000)] = 36,
+    data_dir: Annotated[Path, typer.Option(help="where the SQLite file lives")] = Path("var"),
+) -> None:
+    """Run a demo shop on SQLite: migrate, seed, create the staff admin, serve."""
+    from shopd.security import new_password
+
+    os.environ.pop("SHOPD_DATABASE_URL", None)
+    os.environ["SHOPD_DATA_DIR"] = str(data_dir.resolve())
+    get_settings.cache_clear()
+    settings = _settings()
+    try:
+        preflight.check_port_free(host, port)
+    except preflight.PreflightError as exc:
+        raise fail(exc.message, exc.hint) from None
+    do_upgrade(settings)
+    do_seed(settings, products)
+    password = new_password()
+    run(lambda: _add_staff(settings, "admin", "admin", password, reset=True))
+    base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    console.print(
+        Panel.fit(
+            f"[bold]shop[/]        {base}/\n"
+            f"[bold]API[/]         {base}/api/v1/products\n"
+            f"[bold]API docs[/]    {base}/schema  (OpenAPI JSON: {base}/schema/openapi.json)\n"
+            f"[bold]health[/]      {base}/healthz\n"
+            f"[bold]database[/]    {settings.effective_database_url.split('///', 1)[-1]}\n"
+            f"[bold]staff admin[/] admin / [bold yellow]{password}[/]  [dim](shown once)[/]",
+            title=f"{settings.shop_name} is starting",
+            border_style="green",
+        )
+    )
+    console.print("[dim]Ctrl-C stops the shop.[/]")
+    _serve(host, port, 1, "info")
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return app(argv)
