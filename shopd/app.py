@@ -22,6 +22,7 @@ from shopd.config import Settings, get_settings
 from shopd.customers.api import CustomerController
 from shopd.db import Database
 from shopd.errors import DomainError, error_body
+from shopd.http import DB
 from shopd.orders.api import OrderController
 from shopd.staff.api import StaffController
 
@@ -42,7 +43,9 @@ _HTTP_CODES = {
 }
 
 
-def _json(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response[Any]:
+def _json(
+    body: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> Response[Any]:
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
@@ -96,7 +99,7 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", tags=["operations"])
-async def readyz(db: Database) -> Response[dict[str, str]]:
+async def readyz(db: DB) -> Response[dict[str, str]]:
     """Readiness: the database answers."""
     try:
         await db.ping()
@@ -148,8 +151,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             Exception: on_unexpected,
         },
         openapi_config=OpenAPIConfig(
-            title="shopd", version=__version__, path="/schema",
-            description="The shop's JSON API. Errors: {\"error\": {\"code\", \"message\", \"details\"}}.",
+            title="shopd",
+            version=__version__,
+            path="/schema",
+            description='The shop\'s JSON API. Errors: {"error": {"code", "message", "details"}}.',
         ),
         middleware=[prometheus.middleware],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),

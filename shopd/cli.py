@@ -20,7 +20,9 @@ from shopd.config import Settings, get_settings
 from shopd.db import Database
 from shopd.errors import DomainError
 
-app = typer.Typer(help="shopd — run, provision, back up and load-test the shop.", no_args_is_help=True)
+app = typer.Typer(
+    help="shopd — run, provision, back up and load-test the shop.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema and demo data.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -109,8 +111,12 @@ async def _seed(settings: Settings, products: int, progress: Progress) -> dict[s
 
 def do_seed(settings: Settings, products: int) -> None:
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         made = run(lambda: _seed(settings, products, progress))
     if made is None:

@@ -49,19 +49,54 @@ CATEGORIES = [
 
 BASES: dict[str, list[Base]] = {
     "t-shirts": [
-        Base("纯棉圆领T恤", "Cotton crew-neck T-shirt", 7900, "100% 新疆长绒棉，亲肤透气。Long-staple cotton, soft and breathable."),
-        Base("重磅短袖T恤", "Heavyweight short-sleeve tee", 9900, "260 克重磅棉，不易变形。Heavy 260 g cotton that keeps its shape."),
+        Base(
+            "纯棉圆领T恤",
+            "Cotton crew-neck T-shirt",
+            7900,
+            "100% 新疆长绒棉，亲肤透气。Long-staple cotton, soft and breathable.",
+        ),
+        Base(
+            "重磅短袖T恤",
+            "Heavyweight short-sleeve tee",
+            9900,
+            "260 克重磅棉，不易变形。Heavy 260 g cotton that keeps its shape.",
+        ),
         Base("山水印花T恤", "Landscape print tee", 8900, "水墨山水印花。Ink-wash landscape print."),
     ],
     "shirts": [
-        Base("牛津纺衬衫", "Oxford shirt", 15900, "经典牛津纺，免烫处理。Classic oxford weave, easy care."),
-        Base("亚麻休闲衬衫", "Linen casual shirt", 19900, "法国亚麻，夏季清凉。French linen for hot days."),
-        Base("立领中式衬衫", "Mandarin-collar shirt", 21900, "盘扣立领。Frog buttons, mandarin collar."),
+        Base(
+            "牛津纺衬衫",
+            "Oxford shirt",
+            15900,
+            "经典牛津纺，免烫处理。Classic oxford weave, easy care.",
+        ),
+        Base(
+            "亚麻休闲衬衫",
+            "Linen casual shirt",
+            19900,
+            "法国亚麻，夏季清凉。French linen for hot days.",
+        ),
+        Base(
+            "立领中式衬衫",
+            "Mandarin-collar shirt",
+            21900,
+            "盘扣立领。Frog buttons, mandarin collar.",
+        ),
     ],
     "hoodies": [
-        Base("加绒连帽卫衣", "Fleece-lined hoodie", 19900, "内里加绒，秋冬保暖。Fleece lining for cold days."),
+        Base(
+            "加绒连帽卫衣",
+            "Fleece-lined hoodie",
+            19900,
+            "内里加绒，秋冬保暖。Fleece lining for cold days.",
+        ),
         Base("拉链开衫卫衣", "Zip-up hoodie", 21900, "YKK 拉链。YKK zip."),
-        Base("宽松圆领卫衣", "Relaxed sweatshirt", 16900, "落肩宽松版型。Dropped shoulders, relaxed fit."),
+        Base(
+            "宽松圆领卫衣",
+            "Relaxed sweatshirt",
+            16900,
+            "落肩宽松版型。Dropped shoulders, relaxed fit.",
+        ),
     ],
     "trousers": [
         Base("直筒牛仔裤", "Straight-leg jeans", 22900, "12 盎司原色丹宁。12 oz raw denim."),
@@ -69,7 +104,12 @@ BASES: dict[str, list[Base]] = {
         Base("运动束脚裤", "Jogger pants", 12900, "弹力面料。Stretch fabric."),
     ],
     "jackets": [
-        Base("轻薄羽绒服", "Light down jacket", 39900, "90% 白鸭绒，可收纳。90% white duck down, packable."),
+        Base(
+            "轻薄羽绒服",
+            "Light down jacket",
+            39900,
+            "90% 白鸭绒，可收纳。90% white duck down, packable.",
+        ),
         Base("防风冲锋衣", "Windproof shell jacket", 45900, "防水透湿。Waterproof and breathable."),
         Base("复古夹克", "Retro bomber jacket", 32900, "经典飞行员款。Classic bomber cut."),
     ],
@@ -79,22 +119,44 @@ BASES: dict[str, list[Base]] = {
         Base("针织毛线帽", "Knitted beanie", 5900, "双层针织。Double knit."),
     ],
     "tea-sets": [
-        Base("青瓷功夫茶具", "Celadon gongfu tea set", 36900, "龙泉青瓷，一壶四杯。Longquan celadon, one pot and four cups."),
+        Base(
+            "青瓷功夫茶具",
+            "Celadon gongfu tea set",
+            36900,
+            "龙泉青瓷，一壶四杯。Longquan celadon, one pot and four cups.",
+        ),
         Base("便携旅行茶具", "Travel tea set", 15900, "快客杯，随身携带。Quick cup for the road."),
         Base("紫砂壶", "Yixing clay teapot", 58800, "宜兴原矿紫砂。Yixing purple clay."),
     ],
     "mugs": [
-        Base("手绘陶瓷马克杯", "Hand-painted ceramic mug", 4900, "每只图案略有不同。Each one slightly different."),
+        Base(
+            "手绘陶瓷马克杯",
+            "Hand-painted ceramic mug",
+            4900,
+            "每只图案略有不同。Each one slightly different.",
+        ),
         Base("双层玻璃杯", "Double-wall glass", 5900, "隔热不烫手。Stays cool to the touch."),
         Base("保温咖啡杯", "Insulated coffee cup", 8900, "316 不锈钢内胆。316 stainless steel."),
     ],
     "bedding": [
-        Base("全棉四件套", "Cotton bedding set (4 pcs)", 49900, "60 支长绒棉。60s long-staple cotton."),
-        Base("真丝枕套", "Mulberry silk pillowcase", 19900, "22 姆米桑蚕丝。22 momme mulberry silk."),
+        Base(
+            "全棉四件套",
+            "Cotton bedding set (4 pcs)",
+            49900,
+            "60 支长绒棉。60s long-staple cotton.",
+        ),
+        Base(
+            "真丝枕套", "Mulberry silk pillowcase", 19900, "22 姆米桑蚕丝。22 momme mulberry silk."
+        ),
         Base("夏凉被", "Summer quilt", 29900, "水洗棉，可机洗。Washed cotton, machine washable."),
     ],
     "aroma": [
-        Base("檀香香薰蜡烛", "Sandalwood scented candle", 8900, "大豆蜡，燃烧约 40 小时。Soy wax, about 40 hours."),
+        Base(
+            "檀香香薰蜡烛",
+            "Sandalwood scented candle",
+            8900,
+            "大豆蜡，燃烧约 40 小时。Soy wax, about 40 hours.",
+        ),
         Base("无火香薰", "Reed diffuser", 9900, "藤条扩香。Rattan reeds."),
         Base("线香礼盒", "Incense stick gift box", 6900, "天然沉香。Natural agarwood."),
     ],
@@ -105,17 +167,37 @@ BASES: dict[str, list[Base]] = {
     ],
     "stationery": [
         Base("宣纸笔记本", "Xuan paper notebook", 3900, "线装手工本。Thread-bound by hand."),
-        Base("铜杆钢笔", "Brass fountain pen", 16900, "黄铜笔杆，越用越亮。Brass that ages beautifully."),
+        Base(
+            "铜杆钢笔",
+            "Brass fountain pen",
+            16900,
+            "黄铜笔杆，越用越亮。Brass that ages beautifully.",
+        ),
         Base("书法毛笔套装", "Calligraphy brush set", 12900, "兼毫四支。Four mixed-hair brushes."),
     ],
 }
 
 STYLES = [
-    ("经典", "Classic"), ("简约", "Minimal"), ("复古", "Vintage"), ("限定", "Limited"),
-    ("轻奢", "Premium"), ("国潮", "Guochao"), ("森系", "Forest"), ("城市", "Urban"),
-    ("春季", "Spring"), ("夏季", "Summer"), ("秋季", "Autumn"), ("冬季", "Winter"),
+    ("经典", "Classic"),
+    ("简约", "Minimal"),
+    ("复古", "Vintage"),
+    ("限定", "Limited"),
+    ("轻奢", "Premium"),
+    ("国潮", "Guochao"),
+    ("森系", "Forest"),
+    ("城市", "Urban"),
+    ("春季", "Spring"),
+    ("夏季", "Summer"),
+    ("秋季", "Autumn"),
+    ("冬季", "Winter"),
 ]
-COLOURS = [("黑色", "Black"), ("白色", "White"), ("藏青", "Navy"), ("燕麦", "Oat"), ("墨绿", "Forest green")]
+COLOURS = [
+    ("黑色", "Black"),
+    ("白色", "White"),
+    ("藏青", "Navy"),
+    ("燕麦", "Oat"),
+    ("墨绿", "Forest green"),
+]
 SIZES = ["S", "M", "L", "XL"]
 BED_SIZES = [("1.5米床", "1.5 m"), ("1.8米床", "1.8 m")]
 
@@ -148,8 +230,10 @@ async def seed(
 ) -> dict[str, int]:
     """Create the demo catalog in an empty database; returns counts of what was made."""
     rng = random.Random(seed_value)
-    series = {slug: Series(slug=slug, name=zh, name_en=en, position=i)
-              for i, (slug, zh, en) in enumerate(SERIES)}
+    series = {
+        slug: Series(slug=slug, name=zh, name_en=en, position=i)
+        for i, (slug, zh, en) in enumerate(SERIES)
+    }
     session.add_all(series.values())
     await session.flush()
     categories: list[tuple[Category, str]] = []
@@ -179,16 +263,25 @@ async def seed(
                     zh, en = f"{zh} {round_no}号", f"{en} no. {round_no}"
             price = base.price + rng.choice([0, 0, 0, 1000, -1000]) * min(round_no, 1)
             product = Product(
-                slug=slug, category_id=cat.id, name=zh, name_en=en,
-                description=base.description, list_price=max(price, 990),
-                images=[f"/static/img/products/{cat.slug}-{rest + 1}.svg"], listed=True,
+                slug=slug,
+                category_id=cat.id,
+                name=zh,
+                name_en=en,
+                description=base.description,
+                list_price=max(price, 990),
+                images=[f"/static/img/products/{cat.slug}-{rest + 1}.svg"],
+                listed=True,
             )
             skus: list[Sku] = []
             for attrs, delta in _skus(axis, rng):
                 sku_counter += 1
                 skus.append(
-                    Sku(code=f"SKU-{sku_counter:06d}", attributes=attrs,
-                        price=product.list_price + delta if delta else None, active=True)
+                    Sku(
+                        code=f"SKU-{sku_counter:06d}",
+                        attributes=attrs,
+                        price=product.list_price + delta if delta else None,
+                        active=True,
+                    )
                 )
             product.search_text = search_text_for(product, skus, cat, cat.series)
             batch.append((product, skus))
@@ -203,11 +296,19 @@ async def seed(
             for sku in skus:
                 # A few sold out and a few nearly gone, as in any real shop.
                 on_hand = rng.choice([0] + [3] * 2 + [rng.randint(10, 200)] * 17)
-                session.add(StockLevel(sku_id=sku.id, on_hand=on_hand, reserved=0,
-                                       low_stock_threshold=5))
+                session.add(
+                    StockLevel(sku_id=sku.id, on_hand=on_hand, reserved=0, low_stock_threshold=5)
+                )
                 if on_hand:
-                    session.add(StockMovement(sku_id=sku.id, delta=on_hand, reason="initial",
-                                              actor="seed", on_hand_after=on_hand))
+                    session.add(
+                        StockMovement(
+                            sku_id=sku.id,
+                            delta=on_hand,
+                            reason="initial",
+                            actor="seed",
+                            on_hand_after=on_hand,
+                        )
+                    )
             made["skus"] += len(skus)
         await session.flush()
         made["products"] += len(batch)

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 
 from shopd import security
 from shopd.cart.service import CartOwner
@@ -66,18 +67,40 @@ def cart_owner(request: Request[Any, Any, Any], customer: Customer | None) -> Ca
 
 def session_cookie(settings: Settings, token: str, max_age: int) -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE, value=token, max_age=max_age, httponly=True,
-        secure=settings.cookie_secure, samesite="lax", path="/",
+        key=SESSION_COOKIE,
+        value=token,
+        max_age=max_age,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
     )
 
 
 def cart_cookie(settings: Settings, token: str) -> Cookie:
     return Cookie(
-        key=CART_COOKIE, value=token, max_age=60 * 60 * 24 * 30, httponly=True,
-        secure=settings.cookie_secure, samesite="lax", path="/",
+        key=CART_COOKIE,
+        value=token,
+        max_age=60 * 60 * 24 * 30,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
     )
 
 
 def expired_cookie(settings: Settings, key: str) -> Cookie:
-    return Cookie(key=key, value="", max_age=0, httponly=True, secure=settings.cookie_secure,
-                  samesite="lax", path="/")
+    return Cookie(
+        key=key,
+        value="",
+        max_age=0,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+# Explicit injection markers: Litestar 3 drops inference of dependencies and request bodies.
+DB = NamedDependency[Database]
+Conf = NamedDependency[Settings]

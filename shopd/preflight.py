@@ -55,7 +55,9 @@ async def check_database_reachable(url: str, timeout: float = 10.0) -> None:
         async with asyncio.timeout(timeout), engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except TimeoutError:
-        raise PreflightError(f"the database at {redact(url)} did not answer in {timeout:.0f} s") from None
+        raise PreflightError(
+            f"the database at {redact(url)} did not answer in {timeout:.0f} s"
+        ) from None
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise PreflightError(

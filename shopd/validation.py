@@ -33,8 +33,9 @@ def clean_text(value: str, field: str, *, max_length: int, required: bool = True
     (escaping is the renderer's job)."""
     value = value.strip()
     if _CONTROL.search(value):
-        raise InvalidInput(f"{field} contains control characters", code="invalid_text",
-                           details={"field": field})
+        raise InvalidInput(
+            f"{field} contains control characters", code="invalid_text", details={"field": field}
+        )
     if required and not value:
         raise InvalidInput(f"{field} is required", code="missing_field", details={"field": field})
     if len(value) > max_length:

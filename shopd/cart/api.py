@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
-from shopd import http, security
+from shopd import http
 from shopd.cart import service
 from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
-from shopd.config import Settings
-from shopd.db import Database
 from shopd.errors import NotFound
+from shopd.http import DB, Conf, security
 
 SkuPath = Annotated[str, Parameter(max_length=64)]
 
@@ -48,7 +47,7 @@ class CartController(Controller):
     tags = ["cart"]
 
     async def _owner(
-        self, request: Request[Any, Any, Any], db: Database, *, create: bool
+        self, request: Request[Any, Any, Any], db: DB, *, create: bool
     ) -> tuple[service.CartOwner | None, str | None]:
         """The caller's cart owner, and a new guest token when one had to be made."""
         customer = await http.current_customer(request, db)
@@ -59,8 +58,12 @@ class CartController(Controller):
         return owner, None
 
     async def _reply(
-        self, db: Database, settings: Settings, owner: service.CartOwner | None,
-        new_token: str | None, status_code: int = 200,
+        self,
+        db: DB,
+        settings: Conf,
+        owner: service.CartOwner | None,
+        new_token: str | None,
+        status_code: int = 200,
     ) -> Response[CartOut]:
         async with db.read() as session:
             view = await service.view(session, settings, owner)
@@ -69,14 +72,14 @@ class CartController(Controller):
 
     @get("/")
     async def show(
-        self, request: Request[Any, Any, Any], db: Database, settings: Settings
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
     ) -> Response[CartOut]:
         owner, _ = await self._owner(request, db, create=False)
         return await self._reply(db, settings, owner, None)
 
     @post("/items", status_code=200)
     async def add(
-        self, request: Request[Any, Any, Any], data: CartItemIn, db: Database, settings: Settings
+        self, request: Request[Any, Any, Any], data: JSONBody[CartItemIn], db: DB, settings: Conf
     ) -> Response[CartOut]:
         """Add a quantity of a SKU; refused with ``out_of_stock`` beyond what is available."""
         owner, new_token = await self._owner(request, db, create=True)
@@ -88,8 +91,12 @@ class CartController(Controller):
 
     @patch("/items/{sku:str}")
     async def change(
-        self, request: Request[Any, Any, Any], sku: SkuPath, data: CartQuantityIn,
-        db: Database, settings: Settings,
+        self,
+        request: Request[Any, Any, Any],
+        sku: SkuPath,
+        data: JSONBody[CartQuantityIn],
+        db: DB,
+        settings: Conf,
     ) -> Response[CartOut]:
         owner = await self._existing_owner(request, db, sku)
         async with db.write() as session:
@@ -99,7 +106,7 @@ class CartController(Controller):
 
     @delete("/items/{sku:str}", status_code=200)
     async def remove(
-        self, request: Request[Any, Any, Any], sku: SkuPath, db: Database, settings: Settings
+        self, request: Request[Any, Any, Any], sku: SkuPath, db: DB, settings: Conf
     ) -> Response[CartOut]:
         owner = await self._existing_owner(request, db, sku)
         async with db.write() as session:
@@ -108,7 +115,7 @@ class CartController(Controller):
         return await self._reply(db, settings, owner, None)
 
     async def _existing_owner(
-        self, request: Request[Any, Any, Any], db: Database, sku: str
+        self, request: Request[Any, Any, Any], db: DB, sku: str
     ) -> service.CartOwner:
         owner, _ = await self._owner(request, db, create=False)
         if owner is None:

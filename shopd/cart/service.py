@@ -27,7 +27,11 @@ class CartOwner:
 
     @property
     def scope(self) -> str:
-        return f"customer:{self.customer_id}" if self.customer_id is not None else f"cart:{self.token_hash}"
+        return (
+            f"customer:{self.customer_id}"
+            if self.customer_id is not None
+            else f"cart:{self.token_hash}"
+        )
 
 
 @dataclass(slots=True)
@@ -203,7 +207,9 @@ async def _item(session: AsyncSession, owner: CartOwner, sku_code: str) -> CartI
             .where(CartItem.cart_id == cart.id, Sku.code == sku_code)
         )
     if item is None:
-        raise NotFound(f"{sku_code!r} is not in the cart", code="not_in_cart", details={"sku": sku_code})
+        raise NotFound(
+            f"{sku_code!r} is not in the cart", code="not_in_cart", details={"sku": sku_code}
+        )
     return item
 
 

@@ -19,8 +19,7 @@ from shopd.catalog.schemas import (
     SkuOut,
     StockStatus,
 )
-from shopd.config import Settings
-from shopd.db import Database
+from shopd.http import DB, Conf
 
 LOW_STOCK = 5
 MAX_PER_PAGE = 100
@@ -37,7 +36,7 @@ class CatalogController(Controller):
     tags = ["catalog"]
 
     @get("/categories")
-    async def categories(self, db: Database) -> list[SeriesOut]:
+    async def categories(self, db: DB) -> list[SeriesOut]:
         async with db.read() as session:
             tree = await service.category_tree(session)
         return [
@@ -53,8 +52,8 @@ class CatalogController(Controller):
     @get("/products")
     async def products(
         self,
-        db: Database,
-        settings: Settings,
+        db: DB,
+        settings: Conf,
         q: Annotated[str | None, Parameter(max_length=service.MAX_QUERY_LENGTH)] = None,
         category: Annotated[str | None, Parameter(max_length=80)] = None,
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
@@ -89,7 +88,7 @@ class CatalogController(Controller):
         )
 
     @get("/products/{slug:str}")
-    async def product(self, slug: str, db: Database, settings: Settings) -> ProductOut:
+    async def product(self, slug: str, db: DB, settings: Conf) -> ProductOut:
         async with db.read() as session:
             d = await service.get_product(session, slug)
         prices = [v.price for v in d.skus] or [d.product.list_price]

@@ -86,8 +86,10 @@ async def list_products(
     if q:
         filters.append(Product.search_text.like(like_pattern(q), escape="\\"))
     if category:
-        cat_ids = select(Category.id).join(Series).where(
-            (Category.slug == category) | (Series.slug == category)
+        cat_ids = (
+            select(Category.id)
+            .join(Series)
+            .where((Category.slug == category) | (Series.slug == category))
         )
         filters.append(Product.category_id.in_(cat_ids))
 
@@ -113,7 +115,9 @@ async def list_products(
         .offset((page - 1) * per_page)
     )
     rows = (await session.execute(stmt)).all()
-    return [ProductSummary(p, int(mp or p.list_price), max(int(av), 0)) for p, mp, av in rows], total
+    return [
+        ProductSummary(p, int(mp or p.list_price), max(int(av), 0)) for p, mp, av in rows
+    ], total
 
 
 async def get_product(session: AsyncSession, slug: str) -> ProductDetail:

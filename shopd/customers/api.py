@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from shopd import http, security
+from shopd import http
 from shopd.cart import service as carts
-from shopd.config import Settings
 from shopd.customers import service
 from shopd.customers.models import Address, Customer
 from shopd.customers.schemas import (
@@ -22,7 +22,7 @@ from shopd.customers.schemas import (
     RegisterIn,
     SessionOut,
 )
-from shopd.db import Database
+from shopd.http import DB, Conf, security
 
 
 def customer_out(c: Customer) -> CustomerOut:
@@ -31,20 +31,37 @@ def customer_out(c: Customer) -> CustomerOut:
 
 def address_out(a: Address) -> AddressOut:
     return AddressOut(
-        id=a.id, recipient=a.recipient, phone=a.phone, country=a.country, region=a.region,
-        city=a.city, line1=a.line1, line2=a.line2, postcode=a.postcode, is_default=a.is_default,
+        id=a.id,
+        recipient=a.recipient,
+        phone=a.phone,
+        country=a.country,
+        region=a.region,
+        city=a.city,
+        line1=a.line1,
+        line2=a.line2,
+        postcode=a.postcode,
+        is_default=a.is_default,
     )
 
 
-def address_data(data: AddressIn) -> service.AddressData:
+def address_data(data: JSONBody[AddressIn]) -> service.AddressData:
     return service.AddressData(
-        recipient=data.recipient, phone=data.phone, region=data.region, city=data.city,
-        line1=data.line1, line2=data.line2, postcode=data.postcode, country=data.country,
+        recipient=data.recipient,
+        phone=data.phone,
+        region=data.region,
+        city=data.city,
+        line1=data.line1,
+        line2=data.line2,
+        postcode=data.postcode,
+        country=data.country,
     )
 
 
 async def _log_in(
-    request: Request[Any, Any, Any], db: Database, settings: Settings, customer_id: int,
+    request: Request[Any, Any, Any],
+    db: DB,
+    settings: Conf,
+    customer_id: int,
     status_code: int,
 ) -> Response[SessionOut]:
     """A fresh session token (never reuse one from before log-in) and the guest cart merged."""
@@ -74,7 +91,7 @@ class CustomerController(Controller):
 
     @post("/customers", status_code=HTTP_201_CREATED)
     async def register(
-        self, request: Request[Any, Any, Any], data: RegisterIn, db: Database, settings: Settings
+        self, request: Request[Any, Any, Any], data: JSONBody[RegisterIn], db: DB, settings: Conf
     ) -> Response[SessionOut]:
         """Create an account and log it in."""
         async with db.write() as session:
@@ -86,7 +103,7 @@ class CustomerController(Controller):
 
     @post("/session", status_code=200)
     async def login(
-        self, request: Request[Any, Any, Any], data: LoginIn, db: Database, settings: Settings
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], db: DB, settings: Conf
     ) -> Response[SessionOut]:
         async with db.read() as session:
             customer = await service.authenticate(session, data.email, data.password)
@@ -94,7 +111,7 @@ class CustomerController(Controller):
 
     @delete("/session", status_code=HTTP_204_NO_CONTENT)
     async def logout(
-        self, request: Request[Any, Any, Any], db: Database, settings: Settings
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
     ) -> Response[None]:
         token = http.customer_token(request)
         if token:
@@ -108,12 +125,12 @@ class CustomerController(Controller):
         )
 
     @get("/me")
-    async def me(self, request: Request[Any, Any, Any], db: Database) -> CustomerOut:
+    async def me(self, request: Request[Any, Any, Any], db: DB) -> CustomerOut:
         return customer_out(await http.require_customer(request, db))
 
     @patch("/me")
     async def update_me(
-        self, request: Request[Any, Any, Any], data: ProfileIn, db: Database
+        self, request: Request[Any, Any, Any], data: JSONBody[ProfileIn], db: DB
     ) -> CustomerOut:
         me = await http.require_customer(request, db)
         async with db.write() as session:
@@ -127,27 +144,30 @@ class CustomerController(Controller):
 
     @post("/me/password", status_code=HTTP_204_NO_CONTENT)
     async def change_password(
-        self, request: Request[Any, Any, Any], data: PasswordIn, db: Database
+        self, request: Request[Any, Any, Any], data: JSONBody[PasswordIn], db: DB
     ) -> None:
         me = await http.require_customer(request, db)
         async with db.write() as session:
             customer = await session.get(Customer, me.id)
             assert customer is not None
             await service.change_password(
-                session, customer, data.current_password, data.new_password,
+                session,
+                customer,
+                data.current_password,
+                data.new_password,
                 keep_token=http.customer_token(request),
             )
             await session.commit()
 
     @get("/me/addresses")
-    async def addresses(self, request: Request[Any, Any, Any], db: Database) -> list[AddressOut]:
+    async def addresses(self, request: Request[Any, Any, Any], db: DB) -> list[AddressOut]:
         me = await http.require_customer(request, db)
         async with db.read() as session:
             return [address_out(a) for a in await service.addresses(session, me.id)]
 
     @post("/me/addresses", status_code=HTTP_201_CREATED)
     async def add_address(
-        self, request: Request[Any, Any, Any], data: AddressIn, db: Database
+        self, request: Request[Any, Any, Any], data: JSONBody[AddressIn], db: DB
     ) -> AddressOut:
         me = await http.require_customer(request, db)
         async with db.write() as session:
@@ -159,7 +179,7 @@ class CustomerController(Controller):
 
     @put("/me/addresses/{address_id:int}")
     async def update_address(
-        self, request: Request[Any, Any, Any], address_id: int, data: AddressIn, db: Database
+        self, request: Request[Any, Any, Any], address_id: int, data: JSONBody[AddressIn], db: DB
     ) -> AddressOut:
         me = await http.require_customer(request, db)
         async with db.write() as session:
@@ -171,7 +191,7 @@ class CustomerController(Controller):
 
     @delete("/me/addresses/{address_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def delete_address(
-        self, request: Request[Any, Any, Any], address_id: int, db: Database
+        self, request: Request[Any, Any, Any], address_id: int, db: DB
     ) -> None:
         me = await http.require_customer(request, db)
         async with db.write() as session:

@@ -57,7 +57,9 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Cust
     return customer
 
 
-async def start_session(session: AsyncSession, customer: Customer, days: int) -> tuple[str, dt.datetime]:
+async def start_session(
+    session: AsyncSession, customer: Customer, days: int
+) -> tuple[str, dt.datetime]:
     token = security.new_token()
     expires = utcnow() + dt.timedelta(days=days)
     session.add(
@@ -93,7 +95,9 @@ class ProfileChange:
     phone: str | None = None
 
 
-async def update_profile(session: AsyncSession, customer: Customer, change: ProfileChange) -> Customer:
+async def update_profile(
+    session: AsyncSession, customer: Customer, change: ProfileChange
+) -> Customer:
     if change.name is not None:
         customer.name = clean_text(change.name, "name", max_length=120, required=False)
     if change.phone is not None:
@@ -131,7 +135,9 @@ class AddressData:
     def cleaned(self) -> AddressData:
         country = self.country.strip().upper()
         if len(country) != 2 or not country.isalpha():
-            raise InvalidInput("country must be a two-letter code such as CN", code="invalid_country")
+            raise InvalidInput(
+                "country must be a two-letter code such as CN", code="invalid_country"
+            )
         return AddressData(
             recipient=clean_text(self.recipient, "recipient", max_length=120),
             phone=normalise_phone(self.phone),

@@ -17,7 +17,9 @@ class StockLevel(Base):
         CheckConstraint("reserved >= 0", name="reserved_non_negative"),
     )
 
-    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), primary_key=True, autoincrement=False)
+    sku_id: Mapped[int] = mapped_column(
+        ForeignKey("skus.id"), primary_key=True, autoincrement=False
+    )
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     # Held for orders or campaigns but not yet gone from the shelf.
     reserved: Mapped[int] = mapped_column(Integer, default=0)

@@ -62,9 +62,7 @@ async def move_stock(
     if delta < 0:
         stmt = stmt.where(StockLevel.on_hand - StockLevel.reserved >= -delta)
     result = await session.execute(
-        stmt.values(on_hand=StockLevel.on_hand + delta).execution_options(
-            synchronize_session=False
-        )
+        stmt.values(on_hand=StockLevel.on_hand + delta).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         level = (await levels(session, [sku_id])).get(sku_id)

@@ -6,16 +6,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from shopd import http
 from shopd.cart.service import CartOwner
-from shopd.config import Settings
 from shopd.customers.api import address_data
 from shopd.customers.models import Customer
-from shopd.db import Database
 from shopd.errors import Conflict
+from shopd.http import DB, Conf
 from shopd.orders import service
 from shopd.orders.models import Order
 from shopd.orders.schemas import (
@@ -47,15 +46,23 @@ def order_out(o: Order) -> OrderOut:
         email=o.email,
         phone=o.phone,
         ship_to=ShipToOut(
-            recipient=o.ship_name, phone=o.ship_phone, country=o.ship_country,
-            region=o.ship_region, city=o.ship_city, line1=o.ship_line1, line2=o.ship_line2,
+            recipient=o.ship_name,
+            phone=o.ship_phone,
+            country=o.ship_country,
+            region=o.ship_region,
+            city=o.ship_city,
+            line1=o.ship_line1,
+            line2=o.ship_line2,
             postcode=o.ship_postcode,
         ),
         items=[
             OrderLineOut(
-                sku=ln.sku_code, name=ln.product_name,
+                sku=ln.sku_code,
+                name=ln.product_name,
                 attributes={str(k): str(v) for k, v in ln.attributes.items()},
-                unit_price=ln.unit_price, quantity=ln.quantity, line_total=ln.line_total,
+                unit_price=ln.unit_price,
+                quantity=ln.quantity,
+                line_total=ln.line_total,
             )
             for ln in o.lines
         ],
@@ -97,9 +104,9 @@ class OrderController(Controller):
     async def checkout(
         self,
         request: Request[Any, Any, Any],
-        data: CheckoutIn,
-        db: Database,
-        settings: Settings,
+        data: JSONBody[CheckoutIn],
+        db: DB,
+        settings: Conf,
         idempotency_key: Annotated[
             str | None, Parameter(header="Idempotency-Key", required=False, max_length=255)
         ] = None,
@@ -121,7 +128,10 @@ class OrderController(Controller):
         async with db.write() as session:
             me = await session.get(Customer, customer.id) if customer else None
             order, replayed = await service.checkout(
-                session, settings, owner, checkout,
+                session,
+                settings,
+                owner,
+                checkout,
                 idempotency_key=idempotency_key,
                 request_fingerprint=service.fingerprint(msgspec.json.encode(data)),
                 customer=me,
@@ -137,7 +147,7 @@ class OrderController(Controller):
     async def inquiry(
         self,
         number: OrderNumber,
-        db: Database,
+        db: DB,
         email: Annotated[str | None, Parameter(max_length=254)] = None,
         phone: Annotated[str | None, Parameter(max_length=32)] = None,
     ) -> InquiryOut:
@@ -149,7 +159,7 @@ class OrderController(Controller):
     async def my_orders(
         self,
         request: Request[Any, Any, Any],
-        db: Database,
+        db: DB,
         page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
         per_page: Annotated[int, Parameter(ge=1, le=100)] = 20,
     ) -> OrderPage:
@@ -162,7 +172,7 @@ class OrderController(Controller):
 
     @get("/me/orders/{number:str}")
     async def my_order(
-        self, request: Request[Any, Any, Any], number: OrderNumber, db: Database
+        self, request: Request[Any, Any, Any], number: OrderNumber, db: DB
     ) -> OrderOut:
         me = await http.require_customer(request, db)
         async with db.read() as session:

@@ -162,22 +162,30 @@ async def _checkout_once(
         )
     email = data.email or (customer.email if customer else None)
     if not email:
-        raise InvalidInput("an e-mail address is required", code="missing_field",
-                           details={"field": "email"})
+        raise InvalidInput(
+            "an e-mail address is required", code="missing_field", details={"field": "email"}
+        )
     email = normalise_email(email)
     if data.address_id is not None:
         if customer is None:
             raise InvalidInput("log in to use a saved address", code="invalid_address")
         saved = await customers.get_address(session, customer.id, data.address_id)
         address = customers.AddressData(
-            recipient=saved.recipient, phone=saved.phone, region=saved.region, city=saved.city,
-            line1=saved.line1, line2=saved.line2, postcode=saved.postcode, country=saved.country,
+            recipient=saved.recipient,
+            phone=saved.phone,
+            region=saved.region,
+            city=saved.city,
+            line1=saved.line1,
+            line2=saved.line2,
+            postcode=saved.postcode,
+            country=saved.country,
         )
     elif data.address is not None:
         address = data.address.cleaned()
     else:
-        raise InvalidInput("a shipping address is required", code="missing_field",
-                           details={"field": "address"})
+        raise InvalidInput(
+            "a shipping address is required", code="missing_field", details={"field": "address"}
+        )
     phone = normalise_phone(data.phone) if data.phone else address.phone
     note = clean_text(data.note, "note", max_length=1000, required=False)
 
@@ -230,8 +238,13 @@ async def _checkout_once(
     # Primary-key order keeps two multi-line checkouts from deadlocking on each other's rows.
     for line in sorted(lines, key=lambda ln: ln.sku.id):
         await inventory.move_stock(
-            session, line.sku.id, -line.quantity, reason="sale", actor=actor,
-            reference=order.number, sku_code=line.sku.code,
+            session,
+            line.sku.id,
+            -line.quantity,
+            reason="sale",
+            actor=actor,
+            reference=order.number,
+            sku_code=line.sku.code,
         )
     for line in lines:
         session.add(
@@ -257,7 +270,9 @@ async def _checkout_once(
             .values(sold_count=Product.sold_count + quantity)
             .execution_options(synchronize_session=False)
         )
-    session.add(OrderEvent(order_id=order.id, status=order.status, actor=actor, note="order placed"))
+    session.add(
+        OrderEvent(order_id=order.id, status=order.status, actor=actor, note="order placed")
+    )
     await carts.clear(session, cart)
     await session.commit()
     fresh = await session.scalar(
@@ -273,20 +288,27 @@ async def inquire(
     """A guest's order look-up. A wrong number and a wrong e-mail/phone give the same answer,
     so the endpoint cannot be used to confirm that an order number exists."""
     if not email and not phone:
-        raise InvalidInput("give the e-mail or the phone number used at checkout",
-                           code="missing_field", details={"field": "email"})
+        raise InvalidInput(
+            "give the e-mail or the phone number used at checkout",
+            code="missing_field",
+            details={"field": "email"},
+        )
     not_found = NotFound("no order matches this number and contact", code="order_not_found")
     if len(number) > 24:
         raise not_found
     order = await session.scalar(
-        select(Order).where(Order.number == number.strip().upper()).options(selectinload(Order.lines))
+        select(Order)
+        .where(Order.number == number.strip().upper())
+        .options(selectinload(Order.lines))
     )
     if order is None:
         raise not_found
     if email and security.constant_time_equal(order.email, email.strip().lower()):
         return order
-    if phone and _digits(order.phone) and security.constant_time_equal(
-        _digits(order.phone), _digits(phone)
+    if (
+        phone
+        and _digits(order.phone)
+        and security.constant_time_equal(_digits(order.phone), _digits(phone))
     ):
         return order
     raise not_found

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 
 from shopd import http
-from shopd.config import Settings
-from shopd.db import Database
 from shopd.errors import NotAuthenticated
+from shopd.http import DB, Conf
 from shopd.staff import service
 from shopd.staff.models import StaffUser
 from shopd.staff.schemas import StaffLoginIn, StaffOut, StaffSessionOut
 
 
-async def require_staff(request: Request[Any, Any, Any], db: Database) -> StaffUser:
+async def require_staff(request: Request[Any, Any, Any], db: DB) -> StaffUser:
     token = http.bearer_token(request)
     user = None
     if token:
@@ -31,14 +31,16 @@ class StaffController(Controller):
     tags = ["staff"]
 
     @post("/session", status_code=201)
-    async def login(self, data: StaffLoginIn, db: Database, settings: Settings) -> StaffSessionOut:
+    async def login(self, data: JSONBody[StaffLoginIn], db: DB, settings: Conf) -> StaffSessionOut:
         async with db.write() as session:
             user = await service.authenticate(session, data.username, data.password)
-            token, expires = await service.start_session(session, user, settings.staff_session_hours)
+            token, expires = await service.start_session(
+                session, user, settings.staff_session_hours
+            )
             await session.commit()
         return StaffSessionOut(token, expires, StaffOut(user.username, user.role))
 
     @get("/me")
-    async def me(self, request: Request[Any, Any, Any], db: Database) -> StaffOut:
+    async def me(self, request: Request[Any, Any, Any], db: DB) -> StaffOut:
         user = await require_staff(request, db)
         return StaffOut(user.username, user.role)

@@ -68,7 +68,9 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
     return user
 
 
-async def start_session(session: AsyncSession, user: StaffUser, hours: int) -> tuple[str, dt.datetime]:
+async def start_session(
+    session: AsyncSession, user: StaffUser, hours: int
+) -> tuple[str, dt.datetime]:
     token = security.new_token()
     expires = utcnow() + dt.timedelta(hours=hours)
     session.add(
@@ -93,5 +95,6 @@ async def staff_for_token(session: AsyncSession, token: str) -> StaffUser | None
 
 def require_role(user: StaffUser, minimum: str) -> None:
     if ROLE_RANK[user.role] < ROLE_RANK[minimum]:
-        raise Forbidden(f"this needs the {minimum} role", code="forbidden",
-                        details={"required_role": minimum})
+        raise Forbidden(
+            f"this needs the {minimum} role", code="forbidden", details={"required_role": minimum}
+        )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 04:13:21.435549
+Create Date: 2026-11-22 04:16:55.726534
 """
 
 from collections.abc import Sequence

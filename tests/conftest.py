@@ -1,0 +1,243 @@
+"""Fixtures: every service and API test runs on SQLite and on a real MariaDB (marker ``mysql``)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from shopd.app import create_app
+from shopd.catalog.models import Category, Product, Series, Sku
+from shopd.catalog.service import search_text_for
+from shopd.config import Settings
+from shopd.db import Database, make_engine
+from shopd.inventory.models import StockLevel, StockMovement
+from shopd.models import metadata
+
+MYSQL_URL = os.environ.get("SHOPD_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing_prerequisite(reason: str) -> None:
+    """Locally a missing prerequisite skips; under CI it fails, so green means everything ran."""
+    if IN_CI:
+        pytest.fail(f"CI=true and a prerequisite is missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def mysql_url(database: str | None) -> str:
+    return make_url(MYSQL_URL).set(database=database).render_as_string(hide_password=False)
+
+
+_mysql_checked: dict[str, str | None] = {}
+
+
+async def _mysql_available() -> str | None:
+    if "result" not in _mysql_checked:
+        engine = make_engine(mysql_url(None))
+        try:
+            async with asyncio.timeout(5), engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            _mysql_checked["result"] = None
+        except Exception as exc:
+            _mysql_checked["result"] = f"MariaDB at {MYSQL_URL} is not reachable: {exc}"
+        finally:
+            await engine.dispose()
+    return _mysql_checked["result"]
+
+
+async def create_mysql_database() -> str:
+    problem = await _mysql_available()
+    if problem:
+        missing_prerequisite(problem)
+    name = f"shopd_test_{uuid.uuid4().hex[:12]}"
+    engine = make_engine(mysql_url(None))
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        )
+    await engine.dispose()
+    return name
+
+
+async def drop_mysql_database(name: str) -> None:
+    engine = make_engine(mysql_url(None))
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    await engine.dispose()
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    """An empty database (no schema) on each back end."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'shop.sqlite3'}")
+        return
+    name = await create_mysql_database()
+    try:
+        yield Backend("mysql", mysql_url(name))
+    finally:
+        await drop_mysql_database(name)
+
+
+@pytest.fixture
+async def db(backend: Backend) -> AsyncIterator[Database]:
+    """A database with the current schema."""
+    database = Database(backend.url, pool_size=20)
+    async with database.write_engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, backend: Backend) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=backend.url, secret_key="test-secret")
+
+
+@pytest.fixture
+async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    # In the test's own event loop: the database connections belong to it.
+    app = create_app(settings, database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as c:
+        yield c
+
+
+@dataclass
+class SmallCatalog:
+    """Two products: a T-shirt with sizes (stock 10/5/0) and a Chinese-named teapot (stock 3)."""
+
+    tshirt: str = "cotton-tee"
+    teapot: str = "zisha-teapot"
+    hidden: str = "old-stock"
+    sku_m: str = "TEE-M"
+    sku_l: str = "TEE-L"
+    sku_xl: str = "TEE-XL"
+    sku_pot: str = "POT-1"
+    sku_hidden: str = "OLD-1"
+
+
+async def seed_small(db: Database) -> SmallCatalog:
+    cat = SmallCatalog()
+    async with db.write() as s:
+        apparel = Series(slug="apparel", name="服饰", name_en="Apparel", position=0)
+        home = Series(slug="home", name="家居", name_en="Home", position=1)
+        s.add_all([apparel, home])
+        await s.flush()
+        tees = Category(series_id=apparel.id, slug="t-shirts", name="T恤", name_en="T-shirts")
+        tea = Category(series_id=home.id, slug="tea-sets", name="茶具", name_en="Tea sets")
+        tees.series, tea.series = apparel, home
+        s.add_all([tees, tea])
+        await s.flush()
+        specs = [
+            (
+                cat.tshirt,
+                tees,
+                "纯棉圆领T恤",
+                "Cotton crew-neck T-shirt",
+                7900,
+                True,
+                [
+                    (cat.sku_m, {"size": "M"}, None, 10),
+                    (cat.sku_l, {"size": "L"}, None, 5),
+                    (cat.sku_xl, {"size": "XL"}, 8900, 0),
+                ],
+            ),
+            (
+                cat.teapot,
+                tea,
+                "宜兴紫砂壶",
+                "Yixing clay teapot",
+                58800,
+                True,
+                [(cat.sku_pot, {}, None, 3)],
+            ),
+            (
+                cat.hidden,
+                tea,
+                "旧款茶杯",
+                "Old tea cup",
+                1000,
+                False,
+                [(cat.sku_hidden, {}, None, 50)],
+            ),
+        ]
+        for slug, category, zh, en, price, listed, sku_specs in specs:
+            product = Product(
+                slug=slug,
+                category_id=category.id,
+                name=zh,
+                name_en=en,
+                description="",
+                list_price=price,
+                images=[f"/img/{slug}.jpg"],
+                listed=listed,
+            )
+            skus = [Sku(code=code, attributes=attrs, price=p) for code, attrs, p, _ in sku_specs]
+            product.search_text = search_text_for(product, skus, category, category.series)
+            s.add(product)
+            await s.flush()
+            for sku, (_, _, _, on_hand) in zip(skus, sku_specs, strict=True):
+                sku.product_id = product.id
+                s.add(sku)
+                await s.flush()
+                s.add(StockLevel(sku_id=sku.id, on_hand=on_hand, reserved=0))
+                if on_hand:
+                    s.add(
+                        StockMovement(
+                            sku_id=sku.id,
+                            delta=on_hand,
+                            reason="initial",
+                            actor="test",
+                            on_hand_after=on_hand,
+                        )
+                    )
+        await s.commit()
+    return cat
+
+
+@pytest.fixture
+async def catalog(db: Database) -> SmallCatalog:
+    return await seed_small(db)
+
+
+ADDRESS = {
+    "recipient": "王小明",
+    "phone": "+86 138 0013 8000",
+    "region": "浙江省",
+    "city": "杭州市",
+    "line1": "西湖区文三路 100 号",
+    "postcode": "310000",
+}
+
+
+def checkout_body(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "payment_method": "bank_transfer",
+        "email": "guest@example.com",
+        "address": dict(ADDRESS),
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parent.parent
