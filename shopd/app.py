@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
@@ -56,8 +57,6 @@ def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any
 def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     problems = exc.extra if isinstance(exc.extra, list) else []
     detail = str(exc.detail or "")
-    if "malformed" in detail.lower() or "JSON is malformed" in detail or "decode" in detail.lower():
-        return _json(error_body("malformed_json", "the request body is not valid JSON"), 400)
     fields = [
         {"field": p.get("key"), "source": p.get("source"), "message": p.get("message")}
         for p in problems
@@ -69,12 +68,25 @@ def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> 
     )
 
 
-def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def _caused_by_body_decoding(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, msgspec.DecodeError | SerializationException):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    log.debug("HTTP %s on %s: %s", exc.status_code, request.url.path, exc.detail)
     status = exc.status_code
     if status >= 500:
         log.error("HTTP %s: %s", status, exc.detail)
         return _json(error_body("internal_error", "something went wrong on our side"), status)
     code = _HTTP_CODES.get(status, "bad_request")
+    detail = str(exc.detail or "")
+    if status == 400 and _caused_by_body_decoding(exc):
+        return _json(error_body("malformed_json", f"the request body is not valid JSON: {detail}"), 400)
     message = {
         404: "no such resource",
         405: "method not allowed here",
