@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.compression import CompressionConfig
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -86,7 +87,9 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     code = _HTTP_CODES.get(status, "bad_request")
     detail = str(exc.detail or "")
     if status == 400 and _caused_by_body_decoding(exc):
-        return _json(error_body("malformed_json", f"the request body is not valid JSON: {detail}"), 400)
+        return _json(
+            error_body("malformed_json", f"the request body is not valid JSON: {detail}"), 400
+        )
     message = {
         404: "no such resource",
         405: "method not allowed here",
@@ -101,6 +104,20 @@ def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return _json(
         error_body("internal_error", "something went wrong on our side"),
         HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+@get("/", media_type=MediaType.HTML, include_in_schema=False)
+async def index(settings: NamedDependency[Settings]) -> str:
+    """A plain landing page until the storefront pages arrive."""
+    name = html.escape(settings.shop_name)
+    return (
+        f"<!doctype html><html lang=zh><meta charset=utf-8><title>{name}</title>"
+        f"<h1>{name}</h1><ul>"
+        "<li><a href=/api/v1/categories>categories · 分类</a>"
+        "<li><a href=/api/v1/products>products · 商品</a>"
+        "<li><a href=/schema>API documentation</a></ul>"
+        f"<p>Contact: {html.escape(settings.contact_email)}</p></html>"
     )
 
 
@@ -143,6 +160,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     return Litestar(
         route_handlers=[
+            index,
             healthz,
             readyz,
             CatalogController,

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
