@@ -64,7 +64,8 @@ async def test_carts_are_separate_per_guest(
     other = httpx.AsyncClient(transport=client._transport, base_url="http://shop.test")  # type: ignore[attr-defined]
     async with other:
         assert (await other.get("/api/v1/cart")).json()["items"] == []
-        forged = await other.get("/api/v1/cart", cookies={"shopd_cart": "x" * 43})
+        other.cookies.set("shopd_cart", "x" * 43)
+        forged = await other.get("/api/v1/cart")
         assert forged.json()["items"] == []
 
 

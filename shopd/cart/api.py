@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter
 
 from shopd import http
 from shopd.cart import service
@@ -13,7 +13,7 @@ from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
 from shopd.errors import NotFound
 from shopd.http import DB, Conf, security
 
-SkuPath = Annotated[str, Parameter(max_length=64)]
+SkuPath = Annotated[str, PathParameter(max_length=64)]
 
 
 def cart_out(view: service.CartView) -> CartOut:

@@ -6,7 +6,7 @@ import math
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shopd.catalog import service
 from shopd.catalog.schemas import (
@@ -54,11 +54,11 @@ class CatalogController(Controller):
         self,
         db: DB,
         settings: Conf,
-        q: Annotated[str | None, Parameter(max_length=service.MAX_QUERY_LENGTH)] = None,
-        category: Annotated[str | None, Parameter(max_length=80)] = None,
-        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, Parameter(ge=1, le=MAX_PER_PAGE)] = 24,
-        sort: service.Sort = "newest",
+        q: Annotated[str | None, QueryParameter(max_length=service.MAX_QUERY_LENGTH)] = None,
+        category: Annotated[str | None, QueryParameter(max_length=80)] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 24,
+        sort: FromQuery[service.Sort] = "newest",
     ) -> ProductPage:
         """List listed products; ``q`` matches any part of a name (Chinese or Latin), a SKU
         code or a category name; ``category`` is a category or series slug."""
@@ -88,7 +88,7 @@ class CatalogController(Controller):
         )
 
     @get("/products/{slug:str}")
-    async def product(self, slug: str, db: DB, settings: Conf) -> ProductOut:
+    async def product(self, slug: FromPath[str], db: DB, settings: Conf) -> ProductOut:
         async with db.read() as session:
             d = await service.get_product(session, slug)
         prices = [v.price for v in d.skus] or [d.product.list_price]

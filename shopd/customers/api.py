@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from shopd import http
@@ -179,7 +179,11 @@ class CustomerController(Controller):
 
     @put("/me/addresses/{address_id:int}")
     async def update_address(
-        self, request: Request[Any, Any, Any], address_id: int, data: JSONBody[AddressIn], db: DB
+        self,
+        request: Request[Any, Any, Any],
+        address_id: FromPath[int],
+        data: JSONBody[AddressIn],
+        db: DB,
     ) -> AddressOut:
         me = await http.require_customer(request, db)
         async with db.write() as session:
@@ -191,7 +195,7 @@ class CustomerController(Controller):
 
     @delete("/me/addresses/{address_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def delete_address(
-        self, request: Request[Any, Any, Any], address_id: int, db: DB
+        self, request: Request[Any, Any, Any], address_id: FromPath[int], db: DB
     ) -> None:
         me = await http.require_customer(request, db)
         async with db.write() as session:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from shopd import http
@@ -28,7 +28,7 @@ from shopd.orders.schemas import (
     ShipToOut,
 )
 
-OrderNumber = Annotated[str, Parameter(max_length=32)]
+OrderNumber = Annotated[str, PathParameter(max_length=32)]
 
 
 def order_out(o: Order) -> OrderOut:
@@ -108,7 +108,7 @@ class OrderController(Controller):
         db: DB,
         settings: Conf,
         idempotency_key: Annotated[
-            str | None, Parameter(header="Idempotency-Key", required=False, max_length=255)
+            str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=255)
         ] = None,
     ) -> Response[OrderOut]:
         """Check out the caller's cart. Send an ``Idempotency-Key`` header: a retry with the
@@ -148,8 +148,8 @@ class OrderController(Controller):
         self,
         number: OrderNumber,
         db: DB,
-        email: Annotated[str | None, Parameter(max_length=254)] = None,
-        phone: Annotated[str | None, Parameter(max_length=32)] = None,
+        email: Annotated[str | None, QueryParameter(max_length=254)] = None,
+        phone: Annotated[str | None, QueryParameter(max_length=32)] = None,
     ) -> InquiryOut:
         """Order inquiry by number plus the e-mail or phone given at checkout."""
         async with db.read() as session:
@@ -160,8 +160,8 @@ class OrderController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> OrderPage:
         me = await http.require_customer(request, db)
         async with db.read() as session:
