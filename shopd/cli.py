@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -203,6 +203,13 @@ def _serve(host: str, port: int, workers: int, log_level: str) -> None:
     )
 
 
+def _check_port(host: str, port: int) -> None:
+    try:
+        preflight.check_port_free(host, port)
+    except preflight.PreflightError as exc:
+        raise fail(exc.message, exc.hint) from None
+
+
 def _preflight_serve(settings: Settings) -> None:
     url = settings.effective_database_url
 
@@ -222,10 +229,7 @@ def serve(
 ) -> None:
     """Serve the shop with the configured database (SHOPD_DATABASE_URL)."""
     settings = _settings()
-    try:
-        preflight.check_port_free(host, port)
-    except preflight.PreflightError as exc:
-        raise fail(exc.message, exc.hint) from None
+    _check_port(host, port)
     _preflight_serve(settings)
     _serve(host, port, workers, log_level)
 
@@ -244,10 +248,7 @@ def demo(
     os.environ["SHOPD_DATA_DIR"] = str(data_dir.resolve())
     get_settings.cache_clear()
     settings = _settings()
-    try:
-        preflight.check_port_free(host, port)
-    except preflight.PreflightError as exc:
-        raise fail(exc.message, exc.hint) from None
+    _check_port(host, port)
     do_upgrade(settings)
     do_seed(settings, products)
     password = new_password()
@@ -267,7 +268,3 @@ def demo(
     )
     console.print("[dim]Ctrl-C stops the shop.[/]")
     _serve(host, port, 1, "info")
-
-
-def main(argv: list[str] | None = None) -> Any:
-    return app(argv)

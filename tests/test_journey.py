@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from shopd.catalog.models import Sku
 from shopd.db import Database
@@ -75,7 +75,7 @@ async def test_fifty_shoppers_race_for_ten_units_over_http(
             sku = await s.scalar(select(Sku).order_by(Sku.id).limit(1))
             assert sku is not None
             code, sku_id = sku.code, sku.id
-            await s.execute(delete_ledger(sku_id))
+            await s.execute(delete(StockMovement).where(StockMovement.sku_id == sku_id))
             await s.execute(
                 update(StockLevel).where(StockLevel.sku_id == sku_id).values(on_hand=10)
             )
@@ -112,9 +112,3 @@ async def test_fifty_shoppers_race_for_ten_units_over_http(
         assert (on_hand, sales, orders) == (0, -10, 10)
     finally:
         await db.dispose()
-
-
-def delete_ledger(sku_id: int):  # type: ignore[no-untyped-def]
-    from sqlalchemy import delete
-
-    return delete(StockMovement).where(StockMovement.sku_id == sku_id)
