@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import migrations, preflight
 from shopd.config import Settings, get_settings
@@ -90,23 +92,30 @@ def db_upgrade() -> None:
     do_upgrade(_settings())
 
 
-async def _seed(settings: Settings, products: int, progress: Progress) -> dict[str, int] | None:
-    from shopd.demo import catalog_size, seed
-
+@asynccontextmanager
+async def _migrated_session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A write session on the configured database, after checking it answers and is migrated."""
     url = settings.effective_database_url
     await preflight.check_database_reachable(url)
     await preflight.check_migrated(url)
     database = Database(url)
     try:
         async with database.write() as session:
-            if await catalog_size(session):
-                return None
-            task = progress.add_task("Seeding the demo catalog", total=products)
-            made = await seed(session, products, progress=lambda n: progress.advance(task, n))
-            await session.commit()
-            return made
+            yield session
     finally:
         await database.dispose()
+
+
+async def _seed(settings: Settings, products: int, progress: Progress) -> dict[str, int] | None:
+    from shopd.demo import catalog_size, seed
+
+    async with _migrated_session(settings) as session:
+        if await catalog_size(session):
+            return None
+        task = progress.add_task("Seeding the demo catalog", total=products)
+        made = await seed(session, products, progress=lambda n: progress.advance(task, n))
+        await session.commit()
+        return made
 
 
 def do_seed(settings: Settings, products: int) -> None:
@@ -140,22 +149,15 @@ def db_seed_demo(
 async def _add_staff(settings: Settings, name: str, role: str, password: str, reset: bool) -> None:
     from shopd.staff import service
 
-    url = settings.effective_database_url
-    await preflight.check_database_reachable(url)
-    await preflight.check_migrated(url)
-    database = Database(url)
-    try:
-        async with database.write() as session:
-            if reset:
-                try:
-                    await service.set_password(session, name, password)
-                except DomainError:
-                    await service.add_staff(session, name, role, password)
-            else:
+    async with _migrated_session(settings) as session:
+        if reset:
+            try:
+                await service.set_password(session, name, password)
+            except DomainError:
                 await service.add_staff(session, name, role, password)
-            await session.commit()
-    finally:
-        await database.dispose()
+        else:
+            await service.add_staff(session, name, role, password)
+        await session.commit()
 
 
 @staff_app.command("add")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.catalog.service import search_text_for
-from shopd.inventory.models import StockLevel, StockMovement
+from shopd.inventory.service import open_stock
 
 
 @dataclass(frozen=True)
@@ -296,19 +296,7 @@ async def seed(
             for sku in skus:
                 # A few sold out and a few nearly gone, as in any real shop.
                 on_hand = rng.choice([0] + [3] * 2 + [rng.randint(10, 200)] * 17)
-                session.add(
-                    StockLevel(sku_id=sku.id, on_hand=on_hand, reserved=0, low_stock_threshold=5)
-                )
-                if on_hand:
-                    session.add(
-                        StockMovement(
-                            sku_id=sku.id,
-                            delta=on_hand,
-                            reason="initial",
-                            actor="seed",
-                            on_hand_after=on_hand,
-                        )
-                    )
+                open_stock(session, sku.id, on_hand, actor="seed")
             made["skus"] += len(skus)
         await session.flush()
         made["products"] += len(batch)

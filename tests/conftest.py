@@ -19,7 +19,7 @@ from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.catalog.service import search_text_for
 from shopd.config import Settings
 from shopd.db import Database, make_engine
-from shopd.inventory.models import StockLevel, StockMovement
+from shopd.inventory.service import open_stock
 from shopd.models import metadata
 
 MYSQL_URL = os.environ.get("SHOPD_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/")
@@ -198,17 +198,7 @@ async def seed_small(db: Database) -> SmallCatalog:
                 sku.product_id = product.id
                 s.add(sku)
                 await s.flush()
-                s.add(StockLevel(sku_id=sku.id, on_hand=on_hand, reserved=0))
-                if on_hand:
-                    s.add(
-                        StockMovement(
-                            sku_id=sku.id,
-                            delta=on_hand,
-                            reason="initial",
-                            actor="test",
-                            on_hand_after=on_hand,
-                        )
-                    )
+                open_stock(s, sku.id, on_hand, actor="test")
         await s.commit()
     return cat
 

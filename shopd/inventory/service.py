@@ -89,6 +89,17 @@ async def move_stock(
     return on_hand_after
 
 
+def open_stock(session: AsyncSession, sku_id: int, on_hand: int, *, actor: str) -> None:
+    """A new SKU's stock level, with the ledger row that explains it (none when it starts at 0)."""
+    session.add(StockLevel(sku_id=sku_id, on_hand=on_hand, reserved=0))
+    if on_hand:
+        session.add(
+            StockMovement(
+                sku_id=sku_id, delta=on_hand, reason="initial", actor=actor, on_hand_after=on_hand
+            )
+        )
+
+
 async def ledger(session: AsyncSession, sku_id: int, limit: int = 100) -> list[StockMovement]:
     rows = await session.execute(
         select(StockMovement)
