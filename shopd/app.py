@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import logging
 from collections.abc import AsyncIterator
@@ -15,18 +17,23 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
-from shopd import __version__
+from shopd import __version__, jobs
 from shopd.cart.api import CartController
 from shopd.catalog.api import CatalogController
+from shopd.catalog.staff_api import StaffCatalogController
 from shopd.config import Settings, get_settings
 from shopd.customers.api import CustomerController
+from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database
 from shopd.errors import DomainError, error_body
 from shopd.http import DB
-from shopd.orders.api import OrderController
-from shopd.staff.api import StaffController
+from shopd.inventory.api import StockController
+from shopd.orders.api import OrderController, payment_return
+from shopd.orders.staff_api import StaffOrderController
+from shopd.staff.api import StaffAdminController, StaffController
 
 log = logging.getLogger("shopd")
 
@@ -141,6 +148,14 @@ async def readyz(db: DB) -> Response[dict[str, str]]:
     return Response({"status": "ok", "database": "ok"})
 
 
+def media_files(settings: Settings) -> Any:
+    """Uploaded product images (behind nginx in production, which serves them directly)."""
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    return create_static_files_router(
+        path="/media", directories=[settings.media_dir], include_in_schema=False
+    )
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or get_settings()
     db = database or Database(
@@ -150,9 +165,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        background = (
+            asyncio.create_task(jobs.run_forever(db, settings))
+            if settings.background_jobs
+            else None
+        )
         try:
             yield
         finally:
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
             if owns_db:
                 await db.dispose()
 
@@ -167,8 +191,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CustomerController,
             CartController,
             OrderController,
+            payment_return,
             StaffController,
+            StaffAdminController,
+            StaffOrderController,
+            StockController,
+            StaffCatalogController,
+            StaffCustomerController,
             PrometheusController,
+            media_files(settings),
         ],
         dependencies={
             "db": Provide(lambda: db, use_cache=True, sync_to_thread=False),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -237,6 +239,71 @@ def serve(
 
 
 @app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="run one round and exit (cron, tests)")] = False,
+) -> None:
+    """Run the background jobs (e-mail outbox, unpaid-order expiry) on their own; set
+    SHOPD_BACKGROUND_JOBS=false on the servers then."""
+    from shopd import jobs
+
+    settings = _settings()
+    _preflight_serve(settings)
+
+    async def go() -> None:
+        db = Database(settings.effective_database_url)
+        try:
+            if once:
+                report = await jobs.run_once(db, settings)
+                console.print(
+                    f"mail sent {report.mail.sent}, failed {report.mail.failed}, "
+                    f"gave up {report.mail.gave_up}; unpaid orders cancelled {len(report.expired)}"
+                )
+            else:
+                console.print(
+                    f"[green]worker running[/] every {settings.job_interval_seconds:g}s "
+                    "[dim](Ctrl-C stops it)[/]"
+                )
+                await jobs.run_forever(db, settings)
+        finally:
+            await db.dispose()
+
+    try:
+        run(go)
+    except KeyboardInterrupt:
+        console.print("worker stopped")
+
+
+@app.command()
+def paygate(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8100,
+) -> None:
+    """Run the local test payment gateway (key and webhook secret from
+    SHOPD_PAYMENT_GATEWAY_KEY and SHOPD_PAYMENT_WEBHOOK_SECRET)."""
+    import uvicorn
+
+    from shopd.paygate import create_gateway_app
+
+    settings = _settings()
+    if not settings.payment_gateway_key or not settings.payment_webhook_secret:
+        raise fail(
+            "the gateway needs a key and a webhook secret",
+            "set SHOPD_PAYMENT_GATEWAY_KEY and SHOPD_PAYMENT_WEBHOOK_SECRET",
+        )
+    _check_port(host, port)
+    uvicorn.run(
+        create_gateway_app(
+            settings.payment_gateway_key,
+            settings.payment_webhook_secret,
+            f"http://{host}:{port}",
+        ),
+        host=host,
+        port=port,
+        log_level="warning",
+    )
+
+
+@app.command()
 def demo(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -256,6 +323,21 @@ def demo(
     password = new_password()
     run(lambda: _add_staff(settings, "admin", "admin", password, reset=True))
     base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    gateway_port = preflight.free_port(host)
+    gateway_url = f"http://{host}:{gateway_port}"
+    secrets_for_demo = {
+        "SHOPD_PUBLIC_URL": f"http://{host}:{port}",
+        "SHOPD_PAYMENT_GATEWAY_URL": gateway_url,
+        "SHOPD_PAYMENT_GATEWAY_KEY": secrets.token_urlsafe(24),
+        "SHOPD_PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "SHOPD_MAIL_BACKEND": "files",
+    }
+    os.environ.update(secrets_for_demo)
+    get_settings.cache_clear()
+    # The gateway is its own process, reached over HTTP like a real provider.
+    paygate = subprocess.Popen(
+        [sys.executable, "-m", "shopd.cli", "paygate", "--host", host, "--port", str(gateway_port)]
+    )
     console.print(
         Panel.fit(
             f"[bold]shop[/]        {base}/\n"
@@ -268,5 +350,19 @@ def demo(
             border_style="green",
         )
     )
-    console.print("[dim]Ctrl-C stops the shop.[/]")
-    _serve(host, port, 1, "info")
+    console.print(
+        f"[dim]Card payments go to the local test gateway at {gateway_url}; "
+        f"e-mails are written to {settings.data_dir / 'mail'}. Ctrl-C stops the shop.[/]"
+    )
+    try:
+        _serve(host, port, 1, "info")
+    finally:
+        paygate.terminate()
+        try:
+            paygate.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            paygate.kill()
+
+
+if __name__ == "__main__":  # `python -m shopd.cli`, used by the demo to start its helpers
+    app()

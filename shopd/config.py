@@ -9,7 +9,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -40,6 +40,39 @@ class Settings(BaseSettings):
     max_line_quantity: int = Field(default=99, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
+    # The address customers and the payment gateway reach the shop at (links, return URLs).
+    public_url: str = "http://127.0.0.1:8000"
+    # Orders paid by transfer or card that stay unpaid this long are cancelled, stock released.
+    unpaid_cancel_minutes: int = Field(default=24 * 60, ge=1)
+    # Background jobs (outbox sender, unpaid-order expiry) inside each server process; turn off
+    # when `shopctl worker` runs them as a unit of its own.
+    background_jobs: bool = True
+    job_interval_seconds: float = Field(default=15.0, gt=0)
+    # Staff log-in throttling: this many failures in the window locks the name (and the address)
+    # for the lock-out time.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    # Payment gateway (card payments). The local test gateway: `shopctl paygate`.
+    payment_gateway_url: str = ""
+    payment_gateway_key: str = ""
+    payment_webhook_secret: str = ""
+    # Outgoing mail: "smtp", or "files" (each mail an .eml file in <data_dir>/mail; the demo).
+    mail_backend: Literal["smtp", "files"] = "smtp"
+    mail_from: str = "shop@example.com"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_max_attempts: int = Field(default=12, ge=1)
+    # Uploaded product images.
+    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
 
     @field_validator("currency")
     @classmethod

@@ -1,31 +1,56 @@
 """Imports every area's tables so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from shopd.cart.models import Cart, CartItem
-from shopd.catalog.models import Category, Product, Series, Sku
-from shopd.customers.models import Address, Customer, CustomerSession
+from shopd.catalog.models import Category, PriceChange, Product, Series, Sku
+from shopd.customers.models import Address, Customer, CustomerNote, CustomerSession
 from shopd.db import Base
-from shopd.inventory.models import StockLevel, StockMovement
-from shopd.orders.models import Order, OrderEvent, OrderLine
-from shopd.staff.models import StaffSession, StaffUser
+from shopd.inventory.models import StockLevel, StockMovement, Stocktake, StocktakeLine
+from shopd.notifications.models import OutboxMessage
+from shopd.orders.models import (
+    GatewayEvent,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderNote,
+    Payment,
+    Refund,
+    ReturnLine,
+    ReturnRequest,
+)
+from shopd.staff.models import AuditEntry, LoginThrottle, ShopSetting, StaffSession, StaffUser
 
 metadata = Base.metadata
 
 __all__ = [
     "Address",
+    "AuditEntry",
     "Cart",
     "CartItem",
     "Category",
     "Customer",
+    "CustomerNote",
     "CustomerSession",
+    "GatewayEvent",
+    "LoginThrottle",
     "Order",
     "OrderEvent",
     "OrderLine",
+    "OrderNote",
+    "OutboxMessage",
+    "Payment",
+    "PriceChange",
     "Product",
+    "Refund",
+    "ReturnLine",
+    "ReturnRequest",
     "Series",
+    "ShopSetting",
     "Sku",
     "StaffSession",
     "StaffUser",
     "StockLevel",
     "StockMovement",
+    "Stocktake",
+    "StocktakeLine",
     "metadata",
 ]

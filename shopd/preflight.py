@@ -97,3 +97,10 @@ def check_port_free(host: str, port: int) -> None:
                     "ports below 1024 need root; use --port 8000 behind nginx",
                 ) from None
             raise PreflightError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for helpers the demo starts next to the shop)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopd.db import Base, UTCDateTime, utcnow
@@ -51,6 +51,10 @@ class Product(Base):
     list_price: Mapped[int] = mapped_column(BigInteger)
     images: Mapped[list[str]] = mapped_column(JSON, default=list)
     listed: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # draft (new or changed, waiting for a manager) or approved (may be listed).
+    review_state: Mapped[str] = mapped_column(
+        String(16), default="approved", server_default=text("'approved'")
+    )
     # Lower-cased names, SKU codes and category names in one column, so one LIKE finds a
     # product by any of them; substring search works the same for Chinese and Latin text.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -77,3 +81,17 @@ class Sku(Base):
 
     def effective_price(self, product: Product) -> int:
         return self.price if self.price is not None else product.list_price
+
+
+class PriceChange(Base):
+    """Every price change: of a product's list price (sku_id empty) or a SKU's override."""
+
+    __tablename__ = "price_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"), nullable=True)
+    old_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    new_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

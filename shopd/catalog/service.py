@@ -77,12 +77,15 @@ async def list_products(
     page: int = 1,
     per_page: int = 24,
     sort: Sort = "newest",
+    hide_sold_out: bool = False,
 ) -> tuple[list[ProductSummary], int]:
     """Listed products matching ``q`` (substring of name, SKU or category) and ``category``
     (a category or a series slug), one page of them, and the total count."""
     price = func.coalesce(Sku.price, Product.list_price)
     available = func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0)
     filters = [Product.listed.is_(True)]
+    if hide_sold_out:
+        filters.append(Product.id.in_(_in_stock_products()))
     if q:
         filters.append(Product.search_text.like(like_pattern(q), escape="\\"))
     if category:
@@ -120,7 +123,18 @@ async def list_products(
     ], total
 
 
-async def get_product(session: AsyncSession, slug: str) -> ProductDetail:
+def _in_stock_products():  # type: ignore[no-untyped-def]
+    # Decided at read time from the stock rows, so a product comes back the moment stock does.
+    return (
+        select(Sku.product_id)
+        .join(StockLevel, StockLevel.sku_id == Sku.id)
+        .where(Sku.active.is_(True), StockLevel.on_hand - StockLevel.reserved > 0)
+    )
+
+
+async def get_product(
+    session: AsyncSession, slug: str, *, hide_sold_out: bool = False
+) -> ProductDetail:
     product = await session.scalar(
         select(Product)
         .where(Product.slug == slug, Product.listed.is_(True))
@@ -137,4 +151,6 @@ async def get_product(session: AsyncSession, slug: str) -> ProductDetail:
         SkuView(s, s.effective_price(product), stock[s.id].available if s.id in stock else 0)
         for s in active
     ]
+    if hide_sold_out and not any(v.available for v in views):
+        raise NotFound(f"no product {slug!r}", code="product_not_found")
     return ProductDetail(product, product.category, product.category.series, views)

@@ -96,7 +96,12 @@ class CustomerController(Controller):
         """Create an account and log it in."""
         async with db.write() as session:
             customer = await service.register(
-                session, email=data.email, password=data.password, name=data.name, phone=data.phone
+                session,
+                email=data.email,
+                password=data.password,
+                name=data.name,
+                phone=data.phone,
+                ip=request.client.host if request.client else "",
             )
             await session.commit()
         return await _log_in(request, db, settings, customer.id, HTTP_201_CREATED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopd.db import Base, UTCDateTime, utcnow
@@ -19,6 +19,14 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
+    # A disabled account cannot log in; its open sessions stop working at once.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("1"))
+    # Registrations that look automated or abusive wait for a staff review.
+    flagged: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("0"), index=True
+    )
+    flag_reason: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    registered_ip: Mapped[str] = mapped_column(String(45), default="", server_default=text("''"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -47,3 +55,13 @@ class CustomerSession(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CustomerNote(Base):
+    __tablename__ = "customer_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    author: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

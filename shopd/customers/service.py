@@ -27,16 +27,52 @@ def check_password_strength(password: str) -> None:
         raise InvalidInput("the password is too long", code="invalid_password")
 
 
+# Registrations from one address within an hour above this look scripted.
+REGISTRATIONS_PER_IP_HOUR = 5
+_LINKISH = ("http://", "https://", "www.", "://")
+
+
+async def flag_reason(session: AsyncSession, name: str, ip: str) -> str:
+    """Why a new registration should wait for a staff review, or "" when it looks normal."""
+    lowered = name.lower()
+    if any(mark in lowered for mark in _LINKISH):
+        return "the name contains a link"
+    if ip:
+        recent = await session.scalar(
+            select(func.count())
+            .select_from(Customer)
+            .where(
+                Customer.registered_ip == ip,
+                Customer.created_at > utcnow() - dt.timedelta(hours=1),
+            )
+        )
+        if (recent or 0) >= REGISTRATIONS_PER_IP_HOUR:
+            return f"more than {REGISTRATIONS_PER_IP_HOUR} registrations from {ip} in an hour"
+    return ""
+
+
 async def register(
-    session: AsyncSession, *, email: str, password: str, name: str = "", phone: str | None = None
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    phone: str | None = None,
+    ip: str = "",
 ) -> Customer:
     email = normalise_email(email)
     check_password_strength(password)
+    name = clean_text(name, "name", max_length=120, required=False)
+    reason = await flag_reason(session, name, ip)
     customer = Customer(
         email=email,
         password_hash=security.hash_password(password),
-        name=clean_text(name, "name", max_length=120, required=False),
+        name=name,
         phone=normalise_phone(phone) if phone else None,
+        active=True,
+        flagged=bool(reason),
+        flag_reason=reason,
+        registered_ip=ip[:45],
     )
     if await session.scalar(select(Customer.id).where(Customer.email == email)) is not None:
         raise Conflict("an account with this e-mail address exists already", code="email_taken")
@@ -50,7 +86,9 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Cust
         email = normalise_email(email)
     except InvalidInput:
         email = ""
-    customer = await session.scalar(select(Customer).where(Customer.email == email))
+    customer = await session.scalar(
+        select(Customer).where(Customer.email == email, Customer.active.is_(True))
+    )
     if not security.verify_password(customer.password_hash if customer else None, password):
         raise NotAuthenticated("wrong e-mail address or password", code="invalid_credentials")
     assert customer is not None
@@ -78,6 +116,7 @@ async def customer_for_token(session: AsyncSession, token: str) -> Customer | No
         .where(
             CustomerSession.token_hash == security.token_digest(token),
             CustomerSession.expires_at > utcnow(),
+            Customer.active.is_(True),
         )
     )
     return row.scalar_one_or_none()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopd.db import Base, UTCDateTime, utcnow
 
@@ -37,3 +37,34 @@ class StockMovement(Base):
     reference: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     on_hand_after: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Stocktake(Base):
+    """A count session: counted quantities are recorded, reviewed, then posted as ledger rows."""
+
+    __tablename__ = "stocktakes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # open → posted | cancelled
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    posted_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    lines: Mapped[list[StocktakeLine]] = relationship(order_by="StocktakeLine.sku_id")
+
+
+class StocktakeLine(Base):
+    __tablename__ = "stocktake_lines"
+
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"), primary_key=True)
+    sku_id: Mapped[int] = mapped_column(
+        ForeignKey("skus.id"), primary_key=True, autoincrement=False
+    )
+    counted: Mapped[int] = mapped_column(Integer)
+    counted_by: Mapped[str] = mapped_column(String(120))
+    # Filled in when posted: what the books said and the difference written to the ledger.
+    expected: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    delta: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -14,7 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd.errors import InvalidInput, NotFound, OutOfStock
 from shopd.inventory.models import StockLevel, StockMovement
 
-REASONS = ("initial", "receipt", "sale", "cancel", "return", "adjustment", "stocktake", "writeoff")
+REASONS = (
+    "initial",
+    "receipt",
+    "sale",
+    "cancel",
+    "return",
+    "adjustment",
+    "damage",
+    "loss",
+    "found",
+    "stocktake",
+    "writeoff",
+    "import",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +61,23 @@ async def move_stock(
     actor: str,
     reference: str | None = None,
     sku_code: str | None = None,
+    respect_reserved: bool = True,
 ) -> int:
     """Apply ``delta`` to on-hand stock and write the ledger row; returns the new on-hand.
 
-    A decrease only succeeds while enough unreserved stock remains; otherwise ``OutOfStock``
-    and nothing changes.
+    A decrease only succeeds while enough unreserved stock remains (for a sale), or enough
+    stock at all (a count or write-off: reserved units can be broken too); otherwise
+    ``OutOfStock`` and nothing changes.
     """
     if reason not in REASONS:
         raise InvalidInput(f"unknown stock movement reason {reason!r}", code="invalid_reason")
     if delta == 0:
         raise InvalidInput("a stock movement must change the level", code="invalid_quantity")
     stmt = update(StockLevel).where(StockLevel.sku_id == sku_id)
-    if delta < 0:
+    if delta < 0 and respect_reserved:
         stmt = stmt.where(StockLevel.on_hand - StockLevel.reserved >= -delta)
+    elif delta < 0:
+        stmt = stmt.where(StockLevel.on_hand >= -delta)
     result = await session.execute(
         stmt.values(on_hand=StockLevel.on_hand + delta).execution_options(synchronize_session=False)
     )

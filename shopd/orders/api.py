@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from shopd import http
 from shopd.cart.service import CartOwner
@@ -15,8 +18,8 @@ from shopd.customers.api import address_data
 from shopd.customers.models import Customer
 from shopd.errors import Conflict
 from shopd.http import DB, Conf
-from shopd.orders import service
-from shopd.orders.models import Order
+from shopd.orders import gateway, payments, service
+from shopd.orders.models import Order, Payment
 from shopd.orders.schemas import (
     CheckoutIn,
     InquiryItemOut,
@@ -24,11 +27,27 @@ from shopd.orders.schemas import (
     OrderLineOut,
     OrderOut,
     OrderPage,
+    PayIn,
     PaymentMethodOut,
+    PayOut,
     ShipToOut,
+    WebhookOut,
 )
 
 OrderNumber = Annotated[str, PathParameter(max_length=32)]
+
+
+def ship_to_out(o: Order) -> ShipToOut:
+    return ShipToOut(
+        recipient=o.ship_name,
+        phone=o.ship_phone,
+        country=o.ship_country,
+        region=o.ship_region,
+        city=o.ship_city,
+        line1=o.ship_line1,
+        line2=o.ship_line2,
+        postcode=o.ship_postcode,
+    )
 
 
 def order_out(o: Order) -> OrderOut:
@@ -45,16 +64,7 @@ def order_out(o: Order) -> OrderOut:
         tracking_number=o.tracking_number,
         email=o.email,
         phone=o.phone,
-        ship_to=ShipToOut(
-            recipient=o.ship_name,
-            phone=o.ship_phone,
-            country=o.ship_country,
-            region=o.ship_region,
-            city=o.ship_city,
-            line1=o.ship_line1,
-            line2=o.ship_line2,
-            postcode=o.ship_postcode,
-        ),
+        ship_to=ship_to_out(o),
         items=[
             OrderLineOut(
                 sku=ln.sku_code,
@@ -177,3 +187,88 @@ class OrderController(Controller):
         me = await http.require_customer(request, db)
         async with db.read() as session:
             return order_out(await service.customer_order(session, me.id, number))
+
+    @post("/orders/{number:str}/payment", status_code=HTTP_201_CREATED)
+    async def pay(
+        self,
+        request: Request[Any, Any, Any],
+        number: OrderNumber,
+        data: JSONBody[PayIn],
+        db: DB,
+        settings: Conf,
+    ) -> PayOut:
+        """Start paying a card order: answers the gateway page to send the customer to. A
+        guest proves the order is theirs with the e-mail or phone given at checkout."""
+        if not settings.payment_gateway_url:
+            raise gateway.GatewayUnavailable("card payments are not set up in this shop")
+        customer = await http.current_customer(request, db)
+        async with db.write() as session:
+            if customer is not None and not (data.email or data.phone):
+                order = await service.customer_order(session, customer.id, number)
+            else:
+                order = await service.inquire(session, number, email=data.email, phone=data.phone)
+            payment, needs_session = await payments.begin_card_payment(session, order)
+            await session.commit()
+        if needs_session:
+            public = settings.public_url.rstrip("/")
+            client = gateway.GatewayClient(
+                settings.payment_gateway_url, settings.payment_gateway_key
+            )
+            gw = await client.create_session(
+                reference=payment.reference,
+                amount=payment.amount,
+                currency=payment.currency,
+                return_url=f"{public}/payment/return?reference={payment.reference}",
+                webhook_url=f"{public}/api/v1/payments/webhook",
+                description=f"Order {order.number}",
+            )
+            async with db.write() as session:
+                payment = await payments.attach_gateway_session(session, payment.reference, gw)
+                await session.commit()
+        assert payment.redirect_url is not None
+        return PayOut(payment.reference, payment.redirect_url, payment.amount, payment.currency)
+
+    @post("/payments/webhook", status_code=200)
+    async def webhook(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> WebhookOut:
+        """The gateway's signed notice of a payment (header ``Shopd-Signature``). Verified,
+        idempotent by event id, and refused when the amount is not the order's."""
+        body = await request.body()
+        try:
+            async with db.write() as session:
+                outcome = await payments.handle_webhook(
+                    session, settings, body, request.headers.get(gateway.SIGNATURE_HEADER)
+                )
+                await session.commit()
+        except IntegrityError:
+            # The same event arrived twice at once; the other delivery recorded it.
+            outcome = "duplicate"
+        if outcome == "amount_mismatch":
+            raise payments.AmountMismatch(
+                "the amount paid is not the amount of this payment; the order stays unpaid"
+            )
+        return WebhookOut(outcome)
+
+
+@get("/payment/return", media_type=MediaType.HTML, include_in_schema=False)
+async def payment_return(
+    db: DB,
+    settings: Conf,
+    reference: Annotated[str, QueryParameter(max_length=64)] = "",
+) -> str:
+    """Where the gateway sends the customer back; the webhook, not this page, decides."""
+    async with db.read() as session:
+        payment = await session.scalar(select(Payment).where(Payment.reference == reference))
+        order = await session.get(Order, payment.order_id) if payment else None
+    shop = html.escape(settings.shop_name)
+    if payment is None or order is None:
+        text = "We could not find this payment. 未找到该付款。"
+    elif payment.status == "succeeded":
+        text = f"Thank you: order {html.escape(order.number)} is paid. 订单已付款。"
+    elif payment.status == "pending":
+        text = "We are waiting for the bank's confirmation. 正在等待银行确认，请稍后刷新。"
+    else:
+        text = "The payment did not go through. 付款未成功。"
+    return (
+        f"<!doctype html><html lang=zh><meta charset=utf-8><title>{shop}</title>"
+        f"<h1>{shop}</h1><p>{text}</p></html>"
+    )

@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopd.db import Base, UTCDateTime, utcnow
@@ -25,6 +34,12 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(24), index=True)
     payment_method: Mapped[str] = mapped_column(String(24))
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the 24/48-hour dispatch promise starts: payment, or placement for cash on delivery.
+    ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # A printed packing slip freezes the address and contact: the parcel is labelled.
+    printed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     carrier: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -33,6 +48,7 @@ class Order(Base):
     shipping_fee: Mapped[int] = mapped_column(BigInteger)
     discount: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger)
+    refunded_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     ship_name: Mapped[str] = mapped_column(String(120))
     ship_phone: Mapped[str] = mapped_column(String(32))
     ship_country: Mapped[str] = mapped_column(String(2))
@@ -64,6 +80,8 @@ class OrderLine(Base):
     unit_price: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total: Mapped[int] = mapped_column(BigInteger)
+    # Units taken back by return requests (requested or received); never above quantity.
+    returned_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class OrderEvent(Base):
@@ -71,7 +89,97 @@ class OrderEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
     status: Mapped[str] = mapped_column(String(24))
     actor: Mapped[str] = mapped_column(String(120))
     note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderNote(Base):
+    """A staff note on an order ("customer asked to change the address to ...")."""
+
+    __tablename__ = "order_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    author: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Payment(Base):
+    """Money received or expected for an order: a bank transfer confirmed by staff, a gateway
+    payment confirmed by a signed webhook, or cash collected on delivery."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    method: Mapped[str] = mapped_column(String(24))
+    # pending → succeeded | failed | rejected (amount mismatch)
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # Our reference sent to the gateway, unique, not guessable.
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    gateway_session: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    redirect_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    external_reference: Mapped[str] = mapped_column(String(128), default="")
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class GatewayEvent(Base):
+    """Every webhook event id seen once: a replayed event changes nothing."""
+
+    __tablename__ = "gateway_events"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payment_reference: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReturnRequest(Base):
+    __tablename__ = "returns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    # requested → received → refunded, or requested → rejected
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    lines: Mapped[list[ReturnLine]] = relationship(order_by="ReturnLine.id")
+
+
+class ReturnLine(Base):
+    __tablename__ = "return_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    # restock (back on the shelf) or writeoff (damaged, not sellable); set on receipt
+    disposition: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id"), nullable=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+    # pending (owed, e.g. a cancelled paid order) → completed (money sent back)
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -94,3 +94,196 @@ class InquiryOut(msgspec.Struct):
 class PaymentMethodOut(msgspec.Struct):
     code: str
     name: str
+
+
+# Staff side ---------------------------------------------------------------------------------
+
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Money = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+
+
+class StaffLineOut(msgspec.Struct):
+    sku: str
+    name: str
+    attributes: dict[str, str]
+    unit_price: int
+    quantity: int
+    line_total: int
+    returned_quantity: int
+
+
+class OrderEventOut(msgspec.Struct):
+    at: dt.datetime
+    from_status: str | None
+    status: str
+    actor: str
+    note: str
+
+
+class OrderNoteOut(msgspec.Struct):
+    at: dt.datetime
+    author: str
+    body: str
+
+
+class PaymentOut(msgspec.Struct):
+    reference: str
+    method: str
+    status: str
+    amount: int
+    currency: str
+    external_reference: str
+    created_at: dt.datetime
+    settled_at: dt.datetime | None
+
+
+class ReturnLineOut(msgspec.Struct):
+    sku: str
+    quantity: int
+    disposition: str | None
+
+
+class ReturnOut(msgspec.Struct):
+    id: int
+    status: str
+    reason: str
+    created_by: str
+    created_at: dt.datetime
+    received_at: dt.datetime | None
+    lines: list[ReturnLineOut]
+
+
+class RefundOut(msgspec.Struct):
+    id: int
+    amount: int
+    currency: str
+    method: str
+    reason: str
+    status: str
+    created_by: str
+    created_at: dt.datetime
+
+
+class StaffOrderOut(msgspec.Struct):
+    number: str
+    status: str
+    placed_at: dt.datetime
+    payment_method: str
+    paid_at: dt.datetime | None
+    ready_at: dt.datetime | None
+    printed_at: dt.datetime | None
+    shipped_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    carrier: str | None
+    tracking_number: str | None
+    dispatch_flag: str | None
+    allowed_actions: list[str]
+    customer_id: int | None
+    email: str
+    phone: str
+    ship_to: ShipToOut
+    items: list[StaffLineOut]
+    subtotal: int
+    shipping_fee: int
+    discount: int
+    total: int
+    refunded_total: int
+    currency: str
+    note: str
+    notes: list[OrderNoteOut]
+    events: list[OrderEventOut]
+    payments: list[PaymentOut]
+    returns: list[ReturnOut]
+    refunds: list[RefundOut]
+
+
+class StaffOrderSummary(msgspec.Struct):
+    number: str
+    status: str
+    placed_at: dt.datetime
+    payment_method: str
+    paid: bool
+    ready_at: dt.datetime | None
+    dispatch_flag: str | None
+    email: str
+    phone: str
+    recipient: str
+    city: str
+    item_count: int
+    total: int
+    currency: str
+
+
+class StaffOrderPage(msgspec.Struct):
+    items: list[StaffOrderSummary]
+    page: int
+    per_page: int
+    total: int
+
+
+class ConfirmPaymentIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Money
+    reference: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class ShipIn(msgspec.Struct, forbid_unknown_fields=True):
+    carrier: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    tracking_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    shipped_at: dt.datetime | None = None
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class NoteIn(msgspec.Struct, forbid_unknown_fields=True):
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ContactIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email | None = None
+    phone: Phone | None = None
+    address: AddressIn | None = None
+
+
+class ReturnItemIn(msgspec.Struct, forbid_unknown_fields=True):
+    sku: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+
+
+class ReturnIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+    items: Annotated[list[ReturnItemIn], msgspec.Meta(max_length=200)] = []
+
+
+class ReceiveReturnIn(msgspec.Struct, forbid_unknown_fields=True):
+    default: str = "restock"
+    dispositions: dict[Annotated[str, msgspec.Meta(max_length=64)], str] = {}
+
+
+class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+    amount: Annotated[int, msgspec.Meta(ge=1, le=10**12)] | None = None
+
+
+class ExpiredOut(msgspec.Struct):
+    cancelled: list[str]
+
+
+class PayIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A guest proves the order is theirs with the contact given at checkout."""
+
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class PayOut(msgspec.Struct):
+    reference: str
+    redirect_url: str
+    amount: int
+    currency: str
+
+
+class WebhookOut(msgspec.Struct):
+    status: str

@@ -25,6 +25,7 @@ from shopd.customers.models import Customer
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.inventory import service as inventory
+from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderLine
 from shopd.validation import clean_text, normalise_email, normalise_phone
 
@@ -273,6 +274,10 @@ async def _checkout_once(
     session.add(
         OrderEvent(order_id=order.id, status=order.status, actor=actor, note="order placed")
     )
+    if order.payment_method == "cod":
+        # No payment to wait for: the dispatch promise starts now.
+        order.ready_at = now
+    notify.enqueue(session, settings, order, "order_placed")
     await carts.clear(session, cart)
     await session.commit()
     fresh = await session.scalar(

@@ -1,18 +1,43 @@
-"""Staff log-in for the TUI and scripts (``Authorization: Bearer <token>`` afterwards)."""
+"""The staff API's own part: log-in and out, staff accounts, the audit log, shop settings.
+
+Every other staff endpoint lives with its area (``orders/staff_api.py`` and so on) and gets the
+acting staff member from ``staff_actor``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
-from litestar.params import JSONBody
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from shopd import http
 from shopd.errors import NotAuthenticated
 from shopd.http import DB, Conf
-from shopd.staff import service
+from shopd.staff import audit, service, shop_settings, throttle
+from shopd.staff.audit import Actor
 from shopd.staff.models import StaffUser
-from shopd.staff.schemas import StaffLoginIn, StaffOut, StaffSessionOut
+from shopd.staff.schemas import (
+    AuditOut,
+    AuditPage,
+    SettingIn,
+    StaffAccountOut,
+    StaffCreateIn,
+    StaffLoginIn,
+    StaffOut,
+    StaffSessionOut,
+    StaffUpdateIn,
+)
+
+Username = Annotated[str, PathParameter(max_length=64)]
+Page = Annotated[int, QueryParameter(ge=1, le=100_000)]
+PerPage = Annotated[int, QueryParameter(ge=1, le=200)]
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else ""
 
 
 async def require_staff(request: Request[Any, Any, Any], db: DB) -> StaffUser:
@@ -26,21 +51,165 @@ async def require_staff(request: Request[Any, Any, Any], db: DB) -> StaffUser:
     return user
 
 
+async def staff_actor(request: Request[Any, Any, Any], db: DB) -> Actor:
+    user = await require_staff(request, db)
+    return Actor(user.username, user.role, staff_id=user.id, ip=client_ip(request))
+
+
+# Every staff controller declares this dependency; handlers take ``actor: StaffActor``.
+ACTOR = {"actor": Provide(staff_actor)}
+StaffActor = NamedDependency[Actor]
+
+
+def account_out(user: StaffUser) -> StaffAccountOut:
+    return StaffAccountOut(user.username, user.role, user.active, user.created_at)
+
+
 class StaffController(Controller):
     path = "/api/v1/staff"
     tags = ["staff"]
 
     @post("/session", status_code=201)
-    async def login(self, data: JSONBody[StaffLoginIn], db: DB, settings: Conf) -> StaffSessionOut:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[StaffLoginIn], db: DB, settings: Conf
+    ) -> StaffSessionOut:
+        """Log in; the token goes into ``Authorization: Bearer``. Repeated failures lock the
+        name and the address for a while (``too_many_attempts``, 429)."""
+        keys = throttle.keys("staff", data.username, client_ip(request))
         async with db.write() as session:
-            user = await service.authenticate(session, data.username, data.password)
+            await throttle.check(session, keys)
+            try:
+                user = await service.authenticate(session, data.username, data.password)
+            except NotAuthenticated:
+                await throttle.failed(
+                    session,
+                    keys,
+                    max_failures=settings.login_max_failures,
+                    window=dt.timedelta(minutes=settings.login_window_minutes),
+                    lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
+                )
+                await session.commit()
+                raise
+            await throttle.succeeded(session, keys[0])
             token, expires = await service.start_session(
                 session, user, settings.staff_session_hours
             )
             await session.commit()
         return StaffSessionOut(token, expires, StaffOut(user.username, user.role))
 
+    @delete("/session", status_code=204)
+    async def logout(self, request: Request[Any, Any, Any], db: DB) -> None:
+        token = http.bearer_token(request)
+        if token:
+            async with db.write() as session:
+                await service.end_session(session, token)
+                await session.commit()
+
     @get("/me")
     async def me(self, request: Request[Any, Any, Any], db: DB) -> StaffOut:
         user = await require_staff(request, db)
         return StaffOut(user.username, user.role)
+
+
+class StaffAdminController(Controller):
+    path = "/api/v1/staff"
+    tags = ["staff admin"]
+    dependencies = ACTOR
+
+    @get("/accounts")
+    async def accounts(self, actor: StaffActor, db: DB) -> list[StaffAccountOut]:
+        actor.require("admin")
+        async with db.read() as session:
+            return [account_out(u) for u in await service.list_staff(session)]
+
+    @post("/accounts", status_code=201)
+    async def create_account(
+        self, actor: StaffActor, data: JSONBody[StaffCreateIn], db: DB
+    ) -> StaffAccountOut:
+        async with db.write() as session:
+            user = await service.create_staff(
+                session, actor, data.username, data.role, data.password
+            )
+            await session.commit()
+            return account_out(user)
+
+    @patch("/accounts/{username:str}")
+    async def update_account(
+        self, actor: StaffActor, username: Username, data: JSONBody[StaffUpdateIn], db: DB
+    ) -> StaffAccountOut:
+        """Change a role, disable or enable, or reset the password (ends the account's
+        sessions)."""
+        async with db.write() as session:
+            user = await service.update_staff(
+                session,
+                actor,
+                username,
+                role=data.role,
+                active=data.active,
+                password=data.password,
+            )
+            await session.commit()
+            return account_out(user)
+
+    @get("/audit")
+    async def audit_log(
+        self,
+        actor: StaffActor,
+        db: DB,
+        who: Annotated[str | None, QueryParameter(max_length=120)] = None,
+        action: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        target_type: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        target_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        page: Page = 1,
+        per_page: PerPage = 50,
+    ) -> AuditPage:
+        """Every staff action, newest first (managers and admins)."""
+        actor.require("manager")
+        async with db.read() as session:
+            rows, total = await audit.entries(
+                session,
+                actor=who,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                page=page,
+                per_page=per_page,
+            )
+        return AuditPage(
+            [
+                AuditOut(
+                    e.id,
+                    e.created_at,
+                    e.actor,
+                    e.action,
+                    e.target_type,
+                    e.target_id,
+                    e.before,
+                    e.after,
+                    e.ip,
+                )
+                for e in rows
+            ],
+            page,
+            per_page,
+            total,
+        )
+
+    @get("/settings")
+    async def get_settings(self, actor: StaffActor, db: DB) -> dict[str, Any]:
+        actor.require("manager")
+        async with db.read() as session:
+            return await shop_settings.get_all(session)
+
+    @put("/settings/{key:str}")
+    async def put_setting(
+        self,
+        actor: StaffActor,
+        key: Annotated[str, PathParameter(max_length=64)],
+        data: JSONBody[SettingIn],
+        db: DB,
+    ) -> Response[dict[str, Any]]:
+        async with db.write() as session:
+            value = await shop_settings.put(session, actor, key, data.value)
+            await session.commit()
+        return Response({key: value})

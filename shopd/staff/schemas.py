@@ -1,16 +1,18 @@
-"""Staff log-in in and out."""
+"""Staff log-in, accounts, the audit log and shop settings."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
+
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
 class StaffLoginIn(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    password: Password
 
 
 class StaffOut(msgspec.Struct):
@@ -22,3 +24,45 @@ class StaffSessionOut(msgspec.Struct):
     token: str
     expires_at: dt.datetime
     staff: StaffOut
+
+
+class StaffAccountOut(msgspec.Struct):
+    username: str
+    role: str
+    active: bool
+    created_at: dt.datetime
+
+
+class StaffCreateIn(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    role: Annotated[str, msgspec.Meta(max_length=16)]
+    password: Password
+
+
+class StaffUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+    active: bool | None = None
+    password: Password | None = None
+
+
+class AuditOut(msgspec.Struct):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    ip: str
+
+
+class AuditPage(msgspec.Struct):
+    items: list[AuditOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class SettingIn(msgspec.Struct, forbid_unknown_fields=True):
+    value: bool | int | str

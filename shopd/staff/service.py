@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
 from shopd.db import utcnow
-from shopd.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
+from shopd.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from shopd.staff.audit import Actor, record
 from shopd.staff.models import ROLES, StaffSession, StaffUser
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
-ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
 def check_username(username: str) -> str:
@@ -33,14 +33,19 @@ def check_role(role: str) -> str:
     return role
 
 
-async def add_staff(session: AsyncSession, username: str, role: str, password: str) -> StaffUser:
-    check_username(username)
-    check_role(role)
+def check_password(password: str) -> str:
     if len(password) < security.MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"the password must have at least {security.MIN_PASSWORD_LENGTH} characters",
             code="weak_password",
         )
+    return password
+
+
+async def add_staff(session: AsyncSession, username: str, role: str, password: str) -> StaffUser:
+    check_username(username)
+    check_role(role)
+    check_password(password)
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise Conflict(f"staff account {username!r} exists already", code="staff_exists")
     user = StaffUser(username=username, role=role, password_hash=security.hash_password(password))
@@ -93,8 +98,61 @@ async def staff_for_token(session: AsyncSession, token: str) -> StaffUser | None
     return row.scalar_one_or_none()
 
 
-def require_role(user: StaffUser, minimum: str) -> None:
-    if ROLE_RANK[user.role] < ROLE_RANK[minimum]:
-        raise Forbidden(
-            f"this needs the {minimum} role", code="forbidden", details={"required_role": minimum}
-        )
+async def end_session(session: AsyncSession, token: str) -> None:
+    await session.execute(
+        delete(StaffSession).where(StaffSession.token_hash == security.token_digest(token))
+    )
+
+
+def staff_state(user: StaffUser) -> dict[str, object]:
+    return {"username": user.username, "role": user.role, "active": user.active}
+
+
+async def list_staff(session: AsyncSession) -> list[StaffUser]:
+    return list((await session.execute(select(StaffUser).order_by(StaffUser.username))).scalars())
+
+
+async def get_staff(session: AsyncSession, username: str) -> StaffUser:
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None:
+        raise NotFound(f"no staff account {username!r}", code="unknown_staff")
+    return user
+
+
+async def create_staff(
+    session: AsyncSession, actor: Actor, username: str, role: str, password: str
+) -> StaffUser:
+    actor.require("admin")
+    user = await add_staff(session, username, role, password)
+    record(session, actor, "staff.create", "staff", username, after=staff_state(user))
+    return user
+
+
+async def update_staff(
+    session: AsyncSession,
+    actor: Actor,
+    username: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> StaffUser:
+    actor.require("admin")
+    user = await get_staff(session, username)
+    before = staff_state(user)
+    if user.id == actor.staff_id and (active is False or (role and role != user.role)):
+        # Otherwise the last admin can lock everyone out of staff administration.
+        raise Conflict("you cannot disable or demote yourself", code="cannot_change_self")
+    if role is not None:
+        user.role = check_role(role)
+    if active is not None:
+        user.active = active
+    if password is not None:
+        user.password_hash = security.hash_password(check_password(password))
+    if active is False or password is not None:
+        # Disabling or resetting ends every open session of that account at once.
+        await session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
+    after = staff_state(user) | ({"password": "changed"} if password else {})
+    record(session, actor, "staff.update", "staff", username, before=before, after=after)
+    await session.flush()
+    return user

@@ -1,0 +1,201 @@
+"""Staff stock endpoints: levels, low stock, ledger, receipts, adjustments, stocktakes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from litestar import Controller, get, post, put
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopd.db import Database
+from shopd.http import DB
+from shopd.inventory import operations as ops
+from shopd.inventory.models import Stocktake
+from shopd.inventory.schemas import (
+    AdjustIn,
+    CountLineOut,
+    CountsIn,
+    LedgerOut,
+    LevelOut,
+    MovementOut,
+    ReceiveIn,
+    StockOut,
+    StockPage,
+    StocktakeOpenIn,
+    StocktakeOut,
+    ThresholdIn,
+)
+from shopd.staff.api import ACTOR, StaffActor
+
+SkuPath = Annotated[str, PathParameter(max_length=64)]
+TakeId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+
+
+def stock_out(row: ops.StockRow) -> StockOut:
+    return StockOut(
+        sku=row.sku.code,
+        product=row.product.name,
+        product_slug=row.product.slug,
+        attributes={str(k): str(v) for k, v in row.sku.attributes.items()},
+        active=row.sku.active,
+        on_hand=row.on_hand,
+        reserved=row.reserved,
+        available=row.available,
+        threshold=row.threshold,
+        low=row.low,
+    )
+
+
+async def stocktake_out(session: AsyncSession, take: Stocktake) -> StocktakeOut:
+    return StocktakeOut(
+        id=take.id,
+        status=take.status,
+        note=take.note,
+        created_by=take.created_by,
+        created_at=take.created_at,
+        posted_by=take.posted_by,
+        posted_at=take.posted_at,
+        lines=[
+            CountLineOut(r.code, r.counted, r.on_hand, r.difference)
+            for r in await ops.review(session, take)
+        ],
+    )
+
+
+async def _change(
+    db: Database, take_id: int, change: Callable[[AsyncSession], Awaitable[object]]
+) -> StocktakeOut:
+    async with db.write() as session:
+        await change(session)
+        await session.commit()
+    async with db.read() as session:
+        return await stocktake_out(session, await ops.get_stocktake(session, take_id))
+
+
+class StockController(Controller):
+    path = "/api/v1/staff"
+    tags = ["staff stock"]
+    dependencies = ACTOR
+
+    @get("/stock")
+    async def levels(
+        self,
+        actor: StaffActor,
+        db: DB,
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        low: FromQuery[bool] = False,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> StockPage:
+        """SKUs with on-hand, reserved, available and threshold; ``low=true`` for the
+        low-stock list (available at or under the threshold), emptiest first."""
+        actor.require("clerk")
+        async with db.read() as session:
+            rows, total = await ops.stock_list(
+                session, q=q, low_only=low, page=page, per_page=per_page
+            )
+        return StockPage([stock_out(r) for r in rows], page, per_page, total)
+
+    @get("/stock/{sku:str}/ledger")
+    async def ledger(
+        self,
+        actor: StaffActor,
+        sku: SkuPath,
+        db: DB,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> LedgerOut:
+        actor.require("clerk")
+        async with db.read() as session:
+            found, on_hand, rows, total, ledger_sum = await ops.history(
+                session, sku, page=page, per_page=per_page
+            )
+        return LedgerOut(
+            found.code,
+            on_hand,
+            ledger_sum,
+            [
+                MovementOut(m.created_at, m.delta, m.reason, m.actor, m.reference, m.on_hand_after)
+                for m in rows
+            ],
+            page,
+            per_page,
+            total,
+        )
+
+    @post("/stock/{sku:str}/receipts", status_code=201)
+    async def receive(
+        self, actor: StaffActor, sku: SkuPath, data: JSONBody[ReceiveIn], db: DB
+    ) -> LevelOut:
+        """Goods delivered: adds to on-hand with a ``receipt`` ledger row."""
+        async with db.write() as session:
+            on_hand = await ops.receive(
+                session, actor, sku, data.quantity, reference=data.reference
+            )
+            await session.commit()
+        return LevelOut(sku, on_hand)
+
+    @post("/stock/{sku:str}/adjustments", status_code=201)
+    async def adjust(
+        self, actor: StaffActor, sku: SkuPath, data: JSONBody[AdjustIn], db: DB
+    ) -> LevelOut:
+        """A manager's correction: ``damage``/``loss`` (negative), ``found`` (positive) or
+        ``adjustment``."""
+        async with db.write() as session:
+            on_hand = await ops.adjust(
+                session, actor, sku, data.delta, reason=data.reason, note=data.note
+            )
+            await session.commit()
+        return LevelOut(sku, on_hand)
+
+    @put("/stock/{sku:str}/threshold")
+    async def threshold(
+        self, actor: StaffActor, sku: SkuPath, data: JSONBody[ThresholdIn], db: DB
+    ) -> ThresholdIn:
+        async with db.write() as session:
+            value = await ops.set_threshold(session, actor, sku, data.threshold)
+            await session.commit()
+        return ThresholdIn(value)
+
+    @get("/stocktakes")
+    async def stocktakes(self, actor: StaffActor, db: DB) -> list[StocktakeOut]:
+        actor.require("clerk")
+        async with db.read() as session:
+            return [
+                await stocktake_out(session, await ops.get_stocktake(session, t.id))
+                for t in await ops.list_stocktakes(session)
+            ]
+
+    @post("/stocktakes", status_code=201)
+    async def open_stocktake(
+        self, actor: StaffActor, data: JSONBody[StocktakeOpenIn], db: DB
+    ) -> StocktakeOut:
+        async with db.write() as session:
+            take = await ops.open_stocktake(session, actor, data.note)
+            await session.commit()
+            return await stocktake_out(session, take)
+
+    @get("/stocktakes/{take_id:int}")
+    async def stocktake(self, actor: StaffActor, take_id: TakeId, db: DB) -> StocktakeOut:
+        """The counts against the books: each line's difference is what posting will write."""
+        actor.require("clerk")
+        async with db.read() as session:
+            return await stocktake_out(session, await ops.get_stocktake(session, take_id))
+
+    @put("/stocktakes/{take_id:int}/counts")
+    async def counts(
+        self, actor: StaffActor, take_id: TakeId, data: JSONBody[CountsIn], db: DB
+    ) -> StocktakeOut:
+        counted = {c.sku: c.counted for c in data.counts}
+        return await _change(db, take_id, lambda s: ops.record_counts(s, actor, take_id, counted))
+
+    @post("/stocktakes/{take_id:int}/post", status_code=200)
+    async def post_stocktake(self, actor: StaffActor, take_id: TakeId, db: DB) -> StocktakeOut:
+        """Write the differences to the ledger (managers)."""
+        return await _change(db, take_id, lambda s: ops.post_stocktake(s, actor, take_id))
+
+    @post("/stocktakes/{take_id:int}/cancel", status_code=200)
+    async def cancel_stocktake(self, actor: StaffActor, take_id: TakeId, db: DB) -> StocktakeOut:
+        return await _change(db, take_id, lambda s: ops.cancel_stocktake(s, actor, take_id))

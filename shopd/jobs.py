@@ -1,0 +1,48 @@
+"""Background jobs: the outbox sender and the expiry of unpaid orders.
+
+They run inside each server process (``SHOPD_BACKGROUND_JOBS``, on by default, so a one-box
+shop needs nothing else) or on their own in ``shopctl worker``. Both jobs are safe to run in
+several processes at once: mails are claimed before sending, orders change by conditional
+updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from shopd.config import Settings
+from shopd.db import Database
+from shopd.notifications import sender
+from shopd.orders import lifecycle
+
+log = logging.getLogger("shopd.jobs")
+
+
+@dataclass(slots=True)
+class RoundReport:
+    mail: sender.SendReport
+    expired: list[str]
+
+
+async def run_once(db: Database, settings: Settings) -> RoundReport:
+    async with db.write() as session:
+        expired = await lifecycle.expire_unpaid(session, settings)
+        await session.commit()
+    if expired:
+        log.info("cancelled %d unpaid orders: %s", len(expired), ", ".join(expired))
+    mail = await sender.send_pending(db, settings)
+    return RoundReport(mail, expired)
+
+
+async def run_forever(db: Database, settings: Settings) -> None:
+    while True:
+        try:
+            await run_once(db, settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A database hiccup must not end the loop; the next round tries again.
+            log.exception("background job round failed")
+        await asyncio.sleep(settings.job_interval_seconds)

@@ -1,0 +1,1 @@
+"""Customer e-mails: written to an outbox with the change, sent over SMTP by a worker."""

@@ -1,0 +1,469 @@
+"""The order state machine and what staff do to orders: pick, ship, deliver, cancel, note.
+
+Every status change is one conditional UPDATE (``... WHERE status = :from``) checked by row
+count, so two clerks acting on the same order at once cannot both succeed, and an illegal
+change is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from shopd.config import Settings
+from shopd.customers.service import AddressData
+from shopd.db import utcnow
+from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from shopd.inventory import service as inventory
+from shopd.notifications import service as notify
+from shopd.orders.models import Order, OrderEvent, OrderNote, Refund
+from shopd.staff.audit import SYSTEM, Actor, record
+from shopd.validation import clean_text, normalise_email, normalise_phone
+
+# Every legal edge. Anything not listed here is refused with ``invalid_transition``.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    # Cash on delivery skips "paid": the money arrives with the parcel.
+    "pending_payment": frozenset({"paid", "picking", "cancelled"}),
+    "paid": frozenset({"picking", "cancelled"}),
+    "picking": frozenset({"shipped", "cancelled"}),
+    "shipped": frozenset({"delivered"}),
+    "delivered": frozenset({"completed", "return_requested"}),
+    "completed": frozenset({"return_requested"}),
+    # A rejected return closes the order as completed.
+    "return_requested": frozenset({"returned", "completed"}),
+    "returned": frozenset({"refunded"}),
+    # After a partial return the customer may still send back the rest.
+    "refunded": frozenset({"return_requested"}),
+    "cancelled": frozenset(),
+}
+AWAITING_DISPATCH = ("pending_payment", "paid", "picking")
+EDITABLE_CONTACT = ("pending_payment", "paid", "picking")
+LATE_AFTER = dt.timedelta(hours=24)
+OVERDUE_AFTER = dt.timedelta(hours=48)
+CARRIER_MAX = 64
+TRACKING_MAX = 64
+
+
+def order_query():  # type: ignore[no-untyped-def]
+    return select(Order).options(selectinload(Order.lines))
+
+
+async def get_order(session: AsyncSession, number: str, *, lock: bool = False) -> Order:
+    query = order_query().where(Order.number == number.strip().upper()[:32])
+    if lock:
+        query = query.with_for_update()
+    order = await session.scalar(query)
+    if order is None:
+        raise NotFound(f"no order {number!r}", code="order_not_found")
+    return order
+
+
+def dispatch_flag(order: Order, now: dt.datetime | None = None) -> str | None:
+    """``late`` past 24 h ready and unshipped, ``overdue`` past 48 h, else None."""
+    if order.ready_at is None or order.shipped_at is not None:
+        return None
+    if order.status not in AWAITING_DISPATCH:
+        return None
+    waited = (now or utcnow()) - order.ready_at
+    if waited > OVERDUE_AFTER:
+        return "overdue"
+    if waited > LATE_AFTER:
+        return "late"
+    return None
+
+
+def allowed_actions(order: Order) -> list[str]:
+    """The staff actions this order's status allows now (the TUI shows only these)."""
+    s = order.status
+    actions: list[str] = ["note"]
+    if s == "pending_payment" and order.payment_method == "bank_transfer":
+        actions.append("confirm_payment")
+    if "picking" in TRANSITIONS[s] and (s == "paid" or order.payment_method == "cod"):
+        actions.append("start_picking")
+    if s == "picking":
+        actions.append("ship")
+    if s == "shipped":
+        actions.append("deliver")
+    if s == "delivered":
+        actions.append("complete")
+    if "cancelled" in TRANSITIONS[s]:
+        actions.append("cancel")
+    if "return_requested" in TRANSITIONS[s] and any(
+        ln.returned_quantity < ln.quantity for ln in order.lines
+    ):
+        actions.append("request_return")
+    if s == "return_requested":
+        actions += ["receive_return", "reject_return"]
+    if s == "returned":
+        actions.append("refund")
+    if s in EDITABLE_CONTACT and order.printed_at is None:
+        actions.append("edit_contact")
+    return actions
+
+
+async def move(
+    session: AsyncSession,
+    order: Order,
+    to: str,
+    actor: Actor,
+    *,
+    note: str = "",
+    values: dict[str, object] | None = None,
+    action: str | None = None,
+) -> Order:
+    """Change the order's status along a legal edge, with its event and audit rows."""
+    src = order.status
+    if to not in TRANSITIONS.get(src, frozenset()):
+        raise InvalidTransition(
+            f"an order that is {src} cannot become {to}",
+            details={"from": src, "to": to, "allowed": sorted(TRANSITIONS.get(src, ()))},
+        )
+    extra = dict(values or {})
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == src)
+        .values(status=to, updated_at=utcnow(), **extra)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        # Someone else changed it between our read and our write.
+        raise InvalidTransition(
+            "the order changed in the meantime; reload it and try again",
+            details={"from": src, "to": to},
+        )
+    session.add(
+        OrderEvent(order_id=order.id, from_status=src, status=to, actor=actor.label, note=note)
+    )
+    record(
+        session,
+        actor,
+        action or f"order.{to}",
+        "order",
+        order.number,
+        before={"status": src},
+        after={"status": to, **extra} | ({"note": note} if note else {}),
+    )
+    await session.flush()
+    await session.refresh(order)
+    return order
+
+
+def _require_method(order: Order, *methods: str) -> None:
+    if order.payment_method not in methods:
+        raise InvalidTransition(
+            f"not possible for an order paid by {order.payment_method}",
+            details={"payment_method": order.payment_method},
+        )
+
+
+async def start_picking(session: AsyncSession, actor: Actor, number: str) -> Order:
+    actor.require("clerk")
+    order = await get_order(session, number)
+    if order.status == "pending_payment":
+        _require_method(order, "cod")
+    return await move(session, order, "picking", actor, action="order.start_picking")
+
+
+async def mark_printed(session: AsyncSession, actor: Actor, number: str) -> Order:
+    """The packing slip was printed: from now on the address on the parcel is fixed."""
+    actor.require("clerk")
+    order = await get_order(session, number)
+    if order.status not in AWAITING_DISPATCH:
+        raise InvalidTransition(
+            f"an order that is {order.status} has no packing slip to print",
+            details={"from": order.status},
+        )
+    if order.printed_at is None:
+        order.printed_at = utcnow()
+        record(session, actor, "order.print", "order", order.number, after={"printed": True})
+        await session.flush()
+    return order
+
+
+async def ship(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    number: str,
+    *,
+    carrier: str,
+    tracking_number: str,
+    shipped_at: dt.datetime | None = None,
+) -> Order:
+    actor.require("clerk")
+    carrier = clean_text(carrier, "carrier", max_length=CARRIER_MAX)
+    tracking = clean_text(tracking_number, "tracking_number", max_length=TRACKING_MAX)
+    now = utcnow()
+    when = shipped_at or now
+    if when.tzinfo is None:
+        raise InvalidInput("shipped_at needs a time zone", code="invalid_time")
+    if when > now + dt.timedelta(minutes=5):
+        raise InvalidInput("shipped_at cannot be in the future", code="invalid_time")
+    order = await get_order(session, number)
+    if order.status != "picking":
+        # Shipping straight from paid would skip the pick; say what is needed instead.
+        raise InvalidTransition(
+            f"an order that is {order.status} cannot be shipped; start picking first"
+            if order.status in ("paid", "pending_payment")
+            else f"an order that is {order.status} cannot be shipped",
+            details={"from": order.status, "to": "shipped"},
+        )
+    order = await move(
+        session,
+        order,
+        "shipped",
+        actor,
+        values={
+            "carrier": carrier,
+            "tracking_number": tracking,
+            "shipped_at": when.astimezone(dt.UTC),
+            "printed_at": order.printed_at or now,
+        },
+        note=f"{carrier} {tracking}",
+    )
+    notify.enqueue(session, settings, order, "order_shipped")
+    return order
+
+
+async def deliver(session: AsyncSession, actor: Actor, number: str) -> Order:
+    actor.require("clerk")
+    order = await get_order(session, number)
+    values: dict[str, object] = {"delivered_at": utcnow()}
+    if order.payment_method == "cod" and order.paid_at is None and order.status == "shipped":
+        from shopd.orders import payments  # the courier collected the cash
+
+        await payments.record_cod_collected(session, order, actor)
+        values["paid_at"] = utcnow()
+    return await move(session, order, "delivered", actor, values=values)
+
+
+async def complete(session: AsyncSession, actor: Actor, number: str) -> Order:
+    actor.require("clerk")
+    return await move(session, await get_order(session, number), "completed", actor)
+
+
+async def cancel(
+    session: AsyncSession, settings: Settings, actor: Actor, number: str, *, reason: str
+) -> Order:
+    """Cancel before shipping: the stock goes back, and a paid order gets a refund record."""
+    actor.require("clerk")
+    reason = clean_text(reason, "reason", max_length=500)
+    order = await get_order(session, number)
+    if order.paid_at is not None:
+        # Money has to go back: that is a manager's decision.
+        actor.require("manager")
+    order = await _cancel(session, settings, order, actor, reason)
+    return order
+
+
+async def _cancel(
+    session: AsyncSession, settings: Settings, order: Order, actor: Actor, reason: str
+) -> Order:
+    order = await move(
+        session, order, "cancelled", actor, note=reason, values={"cancelled_at": utcnow()}
+    )
+    for line in sorted(order.lines, key=lambda ln: ln.sku_id):
+        await inventory.move_stock(
+            session,
+            line.sku_id,
+            line.quantity,
+            reason="cancel",
+            actor=actor.label,
+            reference=order.number,
+            sku_code=line.sku_code,
+        )
+    if order.paid_at is not None:
+        owed = order.total - order.refunded_total
+        if owed > 0:
+            session.add(
+                Refund(
+                    order_id=order.id,
+                    amount=owed,
+                    currency=order.currency,
+                    method=order.payment_method,
+                    reason=f"order cancelled: {reason}",
+                    status="pending",
+                    created_by=actor.label,
+                )
+            )
+    notify.enqueue(session, settings, order, "order_cancelled")
+    await session.flush()
+    return order
+
+
+async def expire_unpaid(
+    session: AsyncSession, settings: Settings, *, now: dt.datetime | None = None, limit: int = 100
+) -> list[str]:
+    """Cancel transfer and card orders left unpaid past the configured time; stock goes back."""
+    cutoff = (now or utcnow()) - dt.timedelta(minutes=settings.unpaid_cancel_minutes)
+    numbers = list(
+        (
+            await session.execute(
+                select(Order.number)
+                .where(
+                    Order.status == "pending_payment",
+                    Order.payment_method != "cod",
+                    Order.created_at < cutoff,
+                )
+                .order_by(Order.id)
+                .limit(limit)
+            )
+        ).scalars()
+    )
+    done = []
+    for number in numbers:
+        order = await get_order(session, number)
+        try:
+            await _cancel(
+                session,
+                settings,
+                order,
+                SYSTEM,
+                f"not paid within {settings.unpaid_cancel_minutes} minutes",
+            )
+        except InvalidTransition:
+            continue  # paid or cancelled by someone else a moment ago
+        done.append(number)
+    return done
+
+
+async def add_note(session: AsyncSession, actor: Actor, number: str, body: str) -> OrderNote:
+    actor.require("clerk")
+    body = clean_text(body, "note", max_length=2000)
+    order = await get_order(session, number)
+    note = OrderNote(order_id=order.id, author=actor.label, body=body)
+    session.add(note)
+    record(session, actor, "order.note", "order", order.number, after={"note": body})
+    await session.flush()
+    return note
+
+
+@dataclass(slots=True)
+class ContactChange:
+    email: str | None = None
+    phone: str | None = None
+    address: AddressData | None = None
+
+
+_SHIP_FIELDS = {
+    "recipient": "ship_name",
+    "phone": "ship_phone",
+    "country": "ship_country",
+    "region": "ship_region",
+    "city": "ship_city",
+    "line1": "ship_line1",
+    "line2": "ship_line2",
+    "postcode": "ship_postcode",
+}
+
+
+def contact_of(order: Order) -> dict[str, str]:
+    return {"email": order.email, "phone": order.phone} | {
+        key: getattr(order, column) for key, column in _SHIP_FIELDS.items()
+    }
+
+
+async def change_contact(
+    session: AsyncSession, actor: Actor, number: str, change: ContactChange
+) -> Order:
+    """Address and contact changes, only until the packing slip is printed."""
+    actor.require("clerk")
+    order = await get_order(session, number, lock=True)
+    if order.status not in EDITABLE_CONTACT or order.printed_at is not None:
+        raise Conflict(
+            "the parcel is labelled or on its way: the address can no longer change",
+            code="order_locked",
+            details={"status": order.status, "printed": order.printed_at is not None},
+        )
+    before = contact_of(order)
+    if change.email is not None:
+        order.email = normalise_email(change.email)
+    if change.phone is not None:
+        order.phone = normalise_phone(change.phone)
+    if change.address is not None:
+        cleaned = change.address.cleaned()
+        for key, column in _SHIP_FIELDS.items():
+            setattr(order, column, getattr(cleaned, key))
+    after = contact_of(order)
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    if not changed:
+        return order
+    record(
+        session,
+        actor,
+        "order.contact",
+        "order",
+        order.number,
+        before={k: before[k] for k in changed},
+        after=changed,
+    )
+    await session.flush()
+    return order
+
+
+def _digits_of(column):  # type: ignore[no-untyped-def]
+    # Phones are stored as typed ("+86 138-0013"); compare digits only.
+    return func.replace(func.replace(func.replace(column, " ", ""), "-", ""), "+", "")
+
+
+async def staff_list(
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    q: str | None = None,
+    dispatch: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    now: dt.datetime | None = None,
+) -> tuple[list[Order], int]:
+    """Orders for the back office, newest first, paged on the server."""
+    query = select(Order)
+    if status:
+        query = query.where(Order.status == status)
+    if dispatch:
+        now = now or utcnow()
+        query = query.where(
+            Order.status.in_(AWAITING_DISPATCH),
+            Order.ready_at.is_not(None),
+            Order.shipped_at.is_(None),
+        )
+        if dispatch == "late":
+            query = query.where(
+                Order.ready_at < now - LATE_AFTER, Order.ready_at >= now - OVERDUE_AFTER
+            )
+        elif dispatch == "overdue":
+            query = query.where(Order.ready_at < now - OVERDUE_AFTER)
+        elif dispatch != "waiting":
+            raise InvalidInput("dispatch is one of waiting, late, overdue", code="invalid_filter")
+    if q:
+        term = q.strip()
+        digits = "".join(ch for ch in term if ch.isdigit())
+        like = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions = [
+            Order.number.like(f"{like.upper()}%", escape="\\"),
+            Order.email.like(f"%{like}%", escape="\\"),
+            Order.ship_name.like(f"%{like}%", escape="\\"),
+        ]
+        if len(digits) >= 4:
+            conditions += [
+                _digits_of(Order.phone).like(f"%{digits}%"),
+                _digits_of(Order.ship_phone).like(f"%{digits}%"),
+            ]
+        query = query.where(or_(*conditions))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order_by = (
+        [Order.ready_at.asc(), Order.id.asc()]
+        if dispatch
+        else [Order.created_at.desc(), Order.id.desc()]
+    )
+    rows = await session.execute(
+        query.options(selectinload(Order.lines))
+        .order_by(*order_by)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(rows.scalars()), total

@@ -1,0 +1,370 @@
+"""The back office's order endpoints: list, detail, and every action of the order lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from litestar import Controller, get, patch, post
+from litestar.params import JSONBody, PathParameter, QueryParameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopd.customers.api import address_data
+from shopd.db import Database
+from shopd.errors import InvalidInput
+from shopd.http import DB, Conf
+from shopd.orders import lifecycle, payments, returns
+from shopd.orders.api import ship_to_out
+from shopd.orders.models import Order, OrderEvent, OrderNote
+from shopd.orders.schemas import (
+    ConfirmPaymentIn,
+    ContactIn,
+    ExpiredOut,
+    NoteIn,
+    OrderEventOut,
+    OrderNoteOut,
+    PaymentOut,
+    ReasonIn,
+    ReceiveReturnIn,
+    RefundIn,
+    RefundOut,
+    ReturnIn,
+    ReturnLineOut,
+    ReturnOut,
+    ShipIn,
+    StaffLineOut,
+    StaffOrderOut,
+    StaffOrderPage,
+    StaffOrderSummary,
+)
+from shopd.orders.service import STATUSES
+from shopd.staff.api import ACTOR, StaffActor
+
+OrderNumber = Annotated[str, PathParameter(max_length=32)]
+
+
+async def order_detail(session: AsyncSession, number: str) -> StaffOrderOut:
+    o = await lifecycle.get_order(session, number)
+    notes = (
+        await session.execute(
+            select(OrderNote).where(OrderNote.order_id == o.id).order_by(OrderNote.id)
+        )
+    ).scalars()
+    events = (
+        await session.execute(
+            select(OrderEvent).where(OrderEvent.order_id == o.id).order_by(OrderEvent.id)
+        )
+    ).scalars()
+    sku_of = {ln.id: ln.sku_code for ln in o.lines}
+    return StaffOrderOut(
+        number=o.number,
+        status=o.status,
+        placed_at=o.created_at,
+        payment_method=o.payment_method,
+        paid_at=o.paid_at,
+        ready_at=o.ready_at,
+        printed_at=o.printed_at,
+        shipped_at=o.shipped_at,
+        delivered_at=o.delivered_at,
+        cancelled_at=o.cancelled_at,
+        carrier=o.carrier,
+        tracking_number=o.tracking_number,
+        dispatch_flag=lifecycle.dispatch_flag(o),
+        allowed_actions=lifecycle.allowed_actions(o),
+        customer_id=o.customer_id,
+        email=o.email,
+        phone=o.phone,
+        ship_to=ship_to_out(o),
+        items=[
+            StaffLineOut(
+                sku=ln.sku_code,
+                name=ln.product_name,
+                attributes={str(k): str(v) for k, v in ln.attributes.items()},
+                unit_price=ln.unit_price,
+                quantity=ln.quantity,
+                line_total=ln.line_total,
+                returned_quantity=ln.returned_quantity,
+            )
+            for ln in o.lines
+        ],
+        subtotal=o.subtotal,
+        shipping_fee=o.shipping_fee,
+        discount=o.discount,
+        total=o.total,
+        refunded_total=o.refunded_total,
+        currency=o.currency,
+        note=o.note,
+        notes=[OrderNoteOut(n.created_at, n.author, n.body) for n in notes],
+        events=[
+            OrderEventOut(e.created_at, e.from_status, e.status, e.actor, e.note) for e in events
+        ],
+        payments=[
+            PaymentOut(
+                p.reference,
+                p.method,
+                p.status,
+                p.amount,
+                p.currency,
+                p.external_reference,
+                p.created_at,
+                p.settled_at,
+            )
+            for p in await payments.payments_of(session, o.id)
+        ],
+        returns=[
+            ReturnOut(
+                r.id,
+                r.status,
+                r.reason,
+                r.created_by,
+                r.created_at,
+                r.received_at,
+                [
+                    ReturnLineOut(sku_of[rl.order_line_id], rl.quantity, rl.disposition)
+                    for rl in r.lines
+                ],
+            )
+            for r in await returns.returns_of(session, o.id)
+        ],
+        refunds=[
+            RefundOut(
+                r.id, r.amount, r.currency, r.method, r.reason, r.status, r.created_by, r.created_at
+            )
+            for r in await returns.refunds_of(session, o.id)
+        ],
+    )
+
+
+def summary(o: Order) -> StaffOrderSummary:
+    return StaffOrderSummary(
+        number=o.number,
+        status=o.status,
+        placed_at=o.created_at,
+        payment_method=o.payment_method,
+        paid=o.paid_at is not None,
+        ready_at=o.ready_at,
+        dispatch_flag=lifecycle.dispatch_flag(o),
+        email=o.email,
+        phone=o.phone,
+        recipient=o.ship_name,
+        city=o.ship_city,
+        item_count=sum(ln.quantity for ln in o.lines),
+        total=o.total,
+        currency=o.currency,
+    )
+
+
+async def act(
+    db: Database, number: str, change: Callable[[AsyncSession], Awaitable[object]]
+) -> StaffOrderOut:
+    """Run one change in its own transaction, then answer with the order as it now is."""
+    async with db.write() as session:
+        await change(session)
+        await session.commit()
+    async with db.read() as session:
+        return await order_detail(session, number)
+
+
+class StaffOrderController(Controller):
+    path = "/api/v1/staff/orders"
+    tags = ["staff orders"]
+    dependencies = ACTOR
+
+    @get("/")
+    async def list_orders(
+        self,
+        actor: StaffActor,
+        db: DB,
+        status: Annotated[str | None, QueryParameter(max_length=24)] = None,
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        dispatch: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> StaffOrderPage:
+        """Orders newest first; ``status=``, ``q=`` (number, e-mail, name, phone digits) and
+        ``dispatch=waiting|late|overdue`` (oldest first) filter them."""
+        actor.require("clerk")
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(
+                "unknown status", code="invalid_filter", details={"allowed": list(STATUSES)}
+            )
+        async with db.read() as session:
+            rows, total = await lifecycle.staff_list(
+                session, status=status, q=q, dispatch=dispatch, page=page, per_page=per_page
+            )
+        return StaffOrderPage([summary(o) for o in rows], page, per_page, total)
+
+    @post("/expire-unpaid", status_code=200)
+    async def expire_unpaid(self, actor: StaffActor, db: DB, settings: Conf) -> ExpiredOut:
+        """Run the unpaid-order expiry now (it also runs on its own in the background)."""
+        actor.require("manager")
+        async with db.write() as session:
+            done = await lifecycle.expire_unpaid(session, settings)
+            await session.commit()
+        return ExpiredOut(done)
+
+    @get("/{number:str}")
+    async def detail(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
+        actor.require("clerk")
+        async with db.read() as session:
+            return await order_detail(session, number)
+
+    @post("/{number:str}/payments", status_code=200)
+    async def confirm_payment(
+        self,
+        actor: StaffActor,
+        number: OrderNumber,
+        data: JSONBody[ConfirmPaymentIn],
+        db: DB,
+        settings: Conf,
+    ) -> StaffOrderOut:
+        """A bank transfer arrived: the amount must be the order total."""
+        return await act(
+            db,
+            number,
+            lambda s: payments.confirm_bank_transfer(
+                s, settings, actor, number, amount=data.amount, reference=data.reference
+            ),
+        )
+
+    @post("/{number:str}/picking", status_code=200)
+    async def start_picking(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
+        return await act(db, number, lambda s: lifecycle.start_picking(s, actor, number))
+
+    @post("/{number:str}/print", status_code=200)
+    async def printed(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
+        """The packing slip is printed; the address is frozen from now on."""
+        return await act(db, number, lambda s: lifecycle.mark_printed(s, actor, number))
+
+    @post("/{number:str}/ship", status_code=200)
+    async def ship(
+        self,
+        actor: StaffActor,
+        number: OrderNumber,
+        data: JSONBody[ShipIn],
+        db: DB,
+        settings: Conf,
+    ) -> StaffOrderOut:
+        return await act(
+            db,
+            number,
+            lambda s: lifecycle.ship(
+                s,
+                settings,
+                actor,
+                number,
+                carrier=data.carrier,
+                tracking_number=data.tracking_number,
+                shipped_at=data.shipped_at,
+            ),
+        )
+
+    @post("/{number:str}/deliver", status_code=200)
+    async def deliver(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
+        return await act(db, number, lambda s: lifecycle.deliver(s, actor, number))
+
+    @post("/{number:str}/complete", status_code=200)
+    async def complete(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
+        return await act(db, number, lambda s: lifecycle.complete(s, actor, number))
+
+    @post("/{number:str}/cancel", status_code=200)
+    async def cancel(
+        self,
+        actor: StaffActor,
+        number: OrderNumber,
+        data: JSONBody[ReasonIn],
+        db: DB,
+        settings: Conf,
+    ) -> StaffOrderOut:
+        """Cancel before shipping; stock goes back. A paid order needs a manager and gets a
+        pending refund."""
+        return await act(
+            db, number, lambda s: lifecycle.cancel(s, settings, actor, number, reason=data.reason)
+        )
+
+    @post("/{number:str}/notes", status_code=201)
+    async def add_note(
+        self, actor: StaffActor, number: OrderNumber, data: JSONBody[NoteIn], db: DB
+    ) -> StaffOrderOut:
+        return await act(db, number, lambda s: lifecycle.add_note(s, actor, number, data.body))
+
+    @patch("/{number:str}/contact")
+    async def change_contact(
+        self, actor: StaffActor, number: OrderNumber, data: JSONBody[ContactIn], db: DB
+    ) -> StaffOrderOut:
+        """Change the e-mail, phone or address until the packing slip is printed."""
+        change = lifecycle.ContactChange(
+            email=data.email,
+            phone=data.phone,
+            address=address_data(data.address) if data.address else None,
+        )
+        return await act(db, number, lambda s: lifecycle.change_contact(s, actor, number, change))
+
+    @post("/{number:str}/returns", status_code=201)
+    async def request_return(
+        self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReturnIn], db: DB
+    ) -> StaffOrderOut:
+        """Record a return: some units of some lines, or (no items) everything left."""
+        items = [returns.ReturnItem(i.sku, i.quantity) for i in data.items]
+        return await act(
+            db,
+            number,
+            lambda s: returns.request_return(s, actor, number, items, reason=data.reason),
+        )
+
+    @post("/{number:str}/returns/receive", status_code=200)
+    async def receive_return(
+        self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReceiveReturnIn], db: DB
+    ) -> StaffOrderOut:
+        """The parcel came back: each line is restocked or written off."""
+        return await act(
+            db,
+            number,
+            lambda s: returns.receive_return(
+                s, actor, number, dict(data.dispositions), default=data.default
+            ),
+        )
+
+    @post("/{number:str}/returns/reject", status_code=200)
+    async def reject_return(
+        self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReasonIn], db: DB
+    ) -> StaffOrderOut:
+        return await act(
+            db, number, lambda s: returns.reject_return(s, actor, number, reason=data.reason)
+        )
+
+    @post("/{number:str}/refunds", status_code=201)
+    async def refund(
+        self,
+        actor: StaffActor,
+        number: OrderNumber,
+        data: JSONBody[RefundIn],
+        db: DB,
+        settings: Conf,
+    ) -> StaffOrderOut:
+        """Refund a received return (managers): the returned units' value unless an amount
+        is given; never more than is still refundable."""
+        return await act(
+            db,
+            number,
+            lambda s: returns.refund(
+                s, settings, actor, number, amount=data.amount, reason=data.reason
+            ),
+        )
+
+    @post("/{number:str}/refunds/{refund_id:int}/settle", status_code=200)
+    async def settle_refund(
+        self,
+        actor: StaffActor,
+        number: OrderNumber,
+        refund_id: Annotated[int, PathParameter(ge=1, le=2**31 - 1)],
+        db: DB,
+        settings: Conf,
+    ) -> StaffOrderOut:
+        """A pending refund (of a cancelled paid order) has been paid out."""
+        return await act(
+            db,
+            number,
+            lambda s: returns.settle_refund(s, settings, actor, number, refund_id),
+        )

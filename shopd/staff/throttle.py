@@ -1,0 +1,71 @@
+"""Log-in throttling shared by every worker and app server (the counts live in the database).
+
+Each failed log-in counts against the account name and against the client address; too many
+failures in the window lock that key for a while. A success clears the name's count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopd.db import utcnow
+from shopd.errors import DomainError
+from shopd.staff.models import LoginThrottle
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    code = "too_many_attempts"
+
+
+def keys(scope: str, name: str, ip: str) -> list[str]:
+    found = [f"{scope}:name:{name.lower()[:120]}"]
+    if ip:
+        found.append(f"{scope}:ip:{ip[:45]}")
+    return found
+
+
+async def check(session: AsyncSession, throttle_keys: list[str]) -> None:
+    now = utcnow()
+    rows = await session.execute(
+        select(LoginThrottle).where(
+            LoginThrottle.key.in_(throttle_keys), LoginThrottle.locked_until > now
+        )
+    )
+    locked = list(rows.scalars())
+    if locked:
+        until = max(row.locked_until for row in locked if row.locked_until)
+        seconds = max(int((until - now).total_seconds()), 1)
+        raise TooManyAttempts(
+            "too many failed log-ins; try again later",
+            details={"retry_after_seconds": seconds},
+        )
+
+
+async def failed(
+    session: AsyncSession,
+    throttle_keys: list[str],
+    *,
+    max_failures: int,
+    window: dt.timedelta,
+    lockout: dt.timedelta,
+) -> None:
+    now = utcnow()
+    for key in throttle_keys:
+        row = await session.get(LoginThrottle, key, with_for_update=True)
+        if row is None:
+            session.add(LoginThrottle(key=key, failures=1, window_start=now))
+            continue
+        if now - row.window_start > window:
+            row.failures, row.window_start = 0, now
+        row.failures += 1
+        if row.failures >= max_failures:
+            row.locked_until = now + lockout
+            row.failures, row.window_start = 0, now
+
+
+async def succeeded(session: AsyncSession, name_key: str) -> None:
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == name_key))
