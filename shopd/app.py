@@ -221,6 +221,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
-        state={"settings": settings},
+        state={"settings": settings, "db": db},
         debug=False,
     )

@@ -108,7 +108,13 @@ async def db(backend: Backend) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def settings(tmp_path: Path, backend: Backend) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=backend.url, secret_key="test-secret")
+    return Settings(
+        data_dir=tmp_path,
+        database_url=backend.url,
+        secret_key="test-secret",
+        background_jobs=False,
+        mail_backend="files",
+    )
 
 
 @pytest.fixture

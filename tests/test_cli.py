@@ -43,7 +43,9 @@ def test_demo_runs_a_shop_and_prints_the_admin_password(tmp_path: Path) -> None:
 async def test_upgrade_seed_and_staff_add(backend: Backend, tmp_path: Path) -> None:
     env = {"SHOPD_DATABASE_URL": backend.url, "SHOPD_DATA_DIR": str(tmp_path)}
     first = shopctl("db", "upgrade", env=env)
-    assert first.returncode == 0 and f"upgraded: empty → {migrations.head_revision()}" in first.stdout, first.stderr
+    assert (
+        first.returncode == 0 and f"upgraded: empty → {migrations.head_revision()}" in first.stdout
+    ), first.stderr
     again = shopctl("db", "upgrade", env=env)
     assert again.returncode == 0 and "up to date" in again.stdout
 

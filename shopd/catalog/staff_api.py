@@ -32,7 +32,7 @@ from shopd.catalog.staff_schemas import (
 from shopd.db import Database
 from shopd.errors import InvalidInput
 from shopd.http import DB, Conf
-from shopd.staff.api import ACTOR, StaffActor
+from shopd.staff.api import ACTOR, GUARDS, StaffActor
 
 SlugPath = Annotated[str, PathParameter(max_length=160)]
 MAX_UPLOAD = 8 * 1024 * 1024
@@ -104,6 +104,7 @@ class StaffCatalogController(Controller):
     path = "/api/v1/staff"
     tags = ["staff catalog"]
     dependencies = ACTOR
+    guards = GUARDS
 
     @post("/series", status_code=201)
     async def create_series(self, actor: StaffActor, data: JSONBody[SeriesIn], db: DB) -> SeriesOut:

@@ -12,7 +12,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from shopd.customers import staff
 from shopd.customers.models import Customer
 from shopd.http import DB
-from shopd.staff.api import ACTOR, StaffActor
+from shopd.staff.api import ACTOR, GUARDS, StaffActor
 
 CustomerId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
@@ -90,6 +90,7 @@ class StaffCustomerController(Controller):
     path = "/api/v1/staff/customers"
     tags = ["staff customers"]
     dependencies = ACTOR
+    guards = GUARDS
 
     @get("/")
     async def customers(

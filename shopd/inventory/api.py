@@ -27,7 +27,7 @@ from shopd.inventory.schemas import (
     StocktakeOut,
     ThresholdIn,
 )
-from shopd.staff.api import ACTOR, StaffActor
+from shopd.staff.api import ACTOR, GUARDS, StaffActor
 
 SkuPath = Annotated[str, PathParameter(max_length=64)]
 TakeId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
@@ -78,6 +78,7 @@ class StockController(Controller):
     path = "/api/v1/staff"
     tags = ["staff stock"]
     dependencies = ACTOR
+    guards = GUARDS
 
     @get("/stock")
     async def levels(

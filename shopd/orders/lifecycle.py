@@ -243,7 +243,14 @@ async def deliver(session: AsyncSession, actor: Actor, number: str) -> Order:
 
 async def complete(session: AsyncSession, actor: Actor, number: str) -> Order:
     actor.require("clerk")
-    return await move(session, await get_order(session, number), "completed", actor)
+    order = await get_order(session, number)
+    if order.status != "delivered":
+        # return_requested → completed exists too, but only as the rejection of a return.
+        raise InvalidTransition(
+            f"an order that is {order.status} cannot be completed",
+            details={"from": order.status, "to": "completed"},
+        )
+    return await move(session, order, "completed", actor)
 
 
 async def cancel(

@@ -83,6 +83,11 @@ async def request_return(
             f"an order that is {order.status} cannot be returned",
             details={"from": order.status, "to": "return_requested"},
         )
+    if all(ln.returned_quantity >= ln.quantity for ln in order.lines):
+        raise InvalidTransition(
+            f"everything in order {order.number} has been returned already",
+            details={"from": order.status, "to": "return_requested"},
+        )
     wanted: dict[int, int] = {}
     if items:
         for item in items:

@@ -39,7 +39,7 @@ from shopd.orders.schemas import (
     StaffOrderSummary,
 )
 from shopd.orders.service import STATUSES
-from shopd.staff.api import ACTOR, StaffActor
+from shopd.staff.api import ACTOR, GUARDS, StaffActor
 
 OrderNumber = Annotated[str, PathParameter(max_length=32)]
 
@@ -170,6 +170,7 @@ class StaffOrderController(Controller):
     path = "/api/v1/staff/orders"
     tags = ["staff orders"]
     dependencies = ACTOR
+    guards = GUARDS
 
     @get("/")
     async def list_orders(

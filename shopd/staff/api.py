@@ -10,10 +10,13 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from shopd import http
+from shopd.db import Database
 from shopd.errors import NotAuthenticated
 from shopd.http import DB, Conf
 from shopd.staff import audit, service, shop_settings, throttle
@@ -40,7 +43,7 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else ""
 
 
-async def require_staff(request: Request[Any, Any, Any], db: DB) -> StaffUser:
+async def require_staff(request: Request[Any, Any, Any], db: Database) -> StaffUser:
     token = http.bearer_token(request)
     user = None
     if token:
@@ -51,13 +54,26 @@ async def require_staff(request: Request[Any, Any, Any], db: DB) -> StaffUser:
     return user
 
 
-async def staff_actor(request: Request[Any, Any, Any], db: DB) -> Actor:
-    user = await require_staff(request, db)
-    return Actor(user.username, user.role, staff_id=user.id, ip=client_ip(request))
+async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Authenticate before anything else of the request is looked at, so a caller without a
+    staff token learns nothing (not even which parameters are wrong)."""
+    db: Database = connection.app.state["db"]
+    user = await require_staff(connection, db)  # type: ignore[arg-type]
+    connection.state["staff_actor"] = Actor(
+        user.username,
+        user.role,
+        staff_id=user.id,
+        ip=client_ip(connection),  # type: ignore[arg-type]
+    )
 
 
-# Every staff controller declares this dependency; handlers take ``actor: StaffActor``.
+async def staff_actor(request: Request[Any, Any, Any]) -> Actor:
+    return request.state["staff_actor"]  # type: ignore[no-any-return]
+
+
+# Every staff controller declares these; handlers take ``actor: StaffActor``.
 ACTOR = {"actor": Provide(staff_actor)}
+GUARDS = [staff_guard]
 StaffActor = NamedDependency[Actor]
 
 
@@ -115,6 +131,7 @@ class StaffAdminController(Controller):
     path = "/api/v1/staff"
     tags = ["staff admin"]
     dependencies = ACTOR
+    guards = GUARDS
 
     @get("/accounts")
     async def accounts(self, actor: StaffActor, db: DB) -> list[StaffAccountOut]:
