@@ -38,13 +38,19 @@ def shopctl(
     )
 
 
-def wait_healthy(base: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+def wait_healthy(
+    base: str,
+    proc: subprocess.Popen[str],
+    timeout: float = 60,
+    path: str = "/readyz",
+    up: tuple[int, ...] = (200,),
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early with {proc.returncode}")
         try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{base}{path}", timeout=1).status_code in up:
                 return
         except httpx.HTTPError:
             pass
@@ -54,7 +60,12 @@ def wait_healthy(base: str, proc: subprocess.Popen[str], timeout: float = 60) ->
 
 @contextmanager
 def running(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, port: int
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    port: int,
+    health: str = "/readyz",
+    up: tuple[int, ...] = (200,),
 ) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
     """Start ``shopctl ARGS`` and yield (base URL, process, log path); stopped by its PID."""
     log = (cwd or Path(".")) / f"server-{port}.log"
@@ -65,7 +76,7 @@ def running(
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base, proc)
+        wait_healthy(base, proc, path=health, up=up)
         yield base, proc, log
     finally:
         if proc.poll() is None:
