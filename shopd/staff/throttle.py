@@ -1,7 +1,9 @@
 """Log-in throttling shared by every worker and app server (the counts live in the database).
 
 Each failed log-in counts against the account name and against the client address; too many
-failures in the window lock that key for a while. A success clears the name's count.
+failures in the window lock that key for a while. A success clears the name's count but not
+the address's, or one known password would reset the count for guessing all the others. An
+address gets more tries than a name because a shop's staff often share one (NAT).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd.db import utcnow
 from shopd.errors import DomainError
 from shopd.staff.models import LoginThrottle
+
+ADDRESS_FACTOR = 4
 
 
 class TooManyAttempts(DomainError):
@@ -62,7 +66,8 @@ async def failed(
         if now - row.window_start > window:
             row.failures, row.window_start = 0, now
         row.failures += 1
-        if row.failures >= max_failures:
+        limit = max_failures * ADDRESS_FACTOR if ":ip:" in key else max_failures
+        if row.failures >= limit:
             row.locked_until = now + lockout
             row.failures, row.window_start = 0, now
 
