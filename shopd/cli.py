@@ -331,6 +331,7 @@ def demo(
         "SHOPD_PAYMENT_GATEWAY_KEY": secrets.token_urlsafe(24),
         "SHOPD_PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "SHOPD_MAIL_BACKEND": "files",
+        "SHOPD_JOB_INTERVAL_SECONDS": os.environ.get("SHOPD_JOB_INTERVAL_SECONDS", "5"),
     }
     os.environ.update(secrets_for_demo)
     get_settings.cache_clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ from shopd.catalog.models import Product, Sku
 from shopd.db import Database
 from shopd.inventory.models import StockLevel, StockMovement
 from shopd.staff import service as staff
-from tests.conftest import Backend
+from tests.conftest import ADDRESS, Backend
 from tests.server import free_port, running, shopctl
 
 
@@ -37,7 +38,38 @@ def test_demo_runs_a_shop_and_prints_the_admin_password(tmp_path: Path) -> None:
         assert r.status_code == 201 and r.json()["staff"]["role"] == "admin"
         assert "<h1>" in httpx.get(base).text
         assert httpx.get(f"{base}/schema/openapi.json").status_code == 200
+
+        # The demo runs the local test gateway for real: pay a card order through it.
+        gateway = re.search(r"test gateway at (http://[0-9.:]+)", out)
+        assert gateway, out
+        with httpx.Client(base_url=base, timeout=30) as shopper:
+            slug = shopper.get("/api/v1/products").json()["items"][0]["slug"]
+            skus = shopper.get(f"/api/v1/products/{slug}").json()["skus"]
+            sku = next(s for s in skus if s["available"] > 0)
+            shopper.post("/api/v1/cart/items", json={"sku": sku["code"], "quantity": 1})
+            order = shopper.post(
+                "/api/v1/orders",
+                json={"payment_method": "card", "email": "demo@example.com", "address": ADDRESS},
+            ).json()
+            pay = shopper.post(
+                f"/api/v1/orders/{order['number']}/payment", json={"email": "demo@example.com"}
+            ).json()
+        assert pay["redirect_url"].startswith(gateway.group(1))
+        done = httpx.post(
+            pay["redirect_url"], data={"outcome": "succeeded"}, follow_redirects=True, timeout=30
+        )
+        assert f"order {order['number']} is paid" in done.text
+        # ... and its e-mails go to files, sent by the background jobs.
+        mail = tmp_path / "var" / "mail"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(list(mail.glob("*.eml"))) < 2:
+            time.sleep(0.5)
+        sent = sorted(p.name for p in mail.glob("*.eml"))
+        assert [n.split("-", 1)[1] for n in sent] == ["order_placed.eml", "order_paid.eml"]
     assert (tmp_path / "var" / "shopd.sqlite3").exists()
+    # Stopping the demo stops its gateway too.
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{gateway.group(1)}/pay/-", timeout=2)
 
 
 async def test_upgrade_seed_and_staff_add(backend: Backend, tmp_path: Path) -> None:
@@ -123,3 +155,17 @@ def test_port_in_use_is_reported(tmp_path: Path) -> None:
         r = shopctl("demo", "--port", str(port), cwd=tmp_path)
     assert r.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in r.stderr
+
+
+def test_paygate_needs_its_secrets(tmp_path: Path) -> None:
+    env = {"SHOPD_PAYMENT_GATEWAY_KEY": "", "SHOPD_PAYMENT_WEBHOOK_SECRET": ""}
+    r = shopctl("paygate", "--port", str(free_port()), env=env, cwd=tmp_path)
+    assert r.returncode == 1 and "needs a key and a webhook secret" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_worker_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    (tmp_path / "shopd.sqlite3").touch()
+    r = shopctl("worker", "--once", env={"SHOPD_DATA_DIR": str(tmp_path)}, cwd=tmp_path)
+    assert r.returncode == 1
+    assert "no shopd schema yet" in r.stderr and "Traceback" not in r.stderr
