@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
 from shopd.cart.service import CartOwner
@@ -16,6 +18,7 @@ from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import NotAuthenticated
 
+T = TypeVar("T")
 SESSION_COOKIE = "shopd_session"
 CART_COOKIE = "shopd_cart"
 MAX_TOKEN_LENGTH = 128
@@ -99,6 +102,20 @@ def expired_cookie(settings: Settings, key: str) -> Cookie:
         samesite="lax",
         path="/",
     )
+
+
+async def write_then_read(
+    db: Database,
+    change: Callable[[AsyncSession], Awaitable[object]],
+    read: Callable[[AsyncSession], Awaitable[T]],
+) -> T:
+    """Run one change in its own transaction and commit, then answer with a fresh read (on
+    SQLite a read session does not hold the write lock while the reply is built)."""
+    async with db.write() as session:
+        await change(session)
+        await session.commit()
+    async with db.read() as session:
+        return await read(session)
 
 
 # Explicit injection markers: Litestar 3 drops inference of dependencies and request bodies.

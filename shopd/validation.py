@@ -45,3 +45,13 @@ def clean_text(value: str, field: str, *, max_length: int, required: bool = True
             details={"field": field, "max_length": max_length},
         )
     return value
+
+
+def escape_like(text: str) -> str:
+    """Lower-cased, with LIKE's wildcards escaped (use with ``escape="\\"``), so a customer's
+    "100%" or "a_b" is searched for literally."""
+    return text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_pattern(text: str) -> str:
+    return f"%{escape_like(text)}%"

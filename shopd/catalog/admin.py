@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from shopd.catalog.models import Category, PriceChange, Product, Series, Sku
-from shopd.catalog.service import like_pattern, search_text_for
+from shopd.catalog.service import search_text_for
 from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from shopd.inventory.service import open_stock
 from shopd.staff.audit import ROLE_RANK, Actor, record
-from shopd.validation import clean_text
+from shopd.validation import clean_text, contains_pattern
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$|^[a-z0-9]$")
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -240,7 +240,7 @@ async def staff_products(
     """Every product, drafts and delisted ones too."""
     query = select(Product)
     if q:
-        query = query.where(Product.search_text.like(like_pattern(q), escape="\\"))
+        query = query.where(Product.search_text.like(contains_pattern(q), escape="\\"))
     if review_state:
         query = query.where(Product.review_state == review_state)
     if listed is not None:

@@ -13,6 +13,7 @@ from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.errors import NotFound
 from shopd.inventory import service as inventory
 from shopd.inventory.models import StockLevel
+from shopd.validation import contains_pattern
 
 Sort = Literal["newest", "price_asc", "price_desc", "best_selling", "name"]
 MAX_QUERY_LENGTH = 100
@@ -44,11 +45,6 @@ def search_text_for(product: Product, skus: list[Sku], category: Category, serie
     parts = [product.name, product.name_en, category.name, category.name_en, series.name]
     parts += [sku.code for sku in skus]
     return " ".join(p for p in parts if p).lower()
-
-
-def like_pattern(q: str) -> str:
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def category_tree(session: AsyncSession) -> list[tuple[Series, list[tuple[Category, int]]]]:
@@ -87,7 +83,7 @@ async def list_products(
     if hide_sold_out:
         filters.append(Product.id.in_(_in_stock_products()))
     if q:
-        filters.append(Product.search_text.like(like_pattern(q), escape="\\"))
+        filters.append(Product.search_text.like(contains_pattern(q), escape="\\"))
     if category:
         cat_ids = (
             select(Category.id)

@@ -31,7 +31,7 @@ from shopd.catalog.staff_schemas import (
 )
 from shopd.db import Database
 from shopd.errors import InvalidInput
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, write_then_read
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
 
 SlugPath = Annotated[str, PathParameter(max_length=160)]
@@ -91,13 +91,11 @@ async def product_out(
 
 
 async def _product_after(db: Database, slug: str, change: Any) -> StaffProductOut:
-    async with db.write() as session:
-        await change(session)
-        await session.commit()
-    async with db.read() as session:
-        return await product_out(
-            session, await admin.product_by_slug(session, slug), with_history=True
-        )
+    async def view(session: AsyncSession) -> StaffProductOut:
+        product = await admin.product_by_slug(session, slug)
+        return await product_out(session, product, with_history=True)
+
+    return await write_then_read(db, change, view)
 
 
 class StaffCatalogController(Controller):

@@ -9,7 +9,7 @@ from shopd.customers.models import Address, Customer, CustomerNote, CustomerSess
 from shopd.errors import InvalidInput, NotFound
 from shopd.orders.models import Order
 from shopd.staff.audit import Actor, record
-from shopd.validation import clean_text
+from shopd.validation import clean_text, contains_pattern
 
 DECISIONS = ("approve", "disable")
 
@@ -24,12 +24,12 @@ async def search(
 ) -> tuple[list[Customer], int]:
     query = select(Customer)
     if q:
-        like = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = contains_pattern(q)
         query = query.where(
             or_(
-                Customer.email.like(f"%{like}%", escape="\\"),
-                Customer.name.like(f"%{like}%", escape="\\"),
-                Customer.phone.like(f"%{like}%", escape="\\"),
+                Customer.email.like(like, escape="\\"),
+                Customer.name.like(like, escape="\\"),
+                Customer.phone.like(like, escape="\\"),
             )
         )
     if flagged is not None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.customers import staff
 from shopd.customers.models import Customer
@@ -149,7 +150,7 @@ class StaffCustomerController(Controller):
             return customer_out(c)
 
 
-async def _detail(session, customer_id: int) -> CustomerDetailOut:  # type: ignore[no-untyped-def]
+async def _detail(session: AsyncSession, customer_id: int) -> CustomerDetailOut:
     c, addresses, orders, notes = await staff.details(session, customer_id)
     return CustomerDetailOut(
         customer_out(c),

@@ -10,7 +10,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.db import Database
-from shopd.http import DB
+from shopd.http import DB, write_then_read
 from shopd.inventory import operations as ops
 from shopd.inventory.models import Stocktake
 from shopd.inventory.schemas import (
@@ -67,11 +67,10 @@ async def stocktake_out(session: AsyncSession, take: Stocktake) -> StocktakeOut:
 async def _change(
     db: Database, take_id: int, change: Callable[[AsyncSession], Awaitable[object]]
 ) -> StocktakeOut:
-    async with db.write() as session:
-        await change(session)
-        await session.commit()
-    async with db.read() as session:
+    async def view(session: AsyncSession) -> StocktakeOut:
         return await stocktake_out(session, await ops.get_stocktake(session, take_id))
+
+    return await write_then_read(db, change, view)
 
 
 class StockController(Controller):

@@ -17,7 +17,7 @@ from shopd.errors import InvalidInput, InvalidTransition, NotFound
 from shopd.inventory.models import StockLevel, StockMovement, Stocktake, StocktakeLine
 from shopd.inventory.service import move_stock
 from shopd.staff.audit import Actor, record
-from shopd.validation import clean_text
+from shopd.validation import clean_text, contains_pattern
 
 ADJUST_REASONS = ("damage", "loss", "found", "adjustment")
 MAX_UNITS = 1_000_000
@@ -166,10 +166,10 @@ async def stock_list(
         .join(StockLevel, StockLevel.sku_id == Sku.id)
     )
     if q:
-        like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = contains_pattern(q)
         query = query.where(
-            func.lower(Sku.code).like(f"%{like}%", escape="\\")
-            | Product.search_text.like(f"%{like}%", escape="\\")
+            func.lower(Sku.code).like(like, escape="\\")
+            | Product.search_text.like(like, escape="\\")
         )
     if low_only:
         query = query.where(

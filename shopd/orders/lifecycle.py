@@ -22,7 +22,7 @@ from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderNote, Refund
 from shopd.staff.audit import SYSTEM, Actor, record
-from shopd.validation import clean_text, normalise_email, normalise_phone
+from shopd.validation import clean_text, escape_like, normalise_email, normalise_phone
 
 # Every legal edge. Anything not listed here is refused with ``invalid_transition``.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -449,7 +449,7 @@ async def staff_list(
     if q:
         term = q.strip()
         digits = "".join(ch for ch in term if ch.isdigit())
-        like = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = escape_like(term)
         conditions = [
             Order.number.like(f"{like.upper()}%", escape="\\"),
             Order.email.like(f"%{like}%", escape="\\"),

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd.customers.api import address_data
 from shopd.db import Database
 from shopd.errors import InvalidInput
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, write_then_read
 from shopd.orders import lifecycle, payments, returns
 from shopd.orders.api import ship_to_out
 from shopd.orders.models import Order, OrderEvent, OrderNote
@@ -158,12 +158,8 @@ def summary(o: Order) -> StaffOrderSummary:
 async def act(
     db: Database, number: str, change: Callable[[AsyncSession], Awaitable[object]]
 ) -> StaffOrderOut:
-    """Run one change in its own transaction, then answer with the order as it now is."""
-    async with db.write() as session:
-        await change(session)
-        await session.commit()
-    async with db.read() as session:
-        return await order_detail(session, number)
+    """Run one change, then answer with the order as it now is."""
+    return await write_then_read(db, change, lambda s: order_detail(s, number))
 
 
 class StaffOrderController(Controller):
