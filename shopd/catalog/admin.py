@@ -573,21 +573,9 @@ async def add_image(
         tmp.write_bytes(data)
         tmp.replace(path)
     url = f"/media/products/{name}"
-    before = list(product.images)
-    if url not in product.images:
-        product.images = [*product.images, url]
-    record(
-        session,
-        actor,
-        "product.image_add",
-        "product",
-        slug,
-        before={"images": before},
-        after={"images": product.images},
-    )
-    await _needs_review(session, actor, product)
-    await session.flush()
-    return product
+    if url in product.images:
+        return product
+    return await _set_images(session, actor, product, [*product.images, url], "image_add")
 
 
 async def remove_image(session: AsyncSession, actor: Actor, slug: str, url: str) -> Product:
@@ -595,16 +583,24 @@ async def remove_image(session: AsyncSession, actor: Actor, slug: str, url: str)
     product = await product_by_slug(session, slug, lock=True)
     if url not in product.images:
         raise NotFound("the product has no such image", code="image_not_found")
+    return await _set_images(
+        session, actor, product, [u for u in product.images if u != url], "image_remove"
+    )
+
+
+async def _set_images(
+    session: AsyncSession, actor: Actor, product: Product, images: list[str], action: str
+) -> Product:
     before = list(product.images)
-    product.images = [u for u in product.images if u != url]
+    product.images = images
     record(
         session,
         actor,
-        "product.image_remove",
+        f"product.{action}",
         "product",
-        slug,
+        product.slug,
         before={"images": before},
-        after={"images": product.images},
+        after={"images": images},
     )
     await _needs_review(session, actor, product)
     await session.flush()

@@ -19,7 +19,7 @@ from shopd.customers.models import Customer
 from shopd.errors import Conflict
 from shopd.http import DB, Conf
 from shopd.orders import gateway, payments, service
-from shopd.orders.models import Order, Payment
+from shopd.orders.models import Order, OrderLine, Payment
 from shopd.orders.schemas import (
     CheckoutIn,
     InquiryItemOut,
@@ -35,6 +35,17 @@ from shopd.orders.schemas import (
 )
 
 OrderNumber = Annotated[str, PathParameter(max_length=32)]
+
+
+def line_fields(ln: OrderLine) -> dict[str, Any]:
+    return {
+        "sku": ln.sku_code,
+        "name": ln.product_name,
+        "attributes": {str(k): str(v) for k, v in ln.attributes.items()},
+        "unit_price": ln.unit_price,
+        "quantity": ln.quantity,
+        "line_total": ln.line_total,
+    }
 
 
 def ship_to_out(o: Order) -> ShipToOut:
@@ -65,17 +76,7 @@ def order_out(o: Order) -> OrderOut:
         email=o.email,
         phone=o.phone,
         ship_to=ship_to_out(o),
-        items=[
-            OrderLineOut(
-                sku=ln.sku_code,
-                name=ln.product_name,
-                attributes={str(k): str(v) for k, v in ln.attributes.items()},
-                unit_price=ln.unit_price,
-                quantity=ln.quantity,
-                line_total=ln.line_total,
-            )
-            for ln in o.lines
-        ],
+        items=[OrderLineOut(**line_fields(ln)) for ln in o.lines],
         subtotal=o.subtotal,
         shipping_fee=o.shipping_fee,
         discount=o.discount,

@@ -102,13 +102,7 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Money = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
 
 
-class StaffLineOut(msgspec.Struct):
-    sku: str
-    name: str
-    attributes: dict[str, str]
-    unit_price: int
-    quantity: int
-    line_total: int
+class StaffLineOut(OrderLineOut):
     returned_quantity: int
 
 

@@ -15,7 +15,7 @@ from shopd.db import Database
 from shopd.errors import InvalidInput
 from shopd.http import DB, Conf, write_then_read
 from shopd.orders import lifecycle, payments, returns
-from shopd.orders.api import ship_to_out
+from shopd.orders.api import line_fields, ship_to_out
 from shopd.orders.models import Order, OrderEvent, OrderNote
 from shopd.orders.schemas import (
     ConfirmPaymentIn,
@@ -77,15 +77,7 @@ async def order_detail(session: AsyncSession, number: str) -> StaffOrderOut:
         phone=o.phone,
         ship_to=ship_to_out(o),
         items=[
-            StaffLineOut(
-                sku=ln.sku_code,
-                name=ln.product_name,
-                attributes={str(k): str(v) for k, v in ln.attributes.items()},
-                unit_price=ln.unit_price,
-                quantity=ln.quantity,
-                line_total=ln.line_total,
-                returned_quantity=ln.returned_quantity,
-            )
+            StaffLineOut(**line_fields(ln), returned_quantity=ln.returned_quantity)
             for ln in o.lines
         ],
         subtotal=o.subtotal,
