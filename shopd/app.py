@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +12,9 @@ from typing import Any
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.compression import CompressionConfig
-from litestar.di import NamedDependency, Provide
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -25,6 +26,7 @@ from shopd.cart.api import CartController
 from shopd.catalog.api import CatalogController
 from shopd.catalog.staff_api import StaffCatalogController
 from shopd.config import Settings, get_settings
+from shopd.content.staff_api import StaffContentController
 from shopd.customers.api import CustomerController
 from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database
@@ -34,6 +36,8 @@ from shopd.inventory.api import StockController
 from shopd.orders.api import OrderController, payment_return
 from shopd.orders.staff_api import StaffOrderController
 from shopd.staff.api import StaffAdminController, StaffController
+from shopd.web import render
+from shopd.web.pages import StorefrontController
 
 log = logging.getLogger("shopd")
 
@@ -58,7 +62,19 @@ def _json(
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def _is_page(request: Request[Any, Any, Any]) -> bool:
+    """Storefront pages answer errors as HTML; the API, docs and operations paths as JSON."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/schema", "/metrics", "/healthz", "/readyz", "/media/"))
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if _is_page(request):
+        return render.error_page(
+            request,
+            exc.status_code,
+            "This page could not be found." if exc.status_code == 404 else exc.message,
+        )
     return _json(exc.to_body(), exc.status_code)
 
 
@@ -91,6 +107,14 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if status >= 500:
         log.error("HTTP %s: %s", status, exc.detail)
         return _json(error_body("internal_error", "something went wrong on our side"), status)
+    if _is_page(request):
+        if status == 403 and "CSRF" in str(exc.detail):
+            return render.error_page(
+                request, 403, "The form expired. Go back, reload the page and try again."
+            )
+        if status in (404, 405):
+            return render.error_page(request, 404, "This page could not be found.")
+        return render.error_page(request, status, str(exc.detail or "bad request"))
     code = _HTTP_CODES.get(status, "bad_request")
     detail = str(exc.detail or "")
     if status == 400 and _caused_by_body_decoding(exc):
@@ -105,26 +129,14 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return _json(error_body(code, message), status, headers=exc.headers)
 
 
-def on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The trace goes to the log, never to the client.
     log.exception("unhandled error", exc_info=exc)
+    if _is_page(request):
+        return render.error_page(request, 500, "Something went wrong on our side.")
     return _json(
         error_body("internal_error", "something went wrong on our side"),
         HTTP_500_INTERNAL_SERVER_ERROR,
-    )
-
-
-@get("/", media_type=MediaType.HTML, include_in_schema=False)
-async def index(settings: NamedDependency[Settings]) -> str:
-    """A plain landing page until the storefront pages arrive."""
-    name = html.escape(settings.shop_name)
-    return (
-        f"<!doctype html><html lang=zh><meta charset=utf-8><title>{name}</title>"
-        f"<h1>{name}</h1><ul>"
-        "<li><a href=/api/v1/categories>categories · 分类</a>"
-        "<li><a href=/api/v1/products>products · 商品</a>"
-        "<li><a href=/schema>API documentation</a></ul>"
-        f"<p>Contact: {html.escape(settings.contact_email)}</p></html>"
     )
 
 
@@ -146,6 +158,15 @@ async def readyz(db: DB) -> Response[dict[str, str]]:
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
         )
     return Response({"status": "ok", "database": "ok"})
+
+
+def static_files() -> Any:
+    return create_static_files_router(
+        path="/static",
+        directories=[render.STATIC],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+    )
 
 
 def media_files(settings: Settings) -> Any:
@@ -184,7 +205,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     return Litestar(
         route_handlers=[
-            index,
+            StorefrontController,
+            static_files(),
             healthz,
             readyz,
             CatalogController,
@@ -198,6 +220,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             StockController,
             StaffCatalogController,
             StaffCustomerController,
+            StaffContentController,
             PrometheusController,
             media_files(settings),
         ],
@@ -219,6 +242,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ),
         middleware=[prometheus.middleware],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        csrf_config=CSRFConfig(
+            secret=settings.effective_secret_key(),
+            cookie_name="shopd_csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            # The JSON API is token or SameSite-cookie authenticated and takes JSON only.
+            exclude=["^/api/"],
+        ),
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
         state={"settings": settings, "db": db},

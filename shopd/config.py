@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     shop_name: str = "shopd demo shop"
     currency: str = "CNY"
     timezone: str = "Asia/Shanghai"
+    # The storefront's language: en, zh or es (customers can switch).
+    language: str = "en"
     contact_email: str = "service@example.com"
     # Shipping is a flat fee waived above a threshold; both in minor units.
     shipping_fee: int = Field(default=1000, ge=0)

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.catalog.service import search_text_for
+from shopd.content import service as content
+from shopd.content.models import Announcement
 from shopd.inventory.service import open_stock
 
 
@@ -269,7 +271,7 @@ async def seed(
                 name_en=en,
                 description=base.description,
                 list_price=max(price, 990),
-                images=[f"/static/img/products/{cat.slug}-{rest + 1}.svg"],
+                images=["/static/placeholder.svg"],
                 listed=True,
             )
             skus: list[Sku] = []
@@ -302,4 +304,14 @@ async def seed(
         made["products"] += len(batch)
         if progress:
             progress(len(batch))
+    # The service center starts with the pages every shop needs; staff rewrite them.
+    await content.seed_pages(session)
+    session.add(
+        Announcement(
+            title="双十一预热 · Double 11 is coming",
+            body="**11.11** — free shipping on every order. 全场包邮。",
+            published=True,
+            created_by="seed",
+        )
+    )
     return made

@@ -2,6 +2,14 @@
 
 from shopd.cart.models import Cart, CartItem
 from shopd.catalog.models import Category, PriceChange, Product, Series, Sku
+from shopd.content.models import (
+    Announcement,
+    GuestbookEntry,
+    NewsletterIssue,
+    Review,
+    ServicePage,
+    Subscriber,
+)
 from shopd.customers.models import Address, Customer, CustomerNote, CustomerSession
 from shopd.db import Base
 from shopd.inventory.models import StockLevel, StockMovement, Stocktake, StocktakeLine
@@ -23,6 +31,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Address",
+    "Announcement",
     "AuditEntry",
     "Cart",
     "CartItem",
@@ -31,7 +40,9 @@ __all__ = [
     "CustomerNote",
     "CustomerSession",
     "GatewayEvent",
+    "GuestbookEntry",
     "LoginThrottle",
+    "NewsletterIssue",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -43,7 +54,9 @@ __all__ = [
     "Refund",
     "ReturnLine",
     "ReturnRequest",
+    "Review",
     "Series",
+    "ServicePage",
     "ShopSetting",
     "Sku",
     "StaffSession",
@@ -52,5 +65,6 @@ __all__ = [
     "StockMovement",
     "Stocktake",
     "StocktakeLine",
+    "Subscriber",
     "metadata",
 ]

@@ -184,6 +184,7 @@ async def test_staff_endpoints_need_a_staff_token(
             .replace("{take_id}", "1")
             .replace("{customer_id}", "1")
             .replace("{refund_id}", "1")
+            .replace("{item_id}", "1")
         )
         for method in methods:
             for headers in ({}, {"Authorization": f"Bearer {cookie_token}"}):

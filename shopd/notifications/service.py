@@ -66,6 +66,16 @@ def enqueue(
 ) -> None:
     """Add the e-mail to the caller's transaction: it is sent only if the change commits."""
     subject, body = render(settings, order, kind, amount=amount)
-    session.add(
-        OutboxMessage(kind=kind, order_id=order.id, to_addr=order.email, subject=subject, body=body)
-    )
+    enqueue_mail(session, kind, order.email, subject, body, order_id=order.id)
+
+
+def enqueue_mail(
+    session: AsyncSession,
+    kind: str,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    order_id: int | None = None,
+) -> None:
+    session.add(OutboxMessage(kind=kind, order_id=order_id, to_addr=to, subject=subject, body=body))

@@ -1,0 +1,1 @@
+"""Service-center pages, announcements, the guestbook, product reviews and the newsletter."""

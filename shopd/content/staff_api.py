@@ -1,0 +1,202 @@
+"""Staff endpoints for content: service pages, announcements, guestbook and review moderation,
+and sending the newsletter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, patch, post, put
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from shopd.content import service
+from shopd.content.models import GuestbookEntry, Review
+from shopd.http import DB, Conf
+from shopd.staff.api import ACTOR, GUARDS, StaffActor
+
+ItemId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+
+
+class PageIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
+    position: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 0
+
+
+class PageOut(msgspec.Struct):
+    slug: str
+    title: str
+    body: str
+    position: int
+    updated_by: str
+    updated_at: dt.datetime
+
+
+class AnnouncementIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+    published: bool = True
+
+
+class PublishIn(msgspec.Struct, forbid_unknown_fields=True):
+    published: bool
+
+
+class AnnouncementOut(msgspec.Struct):
+    id: int
+    title: str
+    body: str
+    published: bool
+    created_at: dt.datetime
+
+
+class ModerateIn(msgspec.Struct, forbid_unknown_fields=True):
+    reply: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    hidden: bool | None = None
+
+
+class MessageOut(msgspec.Struct):
+    id: int
+    kind: str
+    topic: str
+    author: str
+    body: str
+    hidden: bool
+    reply: str
+    replied_by: str | None
+    created_at: dt.datetime
+    rating: int | None = None
+
+
+class NewsletterIn(msgspec.Struct, forbid_unknown_fields=True):
+    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
+
+
+class NewsletterOut(msgspec.Struct):
+    id: int
+    subject: str
+    recipients: int
+
+
+def message_out(e: GuestbookEntry) -> MessageOut:
+    return MessageOut(
+        e.id, "guestbook", e.topic, e.author, e.body, e.hidden, e.reply, e.replied_by, e.created_at
+    )
+
+
+def review_out(r: Review) -> MessageOut:
+    return MessageOut(
+        r.id,
+        "review",
+        "products",
+        r.author,
+        r.body,
+        r.hidden,
+        r.reply,
+        r.replied_by,
+        r.created_at,
+        r.rating,
+    )
+
+
+class StaffContentController(Controller):
+    path = "/api/v1/staff"
+    tags = ["staff content"]
+    dependencies = ACTOR
+    guards = GUARDS
+
+    @get("/pages")
+    async def pages(self, actor: StaffActor, db: DB) -> list[PageOut]:
+        actor.require("clerk")
+        async with db.read() as session:
+            return [
+                PageOut(p.slug, p.title, p.body, p.position, p.updated_by, p.updated_at)
+                for p in await service.pages(session)
+            ]
+
+    @put("/pages/{slug:str}")
+    async def put_page(
+        self,
+        actor: StaffActor,
+        slug: Annotated[str, PathParameter(max_length=64)],
+        data: JSONBody[PageIn],
+        db: DB,
+    ) -> PageOut:
+        """Create or replace a service-center page. The body is Markdown; raw HTML in it is
+        shown as text, never run."""
+        async with db.write() as session:
+            p = await service.put_page(
+                session, actor, slug, title=data.title, body=data.body, position=data.position
+            )
+            await session.commit()
+            return PageOut(p.slug, p.title, p.body, p.position, p.updated_by, p.updated_at)
+
+    @post("/announcements", status_code=201)
+    async def announce(
+        self, actor: StaffActor, data: JSONBody[AnnouncementIn], db: DB
+    ) -> AnnouncementOut:
+        async with db.write() as session:
+            a = await service.add_announcement(
+                session, actor, title=data.title, body=data.body, published=data.published
+            )
+            await session.commit()
+            return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
+
+    @patch("/announcements/{item_id:int}")
+    async def publish(
+        self, actor: StaffActor, item_id: ItemId, data: JSONBody[PublishIn], db: DB
+    ) -> AnnouncementOut:
+        async with db.write() as session:
+            a = await service.set_announcement(session, actor, item_id, published=data.published)
+            await session.commit()
+            return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
+
+    @get("/guestbook")
+    async def guestbook(
+        self,
+        actor: StaffActor,
+        db: DB,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+    ) -> list[MessageOut]:
+        """All messages, hidden ones too, newest first."""
+        actor.require("clerk")
+        async with db.read() as session:
+            rows, _ = await service.guestbook(session, include_hidden=True, page=page, per_page=50)
+        return [message_out(e) for e in rows]
+
+    @patch("/guestbook/{item_id:int}")
+    async def moderate(
+        self, actor: StaffActor, item_id: ItemId, data: JSONBody[ModerateIn], db: DB
+    ) -> MessageOut:
+        """Reply (shown publicly) and/or hide a message (spam)."""
+        async with db.write() as session:
+            e = await service.moderate_message(
+                session, actor, item_id, reply=data.reply, hidden=data.hidden
+            )
+            await session.commit()
+            return message_out(e)
+
+    @patch("/reviews/{item_id:int}")
+    async def moderate_review(
+        self, actor: StaffActor, item_id: ItemId, data: JSONBody[ModerateIn], db: DB
+    ) -> MessageOut:
+        async with db.write() as session:
+            r = await service.moderate_review(
+                session, actor, item_id, reply=data.reply, hidden=data.hidden
+            )
+            await session.commit()
+            return review_out(r)
+
+    @post("/newsletters", status_code=201)
+    async def newsletter(
+        self, actor: StaffActor, data: JSONBody[NewsletterIn], db: DB, settings: Conf
+    ) -> NewsletterOut:
+        """Queue one mail per confirmed subscriber; the outbox sends them in throttled batches."""
+        async with db.write() as session:
+            issue = await service.send_newsletter(
+                session, settings, actor, subject=data.subject, body=data.body
+            )
+            await session.commit()
+            return NewsletterOut(issue.id, issue.subject, issue.recipients)

@@ -1,0 +1,825 @@
+"""Storefront pages: catalog, cart, checkout, order inquiry, accounts, service center, guestbook,
+reviews, compare, newsletter. Thin: each calls the same services as the JSON API."""
+
+from __future__ import annotations
+
+import hmac
+import math
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromQuery, PathParameter, QueryParameter
+
+from shopd import http, security
+from shopd.cart import service as carts
+from shopd.catalog import service as catalog
+from shopd.config import Settings
+from shopd.content import service as content
+from shopd.customers import service as customers
+from shopd.customers.models import Customer
+from shopd.db import Database
+from shopd.errors import DomainError, NotFound
+from shopd.http import DB, Conf
+from shopd.orders import service as orders
+from shopd.staff import shop_settings
+from shopd.web import i18n
+from shopd.web.render import page, redirect
+
+PER_PAGE = 24
+SORTS = ("newest", "price_asc", "price_desc", "best_selling")
+Slug = Annotated[str, PathParameter(max_length=160)]
+PageNo = Annotated[int, QueryParameter(ge=1, le=10_000)]
+ADDRESS_FIELDS = ("recipient", "phone", "region", "city", "line1", "line2", "postcode")
+
+
+def _field_errors(exc: DomainError) -> dict[str, str]:
+    field = str(exc.details.get("field") or "") or {
+        "invalid_email": "email",
+        "email_taken": "email",
+        "invalid_phone": "phone",
+        "weak_password": "password",
+        "invalid_credentials": "password",
+        "invalid_payment_method": "payment_method",
+    }.get(exc.code, "form")
+    return {field: exc.message}
+
+
+def order_link_token(settings: Settings, number: str) -> str:
+    """Lets the browser that placed an order see its confirmation without logging in."""
+    key = settings.effective_secret_key().encode()
+    return hmac.new(key, f"order:{number}".encode(), "sha256").hexdigest()[:32]
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(v)[:5000] for k, v in form.items() if isinstance(v, str)}
+
+
+def _int(value: str | None, default: int = 1) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return default
+
+
+class StorefrontController(Controller):
+    include_in_schema = False
+
+    # Catalog --------------------------------------------------------------------------------
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
+        async with db.read() as session:
+            hide = await shop_settings.get(session, "hide_sold_out")
+            featured, _ = await catalog.list_products(
+                session, per_page=8, sort="best_selling", hide_sold_out=hide
+            )
+            newest, _ = await catalog.list_products(
+                session, per_page=8, sort="newest", hide_sold_out=hide
+            )
+            news = await content.announcements(session)
+        return await page(
+            request,
+            db,
+            settings,
+            "home.html",
+            cacheable=True,
+            featured=featured,
+            newest=newest,
+            announcements=[(a, content.render_markdown(a.body)) for a in news],
+        )
+
+    async def _listing(
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        settings: Settings,
+        *,
+        q: str | None,
+        category: str | None,
+        page_no: int,
+        sort: str,
+        title: str,
+    ) -> Response[Any]:
+        sort = sort if sort in SORTS else "newest"
+        async with db.read() as session:
+            hide = await shop_settings.get(session, "hide_sold_out")
+            items, total = await catalog.list_products(
+                session,
+                q=q,
+                category=category,
+                page=page_no,
+                per_page=PER_PAGE,
+                sort=sort,  # type: ignore[arg-type]
+                hide_sold_out=hide,
+            )
+        return await page(
+            request,
+            db,
+            settings,
+            "listing.html",
+            cacheable=True,
+            items=items,
+            total=total,
+            page_no=page_no,
+            pages=max(math.ceil(total / PER_PAGE), 1),
+            sort=sort,
+            sorts=SORTS,
+            title=title,
+            q=q or "",
+            category=category,
+        )
+
+    @get("/c/{slug:str}")
+    async def category(
+        self,
+        request: Request[Any, Any, Any],
+        slug: Slug,
+        db: DB,
+        settings: Conf,
+        page_no: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
+        sort: FromQuery[str] = "newest",
+    ) -> Response[Any]:
+        async with db.read() as session:
+            tree = await catalog.category_tree(session)
+        names = {s.slug: s.name for s, _ in tree} | {
+            c.slug: c.name for _, cats in tree for c, _n in cats
+        }
+        if slug not in names:
+            raise NotFound("no such category", code="category_not_found")
+        return await self._listing(
+            request,
+            db,
+            settings,
+            q=None,
+            category=slug,
+            page_no=page_no,
+            sort=sort,
+            title=names[slug],
+        )
+
+    @get("/search")
+    async def search(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: Conf,
+        q: Annotated[str, QueryParameter(max_length=catalog.MAX_QUERY_LENGTH)] = "",
+        page_no: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
+        sort: FromQuery[str] = "newest",
+    ) -> Response[Any]:
+        q = q.strip()
+        return await self._listing(
+            request, db, settings, q=q or None, category=None, page_no=page_no, sort=sort, title=q
+        )
+
+    @get("/p/{slug:str}")
+    async def product(
+        self, request: Request[Any, Any, Any], slug: Slug, db: DB, settings: Conf
+    ) -> Response[Any]:
+        customer = await http.current_customer(request, db)
+        async with db.read() as session:
+            hide = await shop_settings.get(session, "hide_sold_out")
+            detail = await catalog.get_product(session, slug, hide_sold_out=hide)
+            review_list, rating = await content.reviews(session, detail.product.id)
+            can_review = bool(
+                customer and await content.has_bought(session, customer.id, detail.product.id)
+            )
+        return await page(
+            request,
+            db,
+            settings,
+            "product.html",
+            cacheable=True,
+            d=detail,
+            reviews=review_list,
+            rating=rating,
+            can_review=can_review,
+            description=content.render_markdown(detail.product.description),
+            error=request.query_params.get("error", ""),
+        )
+
+    @post("/p/{slug:str}/reviews")
+    async def review(
+        self, request: Request[Any, Any, Any], slug: Slug, db: DB, settings: Conf
+    ) -> Response[Any]:
+        form = await _form(request)
+        customer = await http.current_customer(request, db)
+        if customer is None:
+            return redirect(f"/account/login?next=/p/{slug}")
+        async with db.write() as session:
+            detail = await catalog.get_product(session, slug)
+            me = await session.get(Customer, customer.id)
+            assert me is not None
+            try:
+                await content.add_review(
+                    session,
+                    me,
+                    detail.product,
+                    rating=_int(form.get("rating"), 0),
+                    body=form.get("body", ""),
+                )
+            except DomainError as exc:
+                return redirect(f"/p/{slug}?error={exc.code}#reviews")
+            await session.commit()
+        return redirect(f"/p/{slug}#reviews")
+
+    @get("/compare")
+    async def compare(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: Conf,
+        p: Annotated[list[str] | None, QueryParameter(max_items=8)] = None,
+    ) -> Response[Any]:
+        """Up to four products side by side."""
+        found = []
+        async with db.read() as session:
+            for slug in list(dict.fromkeys(p or []))[:4]:
+                try:
+                    found.append(await catalog.get_product(session, slug[:160]))
+                except NotFound:
+                    continue
+        return await page(request, db, settings, "compare.html", products=found)
+
+    # Cart and checkout ----------------------------------------------------------------------
+
+    async def _owner(
+        self, request: Request[Any, Any, Any], db: Database, *, create: bool
+    ) -> tuple[carts.CartOwner | None, str | None]:
+        customer = await http.current_customer(request, db)
+        owner = http.cart_owner(request, customer)
+        if owner is None and create:
+            token = security.new_token()
+            return carts.CartOwner(token_hash=security.token_digest(token)), token
+        return owner, None
+
+    @get("/cart")
+    async def cart(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
+        owner, _ = await self._owner(request, db, create=False)
+        async with db.read() as session:
+            view = await carts.view(session, settings, owner)
+        return await page(
+            request, db, settings, "cart.html", cart=view, error=request.query_params.get("error")
+        )
+
+    @post("/cart/add")
+    async def cart_add(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        form = await _form(request)
+        owner, token = await self._owner(request, db, create=True)
+        assert owner is not None
+        cookies = [http.cart_cookie(settings, token)] if token else []
+        back = form.get("back", "/cart")
+        try:
+            async with db.write() as session:
+                await carts.add_item(
+                    session, settings, owner, form.get("sku", ""), _int(form.get("quantity"))
+                )
+                await session.commit()
+        except DomainError as exc:
+            target = back if back.startswith("/p/") else "/cart"
+            return redirect(f"{target}?error={exc.code}", cookies)
+        return redirect("/cart", cookies)
+
+    @post("/cart/update")
+    async def cart_update(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        form = await _form(request)
+        owner, _ = await self._owner(request, db, create=False)
+        if owner is not None:
+            try:
+                async with db.write() as session:
+                    sku, quantity = form.get("sku", ""), _int(form.get("quantity"), 0)
+                    if form.get("remove") or quantity == 0:
+                        await carts.remove_item(session, owner, sku)
+                    else:
+                        await carts.set_quantity(session, settings, owner, sku, quantity)
+                    await session.commit()
+            except DomainError as exc:
+                return redirect(f"/cart?error={exc.code}")
+        return redirect("/cart")
+
+    @get("/checkout")
+    async def checkout_form(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        owner, _ = await self._owner(request, db, create=False)
+        async with db.read() as session:
+            view = await carts.view(session, settings, owner)
+        if not view.lines:
+            return redirect("/cart")
+        customer = await http.current_customer(request, db)
+        saved = []
+        if customer:
+            async with db.read() as session:
+                saved = await customers.addresses(session, customer.id)
+        # A fresh key per checkout form: a double click or a resent form places one order.
+        form: dict[str, str] = {
+            "payment_method": "bank_transfer",
+            "idempotency_key": security.new_token()[:40],
+        }
+        if customer:
+            form["email"] = customer.email
+            default = next((a for a in saved if a.is_default), saved[0] if saved else None)
+            if default:
+                form |= {f: getattr(default, f) for f in ADDRESS_FIELDS}
+        return await page(
+            request,
+            db,
+            settings,
+            "checkout.html",
+            cart=view,
+            form=form,
+            errors={},
+            methods=orders.PAYMENT_METHODS,
+        )
+
+    @post("/checkout")
+    async def checkout(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        form = await _form(request)
+        customer = await http.current_customer(request, db)
+        owner = http.cart_owner(request, customer)
+        if owner is None:
+            return redirect("/cart")
+        data = orders.CheckoutData(
+            payment_method=form.get("payment_method", ""),
+            email=form.get("email") or None,
+            phone=form.get("phone") or None,
+            address=customers.AddressData(
+                **{f: form.get(f, "") for f in ADDRESS_FIELDS}, country="CN"
+            ),
+            note=form.get("note", ""),
+        )
+        try:
+            async with db.write() as session:
+                me = await session.get(Customer, customer.id) if customer else None
+                order, _ = await orders.checkout(
+                    session,
+                    settings,
+                    owner,
+                    data,
+                    # The form's hidden key makes a double click place one order.
+                    idempotency_key=form.get("idempotency_key") or None,
+                    request_fingerprint=form.get("idempotency_key", ""),
+                    customer=me,
+                )
+        except DomainError as exc:
+            async with db.read() as session:
+                view = await carts.view(session, settings, owner)
+            return await page(
+                request,
+                db,
+                settings,
+                "checkout.html",
+                status=400,
+                cart=view,
+                form=form,
+                errors=_field_errors(exc),
+                methods=orders.PAYMENT_METHODS,
+            )
+        token = order_link_token(settings, order.number)
+        return redirect(f"/order/{order.number}/placed?t={token}")
+
+    @get("/order/{number:str}/placed")
+    async def placed(
+        self,
+        request: Request[Any, Any, Any],
+        number: Annotated[str, PathParameter(max_length=32)],
+        db: DB,
+        settings: Conf,
+        t: Annotated[str, QueryParameter(max_length=64)] = "",
+    ) -> Response[Any]:
+        if not hmac.compare_digest(t, order_link_token(settings, number)):
+            raise NotFound("no such order", code="order_not_found")
+        async with db.read() as session:
+            from shopd.orders.lifecycle import get_order
+
+            order = await get_order(session, number)
+        return await page(request, db, settings, "placed.html", order=order, request_token=t)
+
+    @post("/order/{number:str}/pay")
+    async def pay(
+        self,
+        request: Request[Any, Any, Any],
+        number: Annotated[str, PathParameter(max_length=32)],
+        db: DB,
+        settings: Conf,
+    ) -> Response[Any]:
+        """The confirmation page's "pay now": off to the gateway's page."""
+        from shopd.orders import gateway, payments
+        from shopd.orders.lifecycle import get_order
+
+        form = await _form(request)
+        if not hmac.compare_digest(form.get("t", ""), order_link_token(settings, number)):
+            raise NotFound("no such order", code="order_not_found")
+        if not settings.payment_gateway_url:
+            raise gateway.GatewayUnavailable("card payments are not set up in this shop")
+        async with db.write() as session:
+            order = await get_order(session, number)
+            payment, needs = await payments.begin_card_payment(session, order)
+            await session.commit()
+        if needs:
+            public = settings.public_url.rstrip("/")
+            gw = await gateway.GatewayClient(
+                settings.payment_gateway_url, settings.payment_gateway_key
+            ).create_session(
+                reference=payment.reference,
+                amount=payment.amount,
+                currency=payment.currency,
+                return_url=f"{public}/payment/return?reference={payment.reference}",
+                webhook_url=f"{public}/api/v1/payments/webhook",
+                description=f"Order {order.number}",
+            )
+            async with db.write() as session:
+                payment = await payments.attach_gateway_session(session, payment.reference, gw)
+                await session.commit()
+        return redirect(payment.redirect_url or "/")
+
+    @get("/inquiry")
+    async def inquiry(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: Conf,
+        number: Annotated[str, QueryParameter(max_length=32)] = "",
+        contact: Annotated[str, QueryParameter(max_length=254)] = "",
+    ) -> Response[Any]:
+        order, not_found = None, False
+        if number and contact:
+            by = {"email": contact} if "@" in contact else {"phone": contact}
+            try:
+                async with db.read() as session:
+                    order = await orders.inquire(session, number, **by)
+            except DomainError:
+                not_found = True
+        return await page(
+            request,
+            db,
+            settings,
+            "inquiry.html",
+            order=order,
+            not_found=not_found,
+            number=number,
+            contact=contact,
+        )
+
+    # Accounts --------------------------------------------------------------------------------
+
+    async def _log_in(
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        settings: Settings,
+        customer_id: int,
+        next_url: str,
+    ) -> Response[Any]:
+        guest = http.cart_token(request)
+        async with db.write() as session:
+            me = await session.get(Customer, customer_id)
+            assert me is not None
+            token, _ = await customers.start_session(session, me, settings.session_days)
+            if guest:
+                await carts.merge_guest_cart(session, settings, security.token_digest(guest), me.id)
+            await session.commit()
+        cookies = [http.session_cookie(settings, token, settings.session_days * 86400)]
+        if guest:
+            cookies.append(http.expired_cookie(settings, http.CART_COOKIE))
+        safe_next = (
+            next_url if next_url.startswith("/") and not next_url.startswith("//") else "/account"
+        )
+        return redirect(safe_next, cookies)
+
+    @get("/account/register")
+    async def register_form(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        return await page(request, db, settings, "register.html", form={}, errors={})
+
+    @post("/account/register")
+    async def register(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        form = await _form(request)
+        try:
+            async with db.write() as session:
+                customer = await customers.register(
+                    session,
+                    email=form.get("email", ""),
+                    password=form.get("password", ""),
+                    name=form.get("name", ""),
+                    phone=form.get("phone") or None,
+                    ip=request.client.host if request.client else "",
+                )
+                await session.commit()
+        except DomainError as exc:
+            form.pop("password", None)
+            return await page(
+                request,
+                db,
+                settings,
+                "register.html",
+                status=400,
+                form=form,
+                errors=_field_errors(exc),
+            )
+        return await self._log_in(request, db, settings, customer.id, "/account")
+
+    @get("/account/login")
+    async def login_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: Conf,
+        next_url: Annotated[str, QueryParameter(name="next", max_length=200)] = "/account",
+    ) -> Response[Any]:
+        return await page(request, db, settings, "login.html", form={"next": next_url}, errors={})
+
+    @post("/account/login")
+    async def login(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
+        form = await _form(request)
+        try:
+            async with db.read() as session:
+                customer = await customers.authenticate(
+                    session, form.get("email", ""), form.get("password", "")
+                )
+        except DomainError as exc:
+            form.pop("password", None)
+            return await page(
+                request,
+                db,
+                settings,
+                "login.html",
+                status=400,
+                form=form,
+                errors=_field_errors(exc),
+            )
+        return await self._log_in(request, db, settings, customer.id, form.get("next", "/account"))
+
+    @post("/account/logout")
+    async def logout(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        token = http.customer_token(request)
+        if token:
+            async with db.write() as session:
+                await customers.end_session(session, token)
+                await session.commit()
+        return redirect("/", [http.expired_cookie(settings, http.SESSION_COOKIE)])
+
+    @get("/account")
+    async def account(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        me = await http.current_customer(request, db)
+        if me is None:
+            return redirect("/account/login?next=/account")
+        async with db.read() as session:
+            my_orders, _ = await orders.customer_orders(session, me.id, page=1, per_page=50)
+            saved = await customers.addresses(session, me.id)
+        return await page(
+            request,
+            db,
+            settings,
+            "account.html",
+            orders=my_orders,
+            addresses=saved,
+            errors={},
+            notice=request.query_params.get("notice", ""),
+        )
+
+    @post("/account/{what:str}")
+    async def account_change(
+        self,
+        request: Request[Any, Any, Any],
+        what: Annotated[str, PathParameter(max_length=20)],
+        db: DB,
+        settings: Conf,
+    ) -> Response[Any]:
+        """Profile, password and address changes from the account page."""
+        me = await http.current_customer(request, db)
+        if me is None:
+            return redirect("/account/login?next=/account")
+        form = await _form(request)
+        try:
+            async with db.write() as session:
+                customer = await session.get(Customer, me.id)
+                assert customer is not None
+                if what == "profile":
+                    await customers.update_profile(
+                        session,
+                        customer,
+                        customers.ProfileChange(
+                            name=form.get("name", ""), phone=form.get("phone", "")
+                        ),
+                    )
+                elif what == "password":
+                    await customers.change_password(
+                        session,
+                        customer,
+                        form.get("current_password", ""),
+                        form.get("new_password", ""),
+                        keep_token=http.customer_token(request),
+                    )
+                elif what == "address":
+                    await customers.add_address(
+                        session,
+                        customer.id,
+                        customers.AddressData(
+                            **{f: form.get(f, "") for f in ADDRESS_FIELDS}, country="CN"
+                        ),
+                        make_default=bool(form.get("is_default")),
+                    )
+                elif what == "address-delete":
+                    await customers.delete_address(session, customer.id, _int(form.get("id"), 0))
+                else:
+                    raise NotFound("no such page", code="not_found")
+                await session.commit()
+        except DomainError as exc:
+            if isinstance(exc, NotFound) and exc.code == "not_found":
+                raise
+            async with db.read() as session:
+                my_orders, _ = await orders.customer_orders(session, me.id, page=1, per_page=50)
+                saved = await customers.addresses(session, me.id)
+            return await page(
+                request,
+                db,
+                settings,
+                "account.html",
+                status=400,
+                orders=my_orders,
+                addresses=saved,
+                errors={what: exc.message},
+                form=form,
+                notice="",
+            )
+        return redirect(f"/account?notice={what}")
+
+    @get("/account/orders/{number:str}")
+    async def my_order(
+        self,
+        request: Request[Any, Any, Any],
+        number: Annotated[str, PathParameter(max_length=32)],
+        db: DB,
+        settings: Conf,
+    ) -> Response[Any]:
+        me = await http.current_customer(request, db)
+        if me is None:
+            return redirect(f"/account/login?next=/account/orders/{number}")
+        async with db.read() as session:
+            order = await orders.customer_order(session, me.id, number)
+        return await page(request, db, settings, "order.html", order=order)
+
+    # Service center, guestbook, newsletter, language --------------------------------------------
+
+    @get("/help")
+    async def help_index(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        async with db.read() as session:
+            all_pages = await content.pages(session)
+        return await page(request, db, settings, "help.html", pages=all_pages, current=None)
+
+    @get("/help/{slug:str}")
+    async def help_page(
+        self,
+        request: Request[Any, Any, Any],
+        slug: Annotated[str, PathParameter(max_length=64)],
+        db: DB,
+        settings: Conf,
+    ) -> Response[Any]:
+        async with db.read() as session:
+            all_pages = await content.pages(session)
+            current = await content.page(session, slug)
+        return await page(
+            request,
+            db,
+            settings,
+            "help.html",
+            cacheable=True,
+            pages=all_pages,
+            current=current,
+            body=content.render_markdown(current.body),
+        )
+
+    @get("/guestbook")
+    async def guestbook(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: Conf,
+        page_no: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
+    ) -> Response[Any]:
+        async with db.read() as session:
+            entries, total = await content.guestbook(session, page=page_no)
+        return await page(
+            request,
+            db,
+            settings,
+            "guestbook.html",
+            entries=entries,
+            total=total,
+            page_no=page_no,
+            pages=max(math.ceil(total / 20), 1),
+            form={},
+            errors={},
+            topics=content.TOPICS,
+            posted=request.query_params.get("posted") == "1",
+        )
+
+    @post("/guestbook")
+    async def guestbook_post(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        form = await _form(request)
+        customer = await http.current_customer(request, db)
+        try:
+            async with db.write() as session:
+                await content.post_message(
+                    session,
+                    topic=form.get("topic", ""),
+                    author=form.get("author", ""),
+                    body=form.get("body", ""),
+                    customer=customer,
+                    ip=request.client.host if request.client else "",
+                )
+                await session.commit()
+        except DomainError as exc:
+            async with db.read() as session:
+                entries, total = await content.guestbook(session)
+            return await page(
+                request,
+                db,
+                settings,
+                "guestbook.html",
+                status=400,
+                entries=entries,
+                total=total,
+                page_no=1,
+                pages=max(math.ceil(total / 20), 1),
+                form=form,
+                errors=_field_errors(exc),
+                topics=content.TOPICS,
+                posted=False,
+            )
+        return redirect("/guestbook?posted=1")
+
+    @post("/newsletter")
+    async def newsletter(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        form = await _form(request)
+        lang = i18n.choose(request.cookies.get(i18n.LANG_COOKIE), None, settings.language)
+        try:
+            async with db.write() as session:
+                await content.subscribe(session, settings, form.get("email", ""), lang)
+                await session.commit()
+        except DomainError as exc:
+            return await page(request, db, settings, "notice.html", status=400, message=exc.message)
+        return await page(
+            request,
+            db,
+            settings,
+            "notice.html",
+            message="Check your mailbox to confirm the subscription.",
+        )
+
+    @get("/newsletter/{action:str}/{token:str}")
+    async def newsletter_link(
+        self,
+        request: Request[Any, Any, Any],
+        action: Annotated[str, PathParameter(max_length=16)],
+        token: Annotated[str, PathParameter(max_length=64)],
+        db: DB,
+        settings: Conf,
+    ) -> Response[Any]:
+        async with db.write() as session:
+            if action == "confirm":
+                await content.confirm(session, token)
+                message = "Your subscription is confirmed."
+            elif action == "unsubscribe":
+                await content.unsubscribe(session, token)
+                message = "You are unsubscribed."
+            else:
+                raise NotFound("no such page", code="not_found")
+            await session.commit()
+        return await page(request, db, settings, "notice.html", message=message)
+
+    @get("/lang/{code:str}")
+    async def language(
+        self,
+        code: Annotated[str, PathParameter(max_length=8)],
+        next_url: Annotated[str, QueryParameter(name="next", max_length=300)] = "/",
+    ) -> Response[Any]:
+        if code not in i18n.LANGUAGES:
+            raise NotFound("no such language", code="not_found")
+        target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
+        return redirect(
+            target,
+            [Cookie(key=i18n.LANG_COOKIE, value=code, max_age=365 * 86400, samesite="lax")],
+        )

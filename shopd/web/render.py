@@ -1,0 +1,136 @@
+"""Rendering storefront pages: the Jinja environment, the context every page shares, ETags.
+
+Pages are rendered here rather than through Litestar's template response so a catalog page can
+carry an ETag of its own bytes and answer ``304 Not Modified``: the stock shown is part of the
+bytes, so a changed stock level is a changed page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import MediaType, Request, Response
+from litestar.datastructures import Cookie
+from litestar.utils.scope.state import ScopeState
+
+from shopd import http
+from shopd.cart import service as carts
+from shopd.catalog import service as catalog
+from shopd.config import Settings
+from shopd.customers.models import Customer
+from shopd.db import Database
+from shopd.web import i18n
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+POPULAR_SEARCHES = ("茶", "T恤", "teapot", "linen", "杯")
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def money(amount: int, currency: str = "CNY") -> str:
+    symbol = {"CNY": "¥", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
+    return f"{symbol}{amount / 100:,.2f}"
+
+
+env.filters["money"] = money
+
+
+@dataclass(slots=True)
+class Visitor:
+    customer: Customer | None
+    cart_items: int
+    lang: str
+
+
+async def visitor(request: Request[Any, Any, Any], db: Database, settings: Settings) -> Visitor:
+    customer = await http.current_customer(request, db)
+    owner = http.cart_owner(request, customer)
+    count = 0
+    if owner is not None:
+        async with db.read() as session:
+            count = (await carts.view(session, settings, owner)).item_count
+    lang = i18n.choose(
+        request.cookies.get(i18n.LANG_COOKIE), request.query_params.get("lang"), settings.language
+    )
+    return Visitor(customer, count, lang)
+
+
+def csrf_token(request: Request[Any, Any, Any]) -> str:
+    return ScopeState.from_scope(request.scope).csrf_token or ""
+
+
+async def page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    settings: Settings,
+    template: str,
+    *,
+    status: int = 200,
+    cacheable: bool = False,
+    cookies: list[Cookie] | None = None,
+    **context: Any,
+) -> Response[Any]:
+    who = await visitor(request, db, settings)
+    async with db.read() as session:
+        tree = await catalog.category_tree(session)
+    gettext = i18n.translator(who.lang)
+    html = env.get_template(template).render(
+        _=gettext,
+        lang=who.lang,
+        languages=i18n.LANGUAGES,
+        customer=who.customer,
+        cart_items=who.cart_items,
+        tree=tree,
+        shop=settings,
+        currency=settings.currency,
+        csrf_token=csrf_token(request),
+        popular=POPULAR_SEARCHES,
+        path=request.url.path,
+        query=request.query_params.get("q", ""),
+        **context,
+    )
+    headers = {"Content-Language": who.lang, "Vary": "Cookie"}
+    all_cookies = list(cookies or [])
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        all_cookies.append(
+            Cookie(key=i18n.LANG_COOKIE, value=who.lang, max_age=365 * 86400, samesite="lax")
+        )
+    if cacheable and status == 200 and who.customer is None and who.cart_items == 0:
+        # Anonymous catalog pages: a cache may keep them but must ask again each time, and an
+        # unchanged page costs a 304 without a body.
+        etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
+        headers["ETag"] = etag
+        headers["Cache-Control"] = "public, no-cache"
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers=headers, cookies=all_cookies)
+    else:
+        headers["Cache-Control"] = "private, no-store"
+    return Response(
+        html, status_code=status, media_type=MediaType.HTML, headers=headers, cookies=all_cookies
+    )
+
+
+def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[Any]:
+    return Response(b"", status_code=303, headers={"Location": location}, cookies=cookies or [])
+
+
+def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    """A plain HTML error for storefront paths (no database needed, so it works when that is
+    the problem)."""
+    settings: Settings = request.app.state["settings"]
+    lang = i18n.choose(request.cookies.get(i18n.LANG_COOKIE), None, settings.language)
+    gettext = i18n.translator(lang)
+    html = env.get_template("error.html").render(
+        _=gettext, lang=lang, shop=settings, status=status, message=gettext(message)
+    )
+    return Response(html, status_code=status, media_type=MediaType.HTML)
