@@ -36,7 +36,9 @@ def test_demo_runs_a_shop_and_prints_the_admin_password(tmp_path: Path) -> None:
             json={"username": "admin", "password": password.group(1)},
         )
         assert r.status_code == 201 and r.json()["staff"]["role"] == "admin"
-        assert "<h1>" in httpx.get(base).text
+        home = httpx.get(base).text
+        assert "<h1" in home and "Double 11" in home  # the storefront with the demo announcement
+        assert httpx.get(f"{base}/help/returns").status_code == 200
         assert httpx.get(f"{base}/schema/openapi.json").status_code == 200
 
         # The demo runs the local test gateway for real: pay a card order through it.
