@@ -302,3 +302,50 @@ async def test_gateway_down_is_a_clear_error(backend: Backend, tmp_path: Path) -
             assert r.status_code == 503
             assert r.json()["error"]["code"] == "payment_gateway_unavailable"
             assert not re.search(r"Traceback|httpx", r.text)
+
+
+async def test_storefront_pay_now_goes_through_the_gateway(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.shop, timeout=30) as browser:
+        page = (await browser.get("/p/cotton-tee")).text
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
+        assert token
+        await browser.post(
+            "/cart/add", data={"sku": "TEE-M", "quantity": "1", "_csrf_token": token.group(1)}
+        )
+        form = (await browser.get("/checkout")).text
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', form)
+        assert key
+        placed = await browser.post(
+            "/checkout",
+            data={
+                "_csrf_token": token.group(1),
+                "idempotency_key": key.group(1),
+                "email": "page@example.com",
+                "payment_method": "card",
+                "recipient": "王",
+                "phone": "13800000000",
+                "region": "浙江",
+                "city": "杭州",
+                "line1": "文三路 1 号",
+            },
+            follow_redirects=True,
+        )
+        link = re.search(
+            r'action="(/order/[^"]+/pay)".*?name="t" value="([^"]+)"', placed.text, re.S
+        )
+        assert link, placed.text
+        number = link.group(1).split("/")[2]
+        to_gateway = await browser.post(
+            link.group(1), data={"_csrf_token": token.group(1), "t": link.group(2)}
+        )
+        assert to_gateway.status_code == 303
+        assert to_gateway.headers["location"].startswith(stack.gateway)
+        paid = await browser.post(
+            to_gateway.headers["location"], data={"outcome": "succeeded"}, follow_redirects=True
+        )
+        assert f"order {number} is paid" in paid.text
+        forged = await browser.post(
+            link.group(1), data={"_csrf_token": token.group(1), "t": "forged"}
+        )
+        assert forged.status_code == 404
+    assert (await order_state(stack.db, number))[0] == "paid"

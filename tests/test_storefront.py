@@ -188,7 +188,9 @@ async def test_hostile_names_and_messages_are_shown_as_text(
     )
     for path in ("/p/evil", "/search?q=script", "/"):
         page = (await client.get(path)).text
-        assert "<script>alert" not in page, [ln for ln in page.splitlines() if "<script>alert" in ln]
+        assert "<script>alert" not in page, [
+            ln for ln in page.splitlines() if "<script>alert" in ln
+        ]
         assert "<img src=x" not in page
         assert "&lt;script&gt;" in page, path
     assert 'href="javascript:' not in (await client.get("/p/evil")).text

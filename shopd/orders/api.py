@@ -11,6 +11,7 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParam
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import http
 from shopd.cart.service import CartOwner
@@ -200,32 +201,14 @@ class OrderController(Controller):
     ) -> PayOut:
         """Start paying a card order: answers the gateway page to send the customer to. A
         guest proves the order is theirs with the e-mail or phone given at checkout."""
-        if not settings.payment_gateway_url:
-            raise gateway.GatewayUnavailable("card payments are not set up in this shop")
         customer = await http.current_customer(request, db)
-        async with db.write() as session:
+
+        async def find(session: AsyncSession) -> Order:
             if customer is not None and not (data.email or data.phone):
-                order = await service.customer_order(session, customer.id, number)
-            else:
-                order = await service.inquire(session, number, email=data.email, phone=data.phone)
-            payment, needs_session = await payments.begin_card_payment(session, order)
-            await session.commit()
-        if needs_session:
-            public = settings.public_url.rstrip("/")
-            client = gateway.GatewayClient(
-                settings.payment_gateway_url, settings.payment_gateway_key
-            )
-            gw = await client.create_session(
-                reference=payment.reference,
-                amount=payment.amount,
-                currency=payment.currency,
-                return_url=f"{public}/payment/return?reference={payment.reference}",
-                webhook_url=f"{public}/api/v1/payments/webhook",
-                description=f"Order {order.number}",
-            )
-            async with db.write() as session:
-                payment = await payments.attach_gateway_session(session, payment.reference, gw)
-                await session.commit()
+                return await service.customer_order(session, customer.id, number)
+            return await service.inquire(session, number, email=data.email, phone=data.phone)
+
+        payment = await payments.card_checkout(db, settings, find)
         assert payment.redirect_url is not None
         return PayOut(payment.reference, payment.redirect_url, payment.amount, payment.currency)
 

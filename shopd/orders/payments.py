@@ -4,13 +4,15 @@ webhook, cash collected on delivery. An order is paid only when the amount match
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
 from shopd.config import Settings
-from shopd.db import utcnow
+from shopd.db import Database, utcnow
 from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from shopd.notifications import service as notify
 from shopd.orders import gateway
@@ -233,3 +235,33 @@ async def _apply(
             )
         )
     return "processed"
+
+
+async def card_checkout(
+    db: Database,
+    settings: Settings,
+    find_order: Callable[[AsyncSession], Awaitable[Order]],
+) -> Payment:
+    """The payment with its gateway page for a card order. No transaction is held open while
+    the gateway is called: the payment row is committed first, the session attached after."""
+    if not settings.payment_gateway_url:
+        raise gateway.GatewayUnavailable("card payments are not set up in this shop")
+    async with db.write() as session:
+        order = await find_order(session)
+        payment, needs_session = await begin_card_payment(session, order)
+        await session.commit()
+    if needs_session:
+        public = settings.public_url.rstrip("/")
+        client = gateway.GatewayClient(settings.payment_gateway_url, settings.payment_gateway_key)
+        gw = await client.create_session(
+            reference=payment.reference,
+            amount=payment.amount,
+            currency=payment.currency,
+            return_url=f"{public}/payment/return?reference={payment.reference}",
+            webhook_url=f"{public}/api/v1/payments/webhook",
+            description=f"Order {order.number}",
+        )
+        async with db.write() as session:
+            payment = await attach_gateway_session(session, payment.reference, gw)
+            await session.commit()
+    return payment

@@ -21,7 +21,9 @@ from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
+from shopd.orders import payments
 from shopd.orders import service as orders
+from shopd.orders.lifecycle import get_order
 from shopd.staff import shop_settings
 from shopd.web import i18n
 from shopd.web.render import page, redirect
@@ -398,8 +400,6 @@ class StorefrontController(Controller):
         if not hmac.compare_digest(t, order_link_token(settings, number)):
             raise NotFound("no such order", code="order_not_found")
         async with db.read() as session:
-            from shopd.orders.lifecycle import get_order
-
             order = await get_order(session, number)
         return await page(request, db, settings, "placed.html", order=order, request_token=t)
 
@@ -412,33 +412,10 @@ class StorefrontController(Controller):
         settings: Conf,
     ) -> Response[Any]:
         """The confirmation page's "pay now": off to the gateway's page."""
-        from shopd.orders import gateway, payments
-        from shopd.orders.lifecycle import get_order
-
         form = await _form(request)
         if not hmac.compare_digest(form.get("t", ""), order_link_token(settings, number)):
             raise NotFound("no such order", code="order_not_found")
-        if not settings.payment_gateway_url:
-            raise gateway.GatewayUnavailable("card payments are not set up in this shop")
-        async with db.write() as session:
-            order = await get_order(session, number)
-            payment, needs = await payments.begin_card_payment(session, order)
-            await session.commit()
-        if needs:
-            public = settings.public_url.rstrip("/")
-            gw = await gateway.GatewayClient(
-                settings.payment_gateway_url, settings.payment_gateway_key
-            ).create_session(
-                reference=payment.reference,
-                amount=payment.amount,
-                currency=payment.currency,
-                return_url=f"{public}/payment/return?reference={payment.reference}",
-                webhook_url=f"{public}/api/v1/payments/webhook",
-                description=f"Order {order.number}",
-            )
-            async with db.write() as session:
-                payment = await payments.attach_gateway_session(session, payment.reference, gw)
-                await session.commit()
+        payment = await payments.card_checkout(db, settings, lambda s: get_order(s, number))
         return redirect(payment.redirect_url or "/")
 
     @get("/inquiry")

@@ -1,0 +1,209 @@
+"""The storefront in a real browser: headless Chromium (the system's, driven by Playwright)
+against a real `shopctl serve`. Screenshots of the main pages at phone and desktop width are
+kept in ``test-artifacts/screenshots``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shopd import migrations
+from shopd.db import Database
+from shopd.staff import service as staff_service
+from tests.conftest import missing_prerequisite, seed_small
+from tests.server import free_port, running
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("SHOPD_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+SIZES = {"phone": (390, 844), "desktop": (1280, 900)}
+
+
+@dataclass
+class Shop:
+    base: str
+    staff_token: str
+
+
+async def _prepare(url: str) -> None:
+    await migrations.upgrade(url)
+    db = Database(url)
+    try:
+        await seed_small(db)
+        async with db.write() as s:
+            await staff_service.add_staff(s, "browser.clerk", "clerk", "browser-password-1")
+            from shopd.content import service as content
+
+            await content.seed_pages(s)
+            await s.commit()
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.sqlite3'}"
+    asyncio.run(_prepare(url))
+    port = free_port()
+    env = {
+        "SHOPD_DATABASE_URL": url,
+        "SHOPD_DATA_DIR": str(tmp_path),
+        "SHOPD_BACKGROUND_JOBS": "false",
+        "SHOPD_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    with running("serve", "--port", str(port), env=env, cwd=tmp_path, port=port) as (base, _, _):
+        token = httpx.post(
+            f"{base}/api/v1/staff/session",
+            json={"username": "browser.clerk", "password": "browser-password-1"},
+        ).json()["token"]
+        yield Shop(base, token)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        missing_prerequisite(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_prerequisite("playwright is not installed (pip install -e .[test])")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def fill_checkout(page: object, email: str | None) -> None:
+    p = page  # type: ignore[assignment]
+    p.fill("#f-recipient", "王小明")  # type: ignore[attr-defined]
+    p.fill("#f-phone", "13800138000")  # type: ignore[attr-defined]
+    p.fill("#f-region", "浙江省")  # type: ignore[attr-defined]
+    p.fill("#f-city", "杭州市")  # type: ignore[attr-defined]
+    p.fill("#f-line1", "西湖区文三路 100 号")  # type: ignore[attr-defined]
+    if email is not None:
+        p.fill("#f-email", email)  # type: ignore[attr-defined]
+    p.check("input[name=payment_method][value=cod]")  # type: ignore[attr-defined]
+
+
+def test_guest_browses_searches_buys_and_finds_the_order(shop: Shop, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(shop.base + "/?lang=zh")
+    page.fill("input[name=q]", "紫砂")
+    page.press("input[name=q]", "Enter")
+    page.click("text=宜兴紫砂壶")
+    assert "仅剩 3 件" in page.inner_text(".skus")
+    page.click("button:has-text('加入购物车')")
+    assert page.url.endswith("/cart")
+
+    page.goto(shop.base + "/lang/en?next=/")
+    page.fill("input[name=q]", "crew-neck")
+    page.press("input[name=q]", "Enter")
+    page.click("text=Cotton crew-neck T-shirt")
+    page.check("input[name=sku][value=TEE-L]")
+    page.fill("input[name=quantity]", "2")
+    page.click("button:has-text('Add to cart')")
+    rows = page.locator("table.lines tbody tr")
+    assert rows.count() == 2
+    assert page.inner_text("#cart-count") == "3"
+    assert page.inner_text("#grand-total") == "¥746.00"  # 588 + 2 × 79, free shipping
+
+    page.click("text=Check out")
+    fill_checkout(page, "guest@example.com")
+    page.fill("#f-note", "请工作日送货")
+    page.click("button:has-text('Place order')")
+    number = page.inner_text("#order-number")
+    assert re.fullmatch(r"\d{8}-[0-9A-Z]{10}", number)
+
+    page.click("text=Order inquiry")
+    page.fill("#f-contact", "guest@example.com")
+    page.click("button:has-text('Find')")
+    assert page.inner_text("#order-status") == "pending_payment"
+    assert "Not shipped yet" in page.content()
+
+
+def test_customer_registers_orders_and_sees_the_history(shop: Shop, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(shop.base + "/account/register")
+    page.fill("#f-name", "李娜")
+    page.fill("#f-email", "li.na@example.com")
+    page.fill("#f-password", "short")
+    page.click("form.stack button:has-text('Register')")
+    assert page.locator("#e-password").is_visible()  # error next to the field
+    assert page.input_value("#f-email") == "li.na@example.com"  # what was typed is kept
+    page.fill("#f-password", "a-long-password-1")
+    page.click("form.stack button:has-text('Register')")
+    assert page.url.endswith("/account")
+
+    page.goto(shop.base + "/p/zisha-teapot")
+    page.click("button:has-text('Add to cart')")
+    page.click("text=Check out")
+    fill_checkout(page, None)  # the account's e-mail is filled in already
+    page.click("button:has-text('Place order')")
+    number = page.inner_text("#order-number")
+
+    page.click("button:has-text('Log out')")
+    page.goto(shop.base + "/account/login")
+    page.fill("#f-email", "li.na@example.com")
+    page.fill("#f-password", "a-long-password-1")
+    page.click("form.stack button:has-text('Log in')")
+    assert number in page.inner_text("#my-orders")
+    page.click(f"text={number}")
+    assert "西湖区文三路 100 号" in page.content()
+
+
+def test_guestbook_message_gets_a_public_staff_reply(shop: Shop, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(shop.base + "/guestbook")
+    page.select_option("#f-topic", "delivery")
+    page.fill("#f-author", "小王")
+    page.fill("#f-body", "<b>快递</b>很快，谢谢！")
+    page.click("form.stack button:has-text('Send')")
+    assert page.locator(".message").count() == 1
+    assert "<b>快递</b>很快" in page.inner_text(".message")  # shown as text, not markup
+    headers = {"Authorization": f"Bearer {shop.staff_token}"}
+    [entry] = httpx.get(f"{shop.base}/api/v1/staff/guestbook", headers=headers).json()
+    r = httpx.patch(
+        f"{shop.base}/api/v1/staff/guestbook/{entry['id']}",
+        json={"reply": "感谢您的支持！"},
+        headers=headers,
+    )
+    assert r.status_code == 200
+    page.reload()
+    assert "感谢您的支持！" in page.inner_text(".message .reply")
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_main_pages_fit_the_screen_and_are_captured(shop: Shop, browser: object, size: str) -> None:
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+    page = context.new_page()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(shop.base + "/p/cotton-tee")
+    page.click("button:has-text('Add to cart')")
+    for name, path in (
+        ("home", "/"),
+        ("home-zh", "/?lang=zh"),
+        ("search", "/search?q=tea&lang=en"),
+        ("product", "/p/zisha-teapot"),
+        ("cart", "/cart"),
+        ("checkout", "/checkout"),
+        ("help", "/help/returns"),
+        ("guestbook", "/guestbook"),
+    ):
+        page.goto(shop.base + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is wider than a {size} screen by {overflow}px"
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{size}.png"), full_page=True)
+    context.close()
+    assert len(list(ARTIFACTS.glob(f"*-{size}.png"))) >= 8
