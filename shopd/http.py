@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -66,6 +67,41 @@ def cart_owner(request: Request[Any, Any, Any], customer: Customer | None) -> Ca
         return CartOwner(customer_id=customer.id)
     token = cart_token(request)
     return CartOwner(token_hash=security.token_digest(token)) if token else None
+
+
+async def cart_owner_for(
+    request: Request[Any, Any, Any], db: Database, *, create: bool
+) -> tuple[CartOwner | None, str | None]:
+    """The caller's cart owner, and a new guest token when one had to be made."""
+    customer = await current_customer(request, db)
+    owner = cart_owner(request, customer)
+    if owner is None and create:
+        token = security.new_token()
+        return CartOwner(token_hash=security.token_digest(token)), token
+    return owner, None
+
+
+async def open_customer_session(
+    request: Request[Any, Any, Any], db: Database, settings: Settings, customer_id: int
+) -> tuple[Customer, str, dt.datetime, list[Cookie]]:
+    """A fresh session token at log-in (never one from before), the guest cart merged into the
+    customer's, and the cookies that say so."""
+    from shopd.cart import service as carts
+
+    guest_token = cart_token(request)
+    async with db.write() as session:
+        customer = await session.get(Customer, customer_id)
+        assert customer is not None
+        token, expires = await customers.start_session(session, customer, settings.session_days)
+        if guest_token:
+            await carts.merge_guest_cart(
+                session, settings, security.token_digest(guest_token), customer.id
+            )
+        await session.commit()
+    cookies = [session_cookie(settings, token, settings.session_days * 86400)]
+    if guest_token:
+        cookies.append(expired_cookie(settings, CART_COOKIE))
+    return customer, token, expires, cookies
 
 
 def session_cookie(settings: Settings, token: str, max_age: int) -> Cookie:

@@ -11,7 +11,7 @@ from shopd import http
 from shopd.cart import service
 from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
 from shopd.errors import NotFound
-from shopd.http import DB, Conf, security
+from shopd.http import DB, Conf
 
 SkuPath = Annotated[str, PathParameter(max_length=64)]
 
@@ -46,17 +46,6 @@ class CartController(Controller):
     path = "/api/v1/cart"
     tags = ["cart"]
 
-    async def _owner(
-        self, request: Request[Any, Any, Any], db: DB, *, create: bool
-    ) -> tuple[service.CartOwner | None, str | None]:
-        """The caller's cart owner, and a new guest token when one had to be made."""
-        customer = await http.current_customer(request, db)
-        owner = http.cart_owner(request, customer)
-        if owner is None and create:
-            token = security.new_token()
-            return service.CartOwner(token_hash=security.token_digest(token)), token
-        return owner, None
-
     async def _reply(
         self,
         db: DB,
@@ -74,7 +63,7 @@ class CartController(Controller):
     async def show(
         self, request: Request[Any, Any, Any], db: DB, settings: Conf
     ) -> Response[CartOut]:
-        owner, _ = await self._owner(request, db, create=False)
+        owner, _ = await http.cart_owner_for(request, db, create=False)
         return await self._reply(db, settings, owner, None)
 
     @post("/items", status_code=200)
@@ -82,7 +71,7 @@ class CartController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[CartItemIn], db: DB, settings: Conf
     ) -> Response[CartOut]:
         """Add a quantity of a SKU; refused with ``out_of_stock`` beyond what is available."""
-        owner, new_token = await self._owner(request, db, create=True)
+        owner, new_token = await http.cart_owner_for(request, db, create=True)
         assert owner is not None
         async with db.write() as session:
             await service.add_item(session, settings, owner, data.sku, data.quantity)
@@ -117,7 +106,7 @@ class CartController(Controller):
     async def _existing_owner(
         self, request: Request[Any, Any, Any], db: DB, sku: str
     ) -> service.CartOwner:
-        owner, _ = await self._owner(request, db, create=False)
+        owner, _ = await http.cart_owner_for(request, db, create=False)
         if owner is None:
             raise NotFound(f"{sku!r} is not in the cart", code="not_in_cart", details={"sku": sku})
         return owner

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -219,27 +220,33 @@ async def post_message(
 async def moderate_message(
     session: AsyncSession, actor: Actor, entry_id: int, *, reply: str | None, hidden: bool | None
 ) -> GuestbookEntry:
+    return await _moderate(session, actor, GuestbookEntry, "guestbook", entry_id, reply, hidden)
+
+
+async def _moderate(
+    session: AsyncSession,
+    actor: Actor,
+    model: type[GuestbookEntry] | type[Review],
+    kind: str,
+    item_id: int,
+    reply: str | None,
+    hidden: bool | None,
+) -> Any:
+    """Reply to (shown publicly) and/or hide a guestbook message or a review."""
     actor.require("clerk")
-    entry = await session.get(GuestbookEntry, entry_id)
-    if entry is None:
-        raise NotFound("no such message", code="message_not_found")
-    before = {"reply": entry.reply, "hidden": entry.hidden}
+    item = await session.get(model, item_id)
+    if item is None:
+        raise NotFound(f"no such {kind} entry", code=f"{kind}_not_found")
+    before = {"reply": item.reply, "hidden": item.hidden}
     if reply is not None:
-        entry.reply = clean_text(reply, "reply", max_length=2000, required=False)
-        entry.replied_by, entry.replied_at = actor.label, utcnow()
+        item.reply = clean_text(reply, "reply", max_length=2000, required=False)
+        item.replied_by, item.replied_at = actor.label, utcnow()
     if hidden is not None:
-        entry.hidden = hidden
-    record(
-        session,
-        actor,
-        "guestbook.moderate",
-        "guestbook",
-        entry_id,
-        before=before,
-        after={"reply": entry.reply, "hidden": entry.hidden},
-    )
+        item.hidden = hidden
+    after = {"reply": item.reply, "hidden": item.hidden}
+    record(session, actor, f"{kind}.moderate", kind, item_id, before=before, after=after)
     await session.flush()
-    return entry
+    return item
 
 
 # Reviews -----------------------------------------------------------------------------------
@@ -307,27 +314,7 @@ async def add_review(
 async def moderate_review(
     session: AsyncSession, actor: Actor, review_id: int, *, reply: str | None, hidden: bool | None
 ) -> Review:
-    actor.require("clerk")
-    review = await session.get(Review, review_id)
-    if review is None:
-        raise NotFound("no such review", code="review_not_found")
-    before = {"reply": review.reply, "hidden": review.hidden}
-    if reply is not None:
-        review.reply = clean_text(reply, "reply", max_length=2000, required=False)
-        review.replied_by, review.replied_at = actor.label, utcnow()
-    if hidden is not None:
-        review.hidden = hidden
-    record(
-        session,
-        actor,
-        "review.moderate",
-        "review",
-        review_id,
-        before=before,
-        after={"reply": review.reply, "hidden": review.hidden},
-    )
-    await session.flush()
-    return review
+    return await _moderate(session, actor, Review, "review", review_id, reply, hidden)  # type: ignore[no-any-return]
 
 
 # Newsletter --------------------------------------------------------------------------------

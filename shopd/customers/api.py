@@ -9,7 +9,6 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from shopd import http
-from shopd.cart import service as carts
 from shopd.customers import service
 from shopd.customers.models import Address, Customer
 from shopd.customers.schemas import (
@@ -22,7 +21,7 @@ from shopd.customers.schemas import (
     RegisterIn,
     SessionOut,
 )
-from shopd.http import DB, Conf, security
+from shopd.http import DB, Conf
 
 
 def customer_out(c: Customer) -> CustomerOut:
@@ -64,20 +63,9 @@ async def _log_in(
     customer_id: int,
     status_code: int,
 ) -> Response[SessionOut]:
-    """A fresh session token (never reuse one from before log-in) and the guest cart merged."""
-    guest_token = http.cart_token(request)
-    async with db.write() as session:
-        customer = await session.get(Customer, customer_id)
-        assert customer is not None
-        token, expires = await service.start_session(session, customer, settings.session_days)
-        if guest_token:
-            await carts.merge_guest_cart(
-                session, settings, security.token_digest(guest_token), customer.id
-            )
-        await session.commit()
-    cookies = [http.session_cookie(settings, token, settings.session_days * 86400)]
-    if guest_token:
-        cookies.append(http.expired_cookie(settings, http.CART_COOKIE))
+    customer, token, expires, cookies = await http.open_customer_session(
+        request, db, settings, customer_id
+    )
     return Response(
         SessionOut(token=token, expires_at=expires, customer=customer_out(customer)),
         status_code=status_code,

@@ -65,6 +65,36 @@ def _int(value: str | None, default: int = 1) -> int:
         return default
 
 
+async def _guestbook_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    settings: Settings,
+    page_no: int,
+    *,
+    posted: bool = False,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    async with db.read() as session:
+        entries, total = await content.guestbook(session, page=page_no)
+    return await page(
+        request,
+        db,
+        settings,
+        "guestbook.html",
+        status=status,
+        entries=entries,
+        total=total,
+        page_no=page_no,
+        pages=max(math.ceil(total / 20), 1),
+        form=form or {},
+        errors=errors or {},
+        topics=content.TOPICS,
+        posted=posted,
+    )
+
+
 class StorefrontController(Controller):
     include_in_schema = False
 
@@ -247,19 +277,9 @@ class StorefrontController(Controller):
 
     # Cart and checkout ----------------------------------------------------------------------
 
-    async def _owner(
-        self, request: Request[Any, Any, Any], db: Database, *, create: bool
-    ) -> tuple[carts.CartOwner | None, str | None]:
-        customer = await http.current_customer(request, db)
-        owner = http.cart_owner(request, customer)
-        if owner is None and create:
-            token = security.new_token()
-            return carts.CartOwner(token_hash=security.token_digest(token)), token
-        return owner, None
-
     @get("/cart")
     async def cart(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
-        owner, _ = await self._owner(request, db, create=False)
+        owner, _ = await http.cart_owner_for(request, db, create=False)
         async with db.read() as session:
             view = await carts.view(session, settings, owner)
         return await page(
@@ -271,7 +291,7 @@ class StorefrontController(Controller):
         self, request: Request[Any, Any, Any], db: DB, settings: Conf
     ) -> Response[Any]:
         form = await _form(request)
-        owner, token = await self._owner(request, db, create=True)
+        owner, token = await http.cart_owner_for(request, db, create=True)
         assert owner is not None
         cookies = [http.cart_cookie(settings, token)] if token else []
         back = form.get("back", "/cart")
@@ -291,7 +311,7 @@ class StorefrontController(Controller):
         self, request: Request[Any, Any, Any], db: DB, settings: Conf
     ) -> Response[Any]:
         form = await _form(request)
-        owner, _ = await self._owner(request, db, create=False)
+        owner, _ = await http.cart_owner_for(request, db, create=False)
         if owner is not None:
             try:
                 async with db.write() as session:
@@ -309,7 +329,7 @@ class StorefrontController(Controller):
     async def checkout_form(
         self, request: Request[Any, Any, Any], db: DB, settings: Conf
     ) -> Response[Any]:
-        owner, _ = await self._owner(request, db, create=False)
+        owner, _ = await http.cart_owner_for(request, db, create=False)
         async with db.read() as session:
             view = await carts.view(session, settings, owner)
         if not view.lines:
@@ -456,21 +476,9 @@ class StorefrontController(Controller):
         customer_id: int,
         next_url: str,
     ) -> Response[Any]:
-        guest = http.cart_token(request)
-        async with db.write() as session:
-            me = await session.get(Customer, customer_id)
-            assert me is not None
-            token, _ = await customers.start_session(session, me, settings.session_days)
-            if guest:
-                await carts.merge_guest_cart(session, settings, security.token_digest(guest), me.id)
-            await session.commit()
-        cookies = [http.session_cookie(settings, token, settings.session_days * 86400)]
-        if guest:
-            cookies.append(http.expired_cookie(settings, http.CART_COOKIE))
-        safe_next = (
-            next_url if next_url.startswith("/") and not next_url.startswith("//") else "/account"
-        )
-        return redirect(safe_next, cookies)
+        *_, cookies = await http.open_customer_session(request, db, settings, customer_id)
+        local = next_url.startswith("/") and not next_url.startswith("//")
+        return redirect(next_url if local else "/account", cookies)
 
     @get("/account/register")
     async def register_form(
@@ -692,22 +700,8 @@ class StorefrontController(Controller):
         settings: Conf,
         page_no: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
     ) -> Response[Any]:
-        async with db.read() as session:
-            entries, total = await content.guestbook(session, page=page_no)
-        return await page(
-            request,
-            db,
-            settings,
-            "guestbook.html",
-            entries=entries,
-            total=total,
-            page_no=page_no,
-            pages=max(math.ceil(total / 20), 1),
-            form={},
-            errors={},
-            topics=content.TOPICS,
-            posted=request.query_params.get("posted") == "1",
-        )
+        posted = request.query_params.get("posted") == "1"
+        return await _guestbook_page(request, db, settings, page_no, posted=posted)
 
     @post("/guestbook")
     async def guestbook_post(
@@ -727,22 +721,8 @@ class StorefrontController(Controller):
                 )
                 await session.commit()
         except DomainError as exc:
-            async with db.read() as session:
-                entries, total = await content.guestbook(session)
-            return await page(
-                request,
-                db,
-                settings,
-                "guestbook.html",
-                status=400,
-                entries=entries,
-                total=total,
-                page_no=1,
-                pages=max(math.ceil(total / 20), 1),
-                form=form,
-                errors=_field_errors(exc),
-                topics=content.TOPICS,
-                posted=False,
+            return await _guestbook_page(
+                request, db, settings, 1, form=form, errors=_field_errors(exc), status=400
             )
         return redirect("/guestbook?posted=1")
 
