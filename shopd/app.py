@@ -244,7 +244,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         csrf_config=CSRFConfig(
             secret=settings.effective_secret_key(),
-            cookie_name="shopd_csrf",
+            cookie_name=render.CSRF_COOKIE,
             cookie_secure=settings.cookie_secure,
             cookie_httponly=True,
             cookie_samesite="lax",

@@ -254,7 +254,11 @@ async def test_catalog_pages_answer_304_until_stock_changes(
 ) -> None:
     first = await client.get(f"/p/{catalog.teapot}")
     etag = first.headers["etag"]
-    assert "no-cache" in first.headers["cache-control"]
+    # The page holds this browser's CSRF token: the browser may revalidate it, no shared cache
+    # may keep it.
+    assert first.headers["cache-control"] == "private, no-cache"
+    second = await client.get(f"/p/{catalog.teapot}")
+    assert "set-cookie" not in second.headers and second.headers["etag"] == etag
     again = await client.get(f"/p/{catalog.teapot}", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
     await client.post(
@@ -561,3 +565,23 @@ async def test_compare_takes_at_most_four(
     )
     assert r.status_code == 200
     assert r.text.count('<th><a href="/p/') == 2
+
+
+async def test_cart_errors_are_explained_in_the_visitors_language(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    tok = await csrf(client, f"/p/{catalog.teapot}?lang=zh")
+    r = await client.post(
+        "/cart/add",
+        data={
+            "sku": catalog.sku_pot,
+            "quantity": "4",
+            "back": f"/p/{catalog.teapot}",
+            "_csrf_token": tok,
+        },
+        follow_redirects=True,
+    )
+    assert "库存不足。" in r.text and "out_of_stock" not in r.text.split("<main>")[1]
+    page = (await client.get(f"/p/{catalog.tshirt}")).text
+    # The first size that can be bought is chosen; the sold-out one cannot be.
+    assert 'value="TEE-M" checked' in page and 'value="TEE-XL" disabled' in page

@@ -264,7 +264,57 @@ ES: dict[str, str] = {
     "Something went wrong on our side.": "Algo salió mal por nuestra parte.",
 }
 
+# What the storefront says for the error codes a page redirect carries (?error=code).
+ERROR_TEXT = {
+    "out_of_stock": "Not enough in stock.",
+    "not_for_sale": "This item is no longer for sale.",
+    "invalid_quantity": "Choose a quantity between 1 and 99.",
+    "cart_full": "Your cart is full.",
+    "unknown_sku": "Choose a size or colour first.",
+    "not_in_cart": "That item is not in your cart.",
+    "not_a_buyer": "Only customers who bought this product can review it.",
+    "already_reviewed": "You reviewed this product already.",
+    "invalid_rating": "A rating is 1 to 5 stars.",
+    "invalid_text": "Please use plain text.",
+    "missing_field": "Please write something first.",
+}
+GENERIC_ERROR = "That did not work. Please try again."
+ZH.update(
+    {
+        "Not enough in stock.": "库存不足。",
+        "This item is no longer for sale.": "该商品已下架。",
+        "Choose a quantity between 1 and 99.": "请选择 1 到 99 之间的数量。",
+        "Your cart is full.": "购物车已满。",
+        "Choose a size or colour first.": "请先选择尺码或颜色。",
+        "That item is not in your cart.": "购物车中没有该商品。",
+        "You reviewed this product already.": "您已评价过该商品。",
+        "A rating is 1 to 5 stars.": "评分为 1 到 5 星。",
+        "Please use plain text.": "请使用纯文本。",
+        "Please write something first.": "请先填写内容。",
+        "That did not work. Please try again.": "操作未成功，请重试。",
+    }
+)
+ES.update(
+    {
+        "Not enough in stock.": "No hay suficientes existencias.",
+        "This item is no longer for sale.": "Este artículo ya no está a la venta.",
+        "Choose a quantity between 1 and 99.": "Elija una cantidad entre 1 y 99.",
+        "Your cart is full.": "Su carrito está lleno.",
+        "Choose a size or colour first.": "Elija primero una talla o un color.",
+        "That item is not in your cart.": "Ese artículo no está en su carrito.",
+        "You reviewed this product already.": "Ya opinó sobre este producto.",
+        "A rating is 1 to 5 stars.": "La valoración es de 1 a 5 estrellas.",
+        "Please use plain text.": "Use texto sin formato.",
+        "Please write something first.": "Escriba algo primero.",
+        "That did not work. Please try again.": "No funcionó. Inténtelo de nuevo.",
+    }
+)
+
 CATALOGS: dict[str, dict[str, str]] = {"en": {}, "zh": ZH, "es": ES}
+
+
+def error_text(code: str | None) -> str:
+    return ERROR_TEXT.get(code or "", GENERIC_ERROR)
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -229,6 +229,7 @@ class StorefrontController(Controller):
             rating=rating,
             can_review=can_review,
             description=content.render_markdown(detail.product.description),
+            first_available=next((v.sku.code for v in detail.skus if v.available > 0), None),
             error=request.query_params.get("error", ""),
         )
 

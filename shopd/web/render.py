@@ -27,6 +27,7 @@ from shopd.web import i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
+CSRF_COOKIE = "shopd_csrf"
 POPULAR_SEARCHES = ("茶", "T恤", "teapot", "linen", "杯")
 
 env = Environment(
@@ -43,6 +44,7 @@ def money(amount: int, currency: str = "CNY") -> str:
 
 
 env.filters["money"] = money
+env.globals["error_text"] = i18n.error_text
 
 
 @dataclass(slots=True)
@@ -106,11 +108,12 @@ async def page(
             Cookie(key=i18n.LANG_COOKIE, value=who.lang, max_age=365 * 86400, samesite="lax")
         )
     if cacheable and status == 200 and who.customer is None and who.cart_items == 0:
-        # Anonymous catalog pages: a cache may keep them but must ask again each time, and an
-        # unchanged page costs a 304 without a body.
+        # Anonymous catalog pages: an unchanged page costs a 304 without a body.
         etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
         headers["ETag"] = etag
-        headers["Cache-Control"] = "public, no-cache"
+        # Private: every page carries this browser's CSRF token in its forms, which a shared
+        # cache must never hand to someone else. The browser's own cache revalidates (304).
+        headers["Cache-Control"] = "private, no-cache"
         if request.headers.get("if-none-match") == etag:
             return Response(b"", status_code=304, headers=headers, cookies=all_cookies)
     else:
