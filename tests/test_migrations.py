@@ -71,3 +71,24 @@ async def test_sqlite_and_mariadb_get_the_same_schema(backend: Backend) -> None:
         assert schema == _reference["schema"], f"{backend.name} differs from {_reference['name']}"
     else:
         _reference.update(schema=schema, name=backend.name)
+
+
+async def test_a_migrated_shop_has_its_service_pages(backend: Backend) -> None:
+    from shopd.content import service as content
+    from shopd.db import Database
+
+    await migrations.upgrade(backend.url)
+    db = Database(backend.url)
+    try:
+        async with db.read() as s:
+            pages = await content.pages(s)
+    finally:
+        await db.dispose()
+    assert [p.slug for p in pages] == [
+        "shopping-guide",
+        "service-promise",
+        "returns",
+        "payment",
+        "delivery",
+    ]
+    assert "24" in next(p.body for p in pages if p.slug == "service-promise")

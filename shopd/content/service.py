@@ -41,20 +41,35 @@ REVIEWABLE = ("delivered", "completed")
 DEFAULT_PAGES = [
     (
         "shopping-guide",
-        "Shopping guide",
-        "Browse, add to the cart, check out as a guest or with an account.",
+        "Shopping guide · 购物指南",
+        "1. Find a product by category or with the search box (Chinese or English).\n"
+        "2. Choose the size or colour and add it to the cart.\n"
+        "3. Check out as a guest or with an account; keep the order number.\n\n"
+        "按分类或搜索找到商品，选择规格加入购物车，结算时可免注册下单，请保留订单号。",
     ),
     (
         "service-promise",
-        "Our service promise",
-        "Every order leaves within 24 hours, never later than 48.",
+        "Our service promise · 服务承诺",
+        "Every order leaves our warehouse **within 24 hours**, never later than 48.\n\n"
+        "所有订单 **24 小时内** 发货，最迟不超过 48 小时。",
     ),
-    ("returns", "Returns and exchanges", "Send goods back within 7 days of delivery, unused."),
-    ("payment", "Payment methods", "Cash on delivery, bank transfer, or card online."),
+    (
+        "returns",
+        "Returns and exchanges · 退换货政策",
+        "Send goods back unused within **7 days** of delivery; we refund within 3 days of "
+        "receiving them.\n\n签收后 **7 天内** 未使用商品可退换，收到退货后 3 天内退款。",
+    ),
+    (
+        "payment",
+        "Payment methods · 付款方式",
+        "- Cash on delivery · 货到付款\n- Bank transfer (quote the order number) · 银行转账"
+        "（请注明订单号）\n- Card online · 在线支付",
+    ),
     (
         "delivery",
-        "Delivery fees and times",
-        "Flat fee, free above the threshold; 1-3 days in the country.",
+        "Delivery fees and times · 配送费用与时效",
+        "A flat fee per order, **free above the threshold** shown in the cart; 1-3 days "
+        "within the country.\n\n每单统一运费，满额包邮；国内 1-3 天送达。",
     ),
 ]
 

@@ -12,6 +12,42 @@ from alembic import op
 
 import shopd.db
 
+# Frozen here on purpose: a migration inserts the same rows whatever the code says later.
+DEFAULT_PAGES = [
+    (
+        "shopping-guide",
+        "Shopping guide · 购物指南",
+        "1. Find a product by category or with the search box (Chinese or English).\n"
+        "2. Choose the size or colour and add it to the cart.\n"
+        "3. Check out as a guest or with an account; keep the order number.\n\n"
+        "按分类或搜索找到商品，选择规格加入购物车，结算时可免注册下单，请保留订单号。",
+    ),
+    (
+        "service-promise",
+        "Our service promise · 服务承诺",
+        "Every order leaves our warehouse **within 24 hours**, never later than 48.\n\n"
+        "所有订单 **24 小时内** 发货，最迟不超过 48 小时。",
+    ),
+    (
+        "returns",
+        "Returns and exchanges · 退换货政策",
+        "Send goods back unused within **7 days** of delivery; we refund within 3 days of "
+        "receiving them.\n\n签收后 **7 天内** 未使用商品可退换，收到退货后 3 天内退款。",
+    ),
+    (
+        "payment",
+        "Payment methods · 付款方式",
+        "- Cash on delivery · 货到付款\n- Bank transfer (quote the order number) · 银行转账"
+        "（请注明订单号）\n- Card online · 在线支付",
+    ),
+    (
+        "delivery",
+        "Delivery fees and times · 配送费用与时效",
+        "A flat fee per order, **free above the threshold** shown in the cart; 1-3 days "
+        "within the country.\n\n每单统一运费，满额包邮；国内 1-3 天送达。",
+    ),
+]
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -73,6 +109,31 @@ def upgrade() -> None:
         sa.Column("updated_by", sa.String(length=120), nullable=False),
         sa.Column("updated_at", shopd.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("slug"),
+    )
+    # Every shop starts with the service-center pages customers look for; staff rewrite them.
+    pages = sa.table(
+        "service_pages",
+        sa.column("slug", sa.String),
+        sa.column("title", sa.String),
+        sa.column("body", sa.Text),
+        sa.column("position", sa.Integer),
+        sa.column("updated_by", sa.String),
+        sa.column("updated_at", shopd.db.UTCDateTime()),
+    )
+    now = shopd.db.utcnow()
+    op.bulk_insert(
+        pages,
+        [
+            {
+                "slug": slug,
+                "title": title,
+                "body": body,
+                "position": i,
+                "updated_by": "system",
+                "updated_at": now,
+            }
+            for i, (slug, title, body) in enumerate(DEFAULT_PAGES)
+        ],
     )
     op.create_table(
         "guestbook",
