@@ -65,6 +65,35 @@ def _int(value: str | None, default: int = 1) -> int:
         return default
 
 
+async def _account_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    settings: Settings,
+    customer_id: int,
+    *,
+    notice: str = "",
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    async with db.read() as session:
+        my_orders, _ = await orders.customer_orders(session, customer_id, page=1, per_page=50)
+        saved = await customers.addresses(session, customer_id)
+    extra = {"form": form} if form is not None else {}
+    return await page(
+        request,
+        db,
+        settings,
+        "account.html",
+        status=status,
+        orders=my_orders,
+        addresses=saved,
+        errors=errors or {},
+        notice=notice,
+        **extra,
+    )
+
+
 async def _guestbook_page(
     request: Request[Any, Any, Any],
     db: Database,
@@ -565,19 +594,8 @@ class StorefrontController(Controller):
         me = await http.current_customer(request, db)
         if me is None:
             return redirect("/account/login?next=/account")
-        async with db.read() as session:
-            my_orders, _ = await orders.customer_orders(session, me.id, page=1, per_page=50)
-            saved = await customers.addresses(session, me.id)
-        return await page(
-            request,
-            db,
-            settings,
-            "account.html",
-            orders=my_orders,
-            addresses=saved,
-            errors={},
-            notice=request.query_params.get("notice", ""),
-        )
+        notice = request.query_params.get("notice", "")
+        return await _account_page(request, db, settings, me.id, notice=notice)
 
     @post("/account/{what:str}")
     async def account_change(
@@ -629,20 +647,8 @@ class StorefrontController(Controller):
         except DomainError as exc:
             if isinstance(exc, NotFound) and exc.code == "not_found":
                 raise
-            async with db.read() as session:
-                my_orders, _ = await orders.customer_orders(session, me.id, page=1, per_page=50)
-                saved = await customers.addresses(session, me.id)
-            return await page(
-                request,
-                db,
-                settings,
-                "account.html",
-                status=400,
-                orders=my_orders,
-                addresses=saved,
-                errors={what: exc.message},
-                form=form,
-                notice="",
+            return await _account_page(
+                request, db, settings, me.id, errors={what: exc.message}, form=form, status=400
             )
         return redirect(f"/account?notice={what}")
 
