@@ -585,3 +585,45 @@ async def test_cart_errors_are_explained_in_the_visitors_language(
     page = (await client.get(f"/p/{catalog.tshirt}")).text
     # The first size that can be bought is chosen; the sold-out one cannot be.
     assert 'value="TEE-M" checked' in page and 'value="TEE-XL" disabled' in page
+
+
+async def test_customers_cancel_their_own_unpaid_orders(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog, staff: Staff
+) -> None:
+    from tests.test_checkout import stock_of
+
+    tok = await csrf(client, "/account/register")
+    await client.post(
+        "/account/register",
+        data={"email": "c1@example.com", "password": "long-password-1", "_csrf_token": tok},
+    )
+    start = await stock_of(db, catalog.sku_m)
+    first = await buy(client, catalog.sku_m, 2, email="")
+    second = await buy(client, catalog.sku_m, 1, email="")
+    page = (await client.get(f"/account/orders/{first}")).text
+    assert f'action="/account/orders/{first}/cancel"' in page
+    r = await client.post(f"/account/orders/{first}/cancel", data={"_csrf_token": tok})
+    assert r.status_code == 303
+    assert "cancelled" in (await client.get(f"/account/orders/{first}")).text
+    assert (await stock_of(db, catalog.sku_m))[0] == start[0] - 1
+
+    # Through the JSON API, with the session cookie: a paid order is staff's business.
+    await staff_call(
+        client, staff.clerk, "confirm_payment", {"number": second, "total": 7900 + 1000}
+    )
+    r = await client.post(f"/api/v1/me/orders/{second}/cancel")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_transition"
+    r = await client.post(f"/api/v1/me/orders/{first}/cancel")
+    assert r.status_code == 409  # cancelled already
+    # Nobody cancels someone else's order.
+    client.cookies.clear()
+    tok = await csrf(client, "/account/register")
+    await client.post(
+        "/account/register",
+        data={"email": "c2@example.com", "password": "long-password-1", "_csrf_token": tok},
+    )
+    r = await client.post(f"/api/v1/me/orders/{second}/cancel")
+    assert r.status_code == 404
+    client.cookies.clear()
+    r = await client.post(f"/api/v1/me/orders/{second}/cancel")
+    assert r.status_code == 401

@@ -19,7 +19,7 @@ from shopd.customers.api import address_data
 from shopd.customers.models import Customer
 from shopd.errors import Conflict
 from shopd.http import DB, Conf
-from shopd.orders import gateway, payments, service
+from shopd.orders import gateway, lifecycle, payments, service
 from shopd.orders.models import Order, OrderLine, Payment
 from shopd.orders.schemas import (
     CheckoutIn,
@@ -187,6 +187,18 @@ class OrderController(Controller):
         self, request: Request[Any, Any, Any], number: OrderNumber, db: DB
     ) -> OrderOut:
         me = await http.require_customer(request, db)
+        async with db.read() as session:
+            return order_out(await service.customer_order(session, me.id, number))
+
+    @post("/me/orders/{number:str}/cancel", status_code=200)
+    async def cancel_my_order(
+        self, request: Request[Any, Any, Any], number: OrderNumber, db: DB, settings: Conf
+    ) -> OrderOut:
+        """Cancel one of my orders while it is unpaid; the stock goes back."""
+        me = await http.require_customer(request, db)
+        async with db.write() as session:
+            await lifecycle.customer_cancel(session, settings, me.id, number)
+            await session.commit()
         async with db.read() as session:
             return order_out(await service.customer_order(session, me.id, number))
 

@@ -302,6 +302,23 @@ async def _cancel(
     return order
 
 
+async def customer_cancel(
+    session: AsyncSession, settings: Settings, customer_id: int, number: str
+) -> Order:
+    """A customer cancels their own order while it is still unpaid (paid orders need staff:
+    the money has to go back)."""
+    order = await get_order(session, number)
+    if order.customer_id != customer_id:
+        raise NotFound(f"no order {number!r}", code="order_not_found")
+    if order.status != "pending_payment":
+        raise InvalidTransition(
+            "only an unpaid order can be cancelled here; contact us for this one",
+            details={"from": order.status, "to": "cancelled"},
+        )
+    actor = Actor(username=str(customer_id), role="clerk", kind="customer")
+    return await _cancel(session, settings, order, actor, "cancelled by the customer")
+
+
 async def expire_unpaid(
     session: AsyncSession, settings: Settings, *, now: dt.datetime | None = None, limit: int = 100
 ) -> list[str]:

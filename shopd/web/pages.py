@@ -21,7 +21,7 @@ from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
-from shopd.orders import payments
+from shopd.orders import lifecycle, payments
 from shopd.orders import service as orders
 from shopd.orders.lifecycle import get_order
 from shopd.staff import shop_settings
@@ -666,6 +666,22 @@ class StorefrontController(Controller):
         async with db.read() as session:
             order = await orders.customer_order(session, me.id, number)
         return await page(request, db, settings, "order.html", order=order)
+
+    @post("/account/orders/{number:str}/cancel")
+    async def cancel_my_order(
+        self,
+        request: Request[Any, Any, Any],
+        number: Annotated[str, PathParameter(max_length=32)],
+        db: DB,
+        settings: Conf,
+    ) -> Response[Any]:
+        me = await http.current_customer(request, db)
+        if me is None:
+            return redirect(f"/account/login?next=/account/orders/{number}")
+        async with db.write() as session:
+            await lifecycle.customer_cancel(session, settings, me.id, number)
+            await session.commit()
+        return redirect(f"/account/orders/{number}")
 
     # Service center, guestbook, newsletter, language --------------------------------------------
 
