@@ -238,6 +238,18 @@ def serve(
     _serve(host, port, workers, log_level)
 
 
+@app.command("tui")
+def staff_tui(
+    url: Annotated[
+        str, typer.Option(envvar="SHOPD_TUI_URL", help="the shop's address (staff API)")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """The staff TUI: orders and stock in the terminal (also over SSH)."""
+    from tui.app import StaffApp
+
+    StaffApp(url).run()
+
+
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option(help="run one round and exit (cron, tests)")] = False,

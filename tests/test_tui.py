@@ -1,0 +1,247 @@
+"""The staff TUI driven by Textual's pilot against a real shopd app served in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import termios
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from shopd import migrations
+from shopd.app import create_app
+from shopd.config import Settings
+from shopd.db import Database
+from shopd.staff import service as staff_service
+from tests.conftest import SmallCatalog
+from tests.server import SHOPCTL, free_port, running
+from tests.staffkit import PASSWORD, Staff, make_staff, order_in, place_order
+from tui.app import FormDialog, MainScreen, StaffApp
+
+
+@pytest.fixture
+async def staff(client: httpx.AsyncClient, db: Database) -> Staff:
+    return await make_staff(client, db)
+
+
+def tui(db: Database, settings: Settings) -> StaffApp:
+    return StaffApp(
+        "http://shop.test", transport=httpx.ASGITransport(app=create_app(settings, database=db))
+    )
+
+
+async def log_in(app: StaffApp, pilot: object, name: str, password: str = PASSWORD) -> None:
+    app.screen.query_one("#username", Input).value = name
+    app.screen.query_one("#password", Input).value = password
+    await pilot.click("#login")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def rows(table: DataTable) -> list[str]:  # type: ignore[type-arg]
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def fill_dialog(app: StaffApp, pilot: object, values: dict[str, str]) -> None:
+    assert isinstance(app.screen, FormDialog)
+    for name, value in values.items():
+        app.screen.query_one(f"#field-{name}", Input).value = value
+    await pilot.click("#ok")  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_wrong_password_is_shown_and_login_works(
+    client: httpx.AsyncClient, db: Database, settings: Settings, staff: Staff
+) -> None:
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one", "wrong-password")
+        assert "wrong staff name or password" in str(
+            app.screen.query_one("#login-error", Static).render()
+        )
+        await log_in(app, pilot, "clerk.one")
+        assert isinstance(app.screen, MainScreen)
+        assert "clerk.one (clerk)" in app.screen.title
+
+
+async def test_find_an_order_ship_it_and_it_leaves_the_to_ship_list(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    picking = await order_in(client, staff, catalog.sku_m, "picking")
+    other = await order_in(client, staff, catalog.sku_l, "paid")
+    app = tui(db, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        table = app.screen.query_one("#order-table", DataTable)
+        await pilot.press("t")  # the to-ship list
+        await pilot.pause()
+        assert set(rows(table)) == {picking["number"], other["number"]}
+
+        await pilot.press("slash")
+        search = app.screen.query_one("#order-search", Input)
+        assert search.has_focus
+        search.value = str(picking["number"])
+        await pilot.press("enter")
+        await pilot.pause()
+        assert rows(table) == [picking["number"]]
+        detail = str(app.screen.query_one("#order-detail", Static).render())
+        assert "ship" in detail and "王小明" in detail
+
+        await pilot.press("s")
+        await pilot.pause()
+        await fill_dialog(app, pilot, {"carrier": "顺丰 SF", "tracking": "SF900800700"})
+        assert "shipped" in str(app.screen.query_one("#message", Static).render())
+
+        await pilot.press("t")
+        await pilot.pause()
+        assert rows(table) == [other["number"]]
+    shipped = await client.get(f"/api/v1/staff/orders/{picking['number']}", headers=staff.clerk)
+    assert shipped.json()["tracking_number"] == "SF900800700"
+
+
+async def test_receive_stock_and_see_the_ledger(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    app = tui(db, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        app.screen.query_one("#tabs").active = "stock"  # type: ignore[attr-defined]
+        await pilot.pause()
+        table = app.screen.query_one("#stock-table", DataTable)
+        table.focus()
+        table.move_cursor(row=rows(table).index(catalog.sku_pot))
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        await fill_dialog(app, pilot, {"quantity": "7", "reference": "PO-77"})
+        assert "on hand now 10" in str(app.screen.query_one("#message", Static).render())
+        ledger = str(app.screen.query_one("#ledger", Static).render())
+        assert "+7" in ledger and "receipt" in ledger and "PO-77" in ledger
+        assert "ledger sum 10" in ledger
+
+
+async def test_a_clerk_is_refused_a_refund_with_a_visible_message(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    returned = await order_in(client, staff, catalog.sku_m, "returned")
+    app = tui(db, settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        app.screen.query_one("#order-search", Input).value = str(returned["number"])
+        app.screen.query_one("#order-search", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        await fill_dialog(app, pilot, {"reason": "customer asked", "amount": ""})
+        message = str(app.screen.query_one("#message", Static).render())
+        assert "refused" in message and "manager" in message
+    detail = await client.get(f"/api/v1/staff/orders/{returned['number']}", headers=staff.clerk)
+    assert detail.json()["status"] == "returned"
+
+
+async def test_orders_page_from_the_server(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    await client.post(
+        f"/api/v1/staff/stock/{catalog.sku_m}/receipts", json={"quantity": 100}, headers=staff.clerk
+    )
+    for _ in range(55):
+        await place_order(client, catalog.sku_m)
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        table = app.screen.query_one("#order-table", DataTable)
+        assert table.row_count == 50
+        assert "page 1/2" in str(app.screen.query_one("#message", Static).render())
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert table.row_count == 5
+
+
+def test_the_tui_in_a_real_terminal(tmp_path: Path) -> None:
+    """`shopctl tui` in a pseudo-terminal, as `ssh staff@app` runs it: log in by keystrokes,
+    see the orders, quit, and the process ends cleanly (which ends the SSH session)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.sqlite3'}"
+
+    async def prepare() -> None:
+        await migrations.upgrade(url)
+        db = Database(url)
+        try:
+            async with db.write() as s:
+                await staff_service.add_staff(s, "pty.clerk", "clerk", PASSWORD)
+                await s.commit()
+        finally:
+            await db.dispose()
+
+    asyncio.run(prepare())
+    port = free_port()
+    env = {
+        "SHOPD_DATABASE_URL": url,
+        "SHOPD_DATA_DIR": str(tmp_path),
+        "SHOPD_BACKGROUND_JOBS": "false",
+    }
+    with running("serve", "--port", str(port), env=env, cwd=tmp_path, port=port) as (base, _, _):
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the TUI with a plain terminal and no COLORTERM, as over SSH
+            os.execve(
+                SHOPCTL,
+                [SHOPCTL, "tui", "--url", base],
+                {
+                    "TERM": "xterm-256color",
+                    "PATH": os.environ["PATH"],
+                    "LANG": "C.UTF-8",
+                    "HOME": str(tmp_path),
+                },
+            )
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        screen = b""
+
+        def read_until(text: bytes, timeout: float = 30) -> None:
+            nonlocal screen
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.2)
+                if ready:
+                    try:
+                        screen += os.read(fd, 65536)
+                    except OSError:
+                        break
+                if text in screen:
+                    return
+            raise AssertionError(f"{text!r} never appeared; last output: {screen[-500:]!r}")
+
+        try:
+            read_until(b"log-in")
+            os.write(fd, b"pty.clerk\t")
+            time.sleep(0.3)
+            os.write(fd, PASSWORD.encode() + b"\r")
+            read_until(b"pty.clerk (clerk)")
+            read_until(b"orders: all")
+            os.write(fd, b"q")
+            deadline = time.monotonic() + 20
+            status = None
+            while time.monotonic() < deadline:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                ready, _, _ = select.select([fd], [], [], 0.2)
+                if ready:
+                    with contextlib.suppress(OSError):
+                        os.read(fd, 65536)
+            assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        finally:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            os.close(fd)
