@@ -245,3 +245,42 @@ def test_the_tui_in_a_real_terminal(tmp_path: Path) -> None:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
             os.close(fd)
+
+
+async def test_dashboard_counts_and_target(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from shopd.db import utcnow
+    from shopd.orders.models import Order
+
+    paid = await order_in(client, staff, catalog.sku_m, "paid")  # 7900 + 1000 shipping
+    late = await order_in(client, staff, catalog.sku_m, "picking")
+    await order_in(client, staff, catalog.sku_m, "cancelled")  # not a sale
+    async with db.write() as s:
+        await s.execute(
+            update(Order)
+            .where(Order.number == late["number"])
+            .values(ready_at=utcnow() - dt.timedelta(hours=30))
+        )
+        await s.commit()
+    await client.put(
+        "/api/v1/staff/settings/monthly_sales_target", json={"value": 178000}, headers=staff.admin
+    )
+    r = await client.get("/api/v1/staff/orders/dashboard", headers=staff.clerk)
+    d = r.json()
+    assert (d["today_orders"], d["today_sales"]) == (2, 2 * 8900)
+    assert (d["to_ship"], d["late"], d["overdue"]) == (2, 1, 0)
+    assert d["low_stock"] == 3  # L (5), XL (0) and the teapot (3) at the default threshold 5
+    assert d["month_sales"] == 17800 and d["month_progress"] == pytest.approx(0.1)
+    assert paid["number"]
+
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        text = str(app.screen.query_one("#dashboard", Static).render())
+        assert "today: 2 orders, CNY 178.00" in text
+        assert "late (>24 h): 1" in text and "10% of CNY 1,780.00" in text

@@ -28,6 +28,7 @@ from textual.widgets import (
 from tui.client import ApiError, StaffClient
 
 PER_PAGE = 50
+DASHBOARD_REFRESH_SECONDS = 30
 
 
 def money(amount: int, currency: str) -> str:
@@ -138,6 +139,8 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="orders", id="tabs"):
+            with TabPane("Today", id="today"):
+                yield Static("", id="dashboard")
             with TabPane("Orders", id="orders"):
                 yield Input(placeholder="/ number, e-mail, name or phone", id="order-search")
                 yield DataTable(id="order-table", cursor_type="row", zebra_stripes=True)
@@ -157,11 +160,32 @@ class MainScreen(Screen[None]):
         stock.add_columns("sku", "product", "on hand", "reserved", "available", "threshold")
         await self.load_orders()
         await self.load_stock()
+        await self.load_dashboard()
+        # The dashboard refreshes on its own; the tables when asked or after an action.
+        self.set_interval(DASHBOARD_REFRESH_SECONDS, self.load_dashboard)
         orders.focus()
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.query_one("#message", Static).update(text)
         self.notify(text, severity="error" if error else "information")
+
+    async def load_dashboard(self) -> None:
+        try:
+            d = await self.client.dashboard()
+        except ApiError as exc:
+            self.query_one("#dashboard", Static).update(f"dashboard unavailable: {exc}")
+            return
+        progress = (
+            f"{d['month_progress']:.0%} of {money(d['month_target'], d['currency'])}"
+            if d["month_progress"] is not None
+            else "no target set"
+        )
+        self.query_one("#dashboard", Static).update(
+            f"today: {d['today_orders']} orders, {money(d['today_sales'], d['currency'])}\n"
+            f"to ship: {d['to_ship']}   late (>24 h): {d['late']}   overdue (>48 h): {d['overdue']}\n"
+            f"low stock: {d['low_stock']} SKUs\n"
+            f"this month: {money(d['month_sales'], d['currency'])} — {progress}"
+        )
 
     # Orders ---------------------------------------------------------------------------------
 
@@ -258,6 +282,7 @@ class MainScreen(Screen[None]):
             self.say(f"refused: {exc}", error=True)
             return
         await self.load_orders()
+        await self.load_dashboard()
         self.say(f"{number}: {done}")
 
     @work(exclusive=True)

@@ -78,6 +78,9 @@ class StaffClient:
             params["dispatch"] = dispatch
         return await self._call("GET", "/api/v1/staff/orders", params=params)  # type: ignore[no-any-return]
 
+    async def dashboard(self) -> dict[str, Any]:
+        return await self._call("GET", "/api/v1/staff/orders/dashboard")  # type: ignore[no-any-return]
+
     async def order(self, number: str) -> dict[str, Any]:
         return await self._call("GET", f"/api/v1/staff/orders/{number}")  # type: ignore[no-any-return]
 

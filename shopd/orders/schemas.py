@@ -281,3 +281,16 @@ class PayOut(msgspec.Struct):
 
 class WebhookOut(msgspec.Struct):
     status: str
+
+
+class DashboardOut(msgspec.Struct):
+    today_orders: int
+    today_sales: int
+    to_ship: int
+    late: int
+    overdue: int
+    low_stock: int
+    month_sales: int
+    month_target: int
+    month_progress: float | None
+    currency: str

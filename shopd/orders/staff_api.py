@@ -14,12 +14,14 @@ from shopd.customers.api import address_data
 from shopd.db import Database
 from shopd.errors import InvalidInput
 from shopd.http import DB, Conf, write_then_read
+from shopd.orders import dashboard as dashboards
 from shopd.orders import lifecycle, payments, returns
 from shopd.orders.api import line_fields, ship_to_out
 from shopd.orders.models import Order, OrderEvent, OrderNote
 from shopd.orders.schemas import (
     ConfirmPaymentIn,
     ContactIn,
+    DashboardOut,
     ExpiredOut,
     NoteIn,
     OrderEventOut,
@@ -183,6 +185,26 @@ class StaffOrderController(Controller):
                 session, status=status, q=q, dispatch=dispatch, page=page, per_page=per_page
             )
         return StaffOrderPage([summary(o) for o in rows], page, per_page, total)
+
+    @get("/dashboard")
+    async def dashboard(self, actor: StaffActor, db: DB, settings: Conf) -> DashboardOut:
+        """Today's orders and sales, orders to ship, late (>24 h) and overdue (>48 h), low-stock
+        SKUs, and the month's sales against the target (shop time zone)."""
+        actor.require("clerk")
+        async with db.read() as session:
+            d = await dashboards.dashboard(session, settings)
+        return DashboardOut(
+            d.today_orders,
+            d.today_sales,
+            d.to_ship,
+            d.late,
+            d.overdue,
+            d.low_stock,
+            d.month_sales,
+            d.month_target,
+            d.month_progress,
+            d.currency,
+        )
 
     @post("/expire-unpaid", status_code=200)
     async def expire_unpaid(self, actor: StaffActor, db: DB, settings: Conf) -> ExpiredOut:
