@@ -47,12 +47,21 @@ def cart_token(request: Request[Any, Any, Any]) -> str | None:
     return None
 
 
+_CUSTOMER_STATE = "shopd_customer"
+
+
 async def current_customer(request: Request[Any, Any, Any], db: Database) -> Customer | None:
+    """The logged-in customer, looked up once per request however many places ask (a page's
+    handler and its shared header both need it)."""
+    if _CUSTOMER_STATE in request.state:
+        return request.state[_CUSTOMER_STATE]  # type: ignore[no-any-return]
     token = customer_token(request)
-    if token is None:
-        return None
-    async with db.read() as session:
-        return await customers.customer_for_token(session, token)
+    customer = None
+    if token is not None:
+        async with db.read() as session:
+            customer = await customers.customer_for_token(session, token)
+    request.state[_CUSTOMER_STATE] = customer
+    return customer
 
 
 async def require_customer(request: Request[Any, Any, Any], db: Database) -> Customer:

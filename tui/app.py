@@ -24,6 +24,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
+from textual.widgets.data_table import RowDoesNotExist
 
 from tui.client import ApiError, StaffClient
 
@@ -215,12 +216,15 @@ class MainScreen(Screen[None]):
             f"orders: {label} · {data['total']} · page {self.order_page}/{pages}"
         )
 
-    def selected_order(self) -> str | None:
-        table = self.query_one("#order-table", DataTable)
+    def highlighted_key(self, table_id: str) -> str | None:
+        """The key (order number, SKU code) of the highlighted row of a table."""
+        table = self.query_one(table_id, DataTable)
         if table.row_count == 0:
             return None
-        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
-        return str(key.value)
+        return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
+
+    def selected_order(self) -> str | None:
+        return self.highlighted_key("#order-table")
 
     @on(DataTable.RowHighlighted, "#order-table")
     async def show_order(self) -> None:
@@ -378,10 +382,7 @@ class MainScreen(Screen[None]):
             )
 
     def selected_sku(self) -> str | None:
-        table = self.query_one("#stock-table", DataTable)
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
+        return self.highlighted_key("#stock-table")
 
     @on(Input.Submitted, "#stock-search")
     async def search_stock(self, event: Input.Submitted) -> None:
@@ -440,9 +441,8 @@ class MainScreen(Screen[None]):
         await self.load_stock()
         table = self.query_one("#stock-table", DataTable)
         # Reloading moves the cursor to the top; put it back on the SKU just received.
-        codes = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        if sku in codes:
-            table.move_cursor(row=codes.index(sku))
+        with contextlib.suppress(RowDoesNotExist):
+            table.move_cursor(row=table.get_row_index(sku))
         await self.show_ledger(sku)
         self.say(f"{sku}: on hand now {data['on_hand']}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.cart.models import Cart, CartItem
@@ -92,6 +92,16 @@ async def find_cart(session: AsyncSession, owner: CartOwner, *, lock: bool = Fal
     if lock:
         stmt = stmt.with_for_update()
     return await session.scalar(stmt)
+
+
+async def item_count(session: AsyncSession, owner: CartOwner) -> int:
+    """Units in the owner's cart, for the header of every page: one query, no prices or stock."""
+    count = await session.scalar(
+        select(func.coalesce(func.sum(CartItem.quantity), 0))
+        .join(Cart, Cart.id == CartItem.cart_id)
+        .where(_owner_filter(owner))
+    )
+    return int(count or 0)
 
 
 async def _get_or_create(session: AsyncSession, owner: CartOwner) -> Cart:

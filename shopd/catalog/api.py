@@ -20,7 +20,6 @@ from shopd.catalog.schemas import (
     StockStatus,
 )
 from shopd.http import DB, Conf
-from shopd.staff import shop_settings
 
 LOW_STOCK = 5
 MAX_PER_PAGE = 100
@@ -65,7 +64,6 @@ class CatalogController(Controller):
         code or a category name; ``category`` is a category or series slug."""
         q = q.strip() if q else None
         async with db.read() as session:
-            hide = await shop_settings.get(session, "hide_sold_out")
             items, total = await service.list_products(
                 session,
                 q=q,
@@ -73,7 +71,6 @@ class CatalogController(Controller):
                 page=page,
                 per_page=per_page,
                 sort=sort,
-                hide_sold_out=hide,
             )
         return ProductPage(
             items=[
@@ -98,8 +95,7 @@ class CatalogController(Controller):
     @get("/products/{slug:str}")
     async def product(self, slug: FromPath[str], db: DB, settings: Conf) -> ProductOut:
         async with db.read() as session:
-            hide = await shop_settings.get(session, "hide_sold_out")
-            d = await service.get_product(session, slug, hide_sold_out=hide)
+            d = await service.get_product(session, slug)
         prices = [v.price for v in d.skus] or [d.product.list_price]
         return ProductOut(
             slug=d.product.slug,

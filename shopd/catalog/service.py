@@ -13,6 +13,7 @@ from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.errors import NotFound
 from shopd.inventory import service as inventory
 from shopd.inventory.models import StockLevel
+from shopd.staff import shop_settings
 from shopd.validation import contains_pattern
 
 Sort = Literal["newest", "price_asc", "price_desc", "best_selling", "name"]
@@ -73,14 +74,14 @@ async def list_products(
     page: int = 1,
     per_page: int = 24,
     sort: Sort = "newest",
-    hide_sold_out: bool = False,
+    hide_sold_out: bool | None = None,
 ) -> tuple[list[ProductSummary], int]:
     """Listed products matching ``q`` (substring of name, SKU or category) and ``category``
     (a category or a series slug), one page of them, and the total count."""
     price = func.coalesce(Sku.price, Product.list_price)
     available = func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0)
     filters = [Product.listed.is_(True)]
-    if hide_sold_out:
+    if await _hides_sold_out(session, hide_sold_out):
         filters.append(Product.id.in_(_in_stock_products()))
     if q:
         filters.append(Product.search_text.like(contains_pattern(q), escape="\\"))
@@ -119,6 +120,13 @@ async def list_products(
     ], total
 
 
+async def _hides_sold_out(session: AsyncSession, explicit: bool | None) -> bool:
+    """The caller's choice, or else the shop's ``hide_sold_out`` setting."""
+    if explicit is not None:
+        return explicit
+    return bool(await shop_settings.get(session, "hide_sold_out"))
+
+
 def _in_stock_products():  # type: ignore[no-untyped-def]
     # Decided at read time from the stock rows, so a product comes back the moment stock does.
     return (
@@ -129,7 +137,7 @@ def _in_stock_products():  # type: ignore[no-untyped-def]
 
 
 async def get_product(
-    session: AsyncSession, slug: str, *, hide_sold_out: bool = False
+    session: AsyncSession, slug: str, *, hide_sold_out: bool | None = None
 ) -> ProductDetail:
     product = await session.scalar(
         select(Product)
@@ -147,6 +155,6 @@ async def get_product(
         SkuView(s, s.effective_price(product), stock[s.id].available if s.id in stock else 0)
         for s in active
     ]
-    if hide_sold_out and not any(v.available for v in views):
+    if not any(v.available for v in views) and await _hides_sold_out(session, hide_sold_out):
         raise NotFound(f"no product {slug!r}", code="product_not_found")
     return ProductDetail(product, product.category, product.category.series, views)

@@ -21,6 +21,7 @@ from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderNote, Refund
+from shopd.orders.service import STATUSES
 from shopd.staff.audit import SYSTEM, Actor, record
 from shopd.validation import clean_text, escape_like, normalise_email, normalise_phone
 
@@ -446,7 +447,11 @@ async def staff_list(
 ) -> tuple[list[Order], int]:
     """Orders for the back office, newest first, paged on the server."""
     query = select(Order)
-    if status:
+    if status is not None:
+        if status not in STATUSES:
+            raise InvalidInput(
+                "unknown status", code="invalid_filter", details={"allowed": list(STATUSES)}
+            )
         query = query.where(Order.status == status)
     if dispatch:
         now = now or utcnow()

@@ -39,6 +39,20 @@ def _payment_reference() -> str:
     return "PAY-" + security.new_token()[:24]
 
 
+def _require_payable(order: Order, method: str, label: str) -> None:
+    """Paid this way, and still waiting for the money."""
+    if order.payment_method != method:
+        raise InvalidTransition(
+            f"order {order.number} is paid by {order.payment_method}, not by {label}",
+            details={"payment_method": order.payment_method},
+        )
+    if order.status != "pending_payment":
+        raise InvalidTransition(
+            f"an order that is {order.status} cannot be paid",
+            details={"from": order.status, "to": "paid"},
+        )
+
+
 async def mark_paid(
     session: AsyncSession, settings: Settings, order: Order, actor: Actor, note: str = ""
 ) -> Order:
@@ -63,16 +77,7 @@ async def confirm_bank_transfer(
     actor.require("clerk")
     reference = clean_text(reference, "reference", max_length=128)
     order = await get_order(session, number)
-    if order.payment_method != "bank_transfer":
-        raise InvalidTransition(
-            f"order {order.number} is paid by {order.payment_method}, not by bank transfer",
-            details={"payment_method": order.payment_method},
-        )
-    if order.status != "pending_payment":
-        raise InvalidTransition(
-            f"an order that is {order.status} cannot be paid",
-            details={"from": order.status, "to": "paid"},
-        )
+    _require_payable(order, "bank_transfer", "bank transfer")
     if amount != order.total:
         raise AmountMismatch(
             "the amount received is not the order total",
@@ -122,16 +127,7 @@ async def payments_of(session: AsyncSession, order_id: int) -> list[Payment]:
 async def begin_card_payment(session: AsyncSession, order: Order) -> tuple[Payment, bool]:
     """The payment row for a card order; returns it and whether it still needs a gateway
     session. Pressing "pay" twice reuses the open one."""
-    if order.payment_method != "card":
-        raise InvalidTransition(
-            f"order {order.number} is paid by {order.payment_method}, not by card",
-            details={"payment_method": order.payment_method},
-        )
-    if order.status != "pending_payment":
-        raise InvalidTransition(
-            f"an order that is {order.status} cannot be paid",
-            details={"from": order.status, "to": "paid"},
-        )
+    _require_payable(order, "card", "card")
     open_payment = await session.scalar(
         select(Payment)
         .where(Payment.order_id == order.id, Payment.status == "pending")

@@ -23,6 +23,7 @@ from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
 from shopd.orders import lifecycle, payments
 from shopd.orders import service as orders
+from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
 from shopd.staff import shop_settings
 from shopd.web import i18n
@@ -132,7 +133,7 @@ class StorefrontController(Controller):
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
         async with db.read() as session:
-            hide = await shop_settings.get(session, "hide_sold_out")
+            hide = await shop_settings.get(session, "hide_sold_out")  # one read for both lists
             featured, _ = await catalog.list_products(
                 session, per_page=8, sort="best_selling", hide_sold_out=hide
             )
@@ -165,7 +166,6 @@ class StorefrontController(Controller):
     ) -> Response[Any]:
         sort = sort if sort in SORTS else "newest"
         async with db.read() as session:
-            hide = await shop_settings.get(session, "hide_sold_out")
             items, total = await catalog.list_products(
                 session,
                 q=q,
@@ -173,7 +173,6 @@ class StorefrontController(Controller):
                 page=page_no,
                 per_page=PER_PAGE,
                 sort=sort,  # type: ignore[arg-type]
-                hide_sold_out=hide,
             )
         return await page(
             request,
@@ -241,8 +240,7 @@ class StorefrontController(Controller):
     ) -> Response[Any]:
         customer = await http.current_customer(request, db)
         async with db.read() as session:
-            hide = await shop_settings.get(session, "hide_sold_out")
-            detail = await catalog.get_product(session, slug, hide_sold_out=hide)
+            detail = await catalog.get_product(session, slug)
             review_list, rating = await content.reviews(session, detail.product.id)
             can_review = bool(
                 customer and await content.has_bought(session, customer.id, detail.product.id)
@@ -271,7 +269,7 @@ class StorefrontController(Controller):
         if customer is None:
             return redirect(f"/account/login?next=/p/{slug}")
         async with db.write() as session:
-            detail = await catalog.get_product(session, slug)
+            detail = await catalog.get_product(session, slug, hide_sold_out=False)
             me = await session.get(Customer, customer.id)
             assert me is not None
             try:
@@ -300,7 +298,9 @@ class StorefrontController(Controller):
         async with db.read() as session:
             for slug in list(dict.fromkeys(p or []))[:4]:
                 try:
-                    found.append(await catalog.get_product(session, slug[:160]))
+                    found.append(
+                        await catalog.get_product(session, slug[:160], hide_sold_out=False)
+                    )
                 except NotFound:
                     continue
         return await page(request, db, settings, "compare.html", products=found)
@@ -442,7 +442,7 @@ class StorefrontController(Controller):
     async def placed(
         self,
         request: Request[Any, Any, Any],
-        number: Annotated[str, PathParameter(max_length=32)],
+        number: OrderNumber,
         db: DB,
         settings: Conf,
         t: Annotated[str, QueryParameter(max_length=64)] = "",
@@ -457,7 +457,7 @@ class StorefrontController(Controller):
     async def pay(
         self,
         request: Request[Any, Any, Any],
-        number: Annotated[str, PathParameter(max_length=32)],
+        number: OrderNumber,
         db: DB,
         settings: Conf,
     ) -> Response[Any]:
@@ -656,7 +656,7 @@ class StorefrontController(Controller):
     async def my_order(
         self,
         request: Request[Any, Any, Any],
-        number: Annotated[str, PathParameter(max_length=32)],
+        number: OrderNumber,
         db: DB,
         settings: Conf,
     ) -> Response[Any]:
@@ -671,7 +671,7 @@ class StorefrontController(Controller):
     async def cancel_my_order(
         self,
         request: Request[Any, Any, Any],
-        number: Annotated[str, PathParameter(max_length=32)],
+        number: OrderNumber,
         db: DB,
         settings: Conf,
     ) -> Response[Any]:

@@ -60,7 +60,7 @@ async def visitor(request: Request[Any, Any, Any], db: Database, settings: Setti
     count = 0
     if owner is not None:
         async with db.read() as session:
-            count = (await carts.view(session, settings, owner)).item_count
+            count = await carts.item_count(session, owner)
     lang = i18n.choose(
         request.cookies.get(i18n.LANG_COOKIE), request.query_params.get("lang"), settings.language
     )
