@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -20,18 +21,21 @@ from shopd.catalog.staff_schemas import (
     PriceIn,
     ProductIn,
     ProductPatch,
+    ProductSalesOut,
     SeriesIn,
     SeriesOut,
     SeriesPatch,
     SkuIn,
     SkuPatch,
+    SkuSalesOut,
     StaffProductOut,
     StaffProductPage,
     StaffSkuOut,
 )
-from shopd.db import Database
+from shopd.db import Database, utcnow
 from shopd.errors import InvalidInput
 from shopd.http import DB, Conf, write_then_read
+from shopd.orders.sales import product_sales
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
 
 SlugPath = Annotated[str, PathParameter(max_length=160)]
@@ -220,6 +224,33 @@ class StaffCatalogController(Controller):
             return await product_out(
                 session, await admin.product_by_slug(session, slug), with_history=True
             )
+
+    @get("/products/{slug:str}/sales")
+    async def sales(
+        self,
+        actor: StaffActor,
+        slug: SlugPath,
+        db: DB,
+        settings: Conf,
+        days: Annotated[int, QueryParameter(ge=1, le=3660)] = 30,
+    ) -> ProductSalesOut:
+        """Units and revenue per SKU over the last ``days`` days: orders not cancelled, less
+        the units sent back."""
+        actor.require("clerk")
+        since = utcnow() - dt.timedelta(days=days)
+        async with db.read() as session:
+            product = await admin.product_by_slug(session, slug)
+            sold = await product_sales(session, product.id, since)
+        return ProductSalesOut(
+            product.slug,
+            days,
+            since,
+            sold.units,
+            sold.revenue,
+            sold.orders,
+            settings.currency,
+            [SkuSalesOut(s.sku, s.units, s.revenue, s.orders) for s in sold.skus],
+        )
 
     @patch("/products/{slug:str}")
     async def update_product(

@@ -128,6 +128,24 @@ class StaffProductOut(msgspec.Struct):
     price_history: list[PriceChangeOut] = []
 
 
+class SkuSalesOut(msgspec.Struct):
+    sku: str
+    units: int
+    revenue: int
+    orders: int
+
+
+class ProductSalesOut(msgspec.Struct):
+    slug: str
+    days: int
+    since: dt.datetime
+    units: int
+    revenue: int
+    orders: int
+    currency: str
+    skus: list[SkuSalesOut]
+
+
 class StaffProductPage(msgspec.Struct):
     items: list[StaffProductOut]
     page: int

@@ -207,6 +207,7 @@ class StaffOrderSummary(msgspec.Struct):
     item_count: int
     total: int
     currency: str
+    allowed_actions: list[str]
 
 
 class StaffOrderPage(msgspec.Struct):

@@ -144,6 +144,7 @@ def summary(o: Order) -> StaffOrderSummary:
         item_count=sum(ln.quantity for ln in o.lines),
         total=o.total,
         currency=o.currency,
+        allowed_actions=lifecycle.allowed_actions(o),
     )
 
 

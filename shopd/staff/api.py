@@ -111,7 +111,13 @@ class StaffController(Controller):
                 session, user, settings.staff_session_hours
             )
             await session.commit()
-        return StaffSessionOut(token, expires, StaffOut(user.username, user.role))
+        return StaffSessionOut(
+            token,
+            expires,
+            StaffOut(user.username, user.role),
+            settings.timezone,
+            settings.currency,
+        )
 
     @delete("/session", status_code=204)
     async def logout(self, request: Request[Any, Any, Any], db: DB) -> None:

@@ -24,6 +24,9 @@ class StaffSessionOut(msgspec.Struct):
     token: str
     expires_at: dt.datetime
     staff: StaffOut
+    # Staff read times in the shop's clock, wherever their terminal is.
+    shop_timezone: str
+    currency: str
 
 
 class StaffAccountOut(msgspec.Struct):
