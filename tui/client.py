@@ -4,10 +4,14 @@ error code and message."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+
+ROLES = ("clerk", "manager", "admin")
 
 
 @dataclass
@@ -20,6 +24,10 @@ class ApiError(Exception):
         return f"{self.message} ({self.code})"
 
 
+class SessionExpired(ApiError):
+    """The token is no longer accepted; the app has gone back to the log-in screen."""
+
+
 class StaffClient:
     def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None):
         self.http = httpx.AsyncClient(
@@ -28,16 +36,30 @@ class StaffClient:
         self.token: str | None = None
         self.username = ""
         self.role = ""
+        self.timezone = ZoneInfo("UTC")
+        self.currency = ""
+        # Called once when the server stops accepting the token (expired or revoked).
+        self.on_expired: Callable[[], None] | None = None
 
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def can(self, role: str) -> bool:
+        return bool(self.role) and ROLES.index(self.role) >= ROLES.index(role)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            reply = await self.http.request(method, path, headers=headers, **kwargs)
+            reply = await self.http.request(
+                method, "/api/v1/staff" + path, headers=headers, **kwargs
+            )
         except httpx.HTTPError as exc:
             raise ApiError(0, "unreachable", f"the shop does not answer: {exc}") from None
+        if reply.status_code == 401 and self.token:
+            self.token = None
+            if self.on_expired:
+                self.on_expired()
+            raise SessionExpired(401, "session_expired", "the session has expired")
         if reply.status_code >= 400:
             try:
                 error = reply.json()["error"]
@@ -46,17 +68,28 @@ class StaffClient:
                 raise ApiError(reply.status_code, "http_error", reply.text[:200]) from None
         return reply.json() if reply.content else None
 
-    async def login(self, username: str, password: str) -> None:
-        data = await self._call(
-            "POST", "/api/v1/staff/session", json={"username": username, "password": password}
+    async def get(self, path: str, **params: Any) -> Any:
+        return await self.call(
+            "GET", path, params={k: v for k, v in params.items() if v not in (None, "")}
         )
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        return await self.call("POST", path, json=body)
+
+    async def put(self, path: str, body: dict[str, Any]) -> Any:
+        return await self.call("PUT", path, json=body)
+
+    async def login(self, username: str, password: str) -> None:
+        data = await self.post("/session", {"username": username, "password": password})
         self.token = data["token"]
         self.username, self.role = data["staff"]["username"], data["staff"]["role"]
+        self.timezone = ZoneInfo(data["shop_timezone"])
+        self.currency = data["currency"]
 
     async def logout(self) -> None:
         if self.token:
             try:
-                await self._call("DELETE", "/api/v1/staff/session")
+                await self.call("DELETE", "/session")
             finally:
                 self.token = None
 
@@ -69,44 +102,32 @@ class StaffClient:
         page: int = 1,
         per_page: int = 50,
     ) -> dict[str, Any]:
-        params: dict[str, Any] = {"page": page, "per_page": per_page}
-        if status:
-            params["status"] = status
-        if q:
-            params["q"] = q
-        if dispatch:
-            params["dispatch"] = dispatch
-        return await self._call("GET", "/api/v1/staff/orders", params=params)  # type: ignore[no-any-return]
+        return await self.get(  # type: ignore[no-any-return]
+            "/orders", status=status, q=q, dispatch=dispatch, page=page, per_page=per_page
+        )
 
     async def dashboard(self) -> dict[str, Any]:
-        return await self._call("GET", "/api/v1/staff/orders/dashboard")  # type: ignore[no-any-return]
+        return await self.get("/orders/dashboard")  # type: ignore[no-any-return]
 
     async def order(self, number: str) -> dict[str, Any]:
-        return await self._call("GET", f"/api/v1/staff/orders/{number}")  # type: ignore[no-any-return]
+        return await self.get(f"/orders/{number}")  # type: ignore[no-any-return]
 
     async def order_action(
         self, number: str, path: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        return await self._call(  # type: ignore[no-any-return]
-            "POST", f"/api/v1/staff/orders/{number}/{path}", json=body
-        )
+        return await self.post(f"/orders/{number}/{path}", body)  # type: ignore[no-any-return]
 
     async def stock(
-        self, *, q: str | None = None, low: bool = False, page: int = 1
+        self, *, q: str | None = None, low: bool = False, page: int = 1, per_page: int = 100
     ) -> dict[str, Any]:
-        params: dict[str, Any] = {"page": page, "per_page": 100}
-        if q:
-            params["q"] = q
-        if low:
-            params["low"] = "true"
-        return await self._call("GET", "/api/v1/staff/stock", params=params)  # type: ignore[no-any-return]
+        return await self.get(  # type: ignore[no-any-return]
+            "/stock", q=q, low="true" if low else None, page=page, per_page=per_page
+        )
 
     async def receive(self, sku: str, quantity: int, reference: str) -> dict[str, Any]:
-        return await self._call(  # type: ignore[no-any-return]
-            "POST",
-            f"/api/v1/staff/stock/{sku}/receipts",
-            json={"quantity": quantity, "reference": reference},
+        return await self.post(  # type: ignore[no-any-return]
+            f"/stock/{sku}/receipts", {"quantity": quantity, "reference": reference}
         )
 
     async def ledger(self, sku: str) -> dict[str, Any]:
-        return await self._call("GET", f"/api/v1/staff/stock/{sku}/ledger")  # type: ignore[no-any-return]
+        return await self.get(f"/stock/{sku}/ledger")  # type: ignore[no-any-return]

@@ -1,0 +1,506 @@
+"""Orders: the list (filtered by status or dispatch, searched, paged from the server), an
+order's detail, and every action with a confirmation. Keys are shared by the list and the
+detail screen; an action the order's status does not allow is shown dimmed, one the role does
+not allow is not shown, and pressing its key says why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from tui.client import ApiError
+from tui.common import client_of, report, say
+from tui.dialogs import ConfirmDialog, FormDialog
+from tui.format import money, parse_money, when
+
+PER_PAGE = 50
+
+STATUSES = (
+    "pending_payment",
+    "paid",
+    "picking",
+    "shipped",
+    "delivered",
+    "completed",
+    "return_requested",
+    "returned",
+    "refunded",
+    "cancelled",
+)
+FILTERS: list[tuple[str, str]] = [
+    ("to ship", "dispatch:waiting"),
+    ("late >24 h", "dispatch:late"),
+    ("overdue >48 h", "dispatch:overdue"),
+    *((s.replace("_", " "), f"status:{s}") for s in STATUSES),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAction:
+    name: str  # as in the API's ``allowed_actions``
+    key: str
+    label: str
+    role: str = "clerk"
+
+
+ORDER_ACTIONS = {
+    a.name: a
+    for a in (
+        OrderAction("confirm_payment", "b", "Bank paid"),
+        OrderAction("start_picking", "p", "Pick"),
+        OrderAction("ship", "s", "Ship"),
+        OrderAction("deliver", "d", "Delivered"),
+        OrderAction("cancel", "c", "Cancel"),
+        OrderAction("note", "n", "Note"),
+        OrderAction("request_return", "e", "Return"),
+        OrderAction("receive_return", "v", "Return in"),
+        OrderAction("refund", "f", "Refund", role="manager"),
+    )
+}
+
+
+def order_bindings() -> list[Binding]:
+    bindings = []
+    for a in ORDER_ACTIONS.values():
+        bindings.append(Binding(a.key, f"order('{a.name}')", a.label))
+        # Reached only when the action above is disabled: it says why instead of nothing.
+        bindings.append(Binding(a.key, f"why_not('{a.name}')", a.label, show=False))
+    return bindings
+
+
+def order_text(o: dict[str, Any], tz: Any) -> str:
+    cur = o["currency"]
+    to = o["ship_to"]
+    out = [
+        f"{o['number']}  {o['status']}  {money(o['total'], cur)}  {o['payment_method']}"
+        + (f"  paid {when(o['paid_at'], tz)}" if o["paid_at"] else "  unpaid"),
+        f"placed {when(o['placed_at'], tz)}"
+        + (f" · {o['dispatch_flag']}" if o["dispatch_flag"] else "")
+        + (f" · shipped {o['carrier']} {o['tracking_number']}" if o["shipped_at"] else ""),
+        f"to: {to['recipient']}  {to['phone']}  {o['email']}",
+        f"    {to['region']} {to['city']} {to['line1']} {to['line2']} {to['postcode']}".rstrip(),
+        "",
+        "lines:",
+    ]
+    for i in o["items"]:
+        attrs = " ".join(i["attributes"].values())
+        back = f" ({i['returned_quantity']} back)" if i["returned_quantity"] else ""
+        out.append(
+            f"  {i['quantity']} × {i['name']} {attrs} [{i['sku']}]{back}  "
+            f"{money(i['line_total'], cur)}"
+        )
+    out.append(
+        f"  subtotal {money(o['subtotal'], cur)} + shipping {money(o['shipping_fee'], cur)}"
+        + (f" − discount {money(o['discount'], cur)}" if o["discount"] else "")
+        + (f" · refunded {money(o['refunded_total'], cur)}" if o["refunded_total"] else "")
+    )
+    if o["note"]:
+        out.append(f"customer note: {o['note']}")
+    if o["payments"]:
+        out += ["", "payments:"] + [
+            f"  {p['method']} {p['status']} {money(p['amount'], p['currency'])} "
+            f"{p['external_reference'] or ''} {when(p['created_at'], tz)}"
+            for p in o["payments"]
+        ]
+    if o["refunds"]:
+        out += ["", "refunds:"] + [
+            f"  #{r['id']} {r['status']} {money(r['amount'], r['currency'])} {r['reason']}"
+            for r in o["refunds"]
+        ]
+    if o["returns"]:
+        out += ["", "returns:"] + [
+            f"  #{r['id']} {r['status']} {r['reason']}: "
+            + ", ".join(f"{ln['quantity']} {ln['sku']}" for ln in r["lines"])
+            for r in o["returns"]
+        ]
+    if o["notes"]:
+        out += ["", "notes:"] + [
+            f"  {when(n['at'], tz)} {n['author']}: {n['body']}" for n in o["notes"]
+        ]
+    out += ["", "history:"] + [
+        f"  {when(e['at'], tz)} {e['from_status'] or '—'} → {e['status']}  {e['actor']}"
+        + (f"  {e['note']}" if e["note"] else "")
+        for e in o["events"]
+    ]
+    return "\n".join(out)
+
+
+class OrderActions:
+    """The order actions, for a node that knows which order is meant (``target``) and what
+    to refresh after a change (``after_change``)."""
+
+    def target(self) -> tuple[str, list[str], bool] | None:
+        """The order's number, its allowed actions and whether it is paid."""
+        raise NotImplementedError
+
+    async def after_change(self, order: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _refusal(self, name: str) -> str | None:
+        """Why this action cannot be done on the target order, or None when it can."""
+        a = ORDER_ACTIONS[name]
+        node: Any = self
+        client = client_of(node)
+        target = self.target()
+        if target is None:
+            return "no order is selected"
+        number, allowed, paid = target
+        role = "manager" if name == "cancel" and paid else a.role
+        if not client.can(role):
+            what = "cancelling a paid order" if role != a.role else a.label.lower()
+            return f"{what} needs the {role} role"
+        if name not in allowed:
+            return f"{number} does not allow '{a.label}' now"
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "order":
+            return True
+        name = str(parameters[0])
+        refusal = self._refusal(name)
+        if refusal is None:
+            return True
+        # Hidden when the role forbids it, dimmed when the order's status does.
+        return None if "role" not in refusal else False
+
+    def action_why_not(self, name: str) -> None:
+        refusal = self._refusal(name)
+        if refusal:
+            say(self, f"refused: {refusal}", error=True)  # type: ignore[arg-type]
+
+    @work(exclusive=True, group="order-action")
+    async def action_order(self, name: str) -> None:
+        node: Any = self
+        target = self.target()
+        if target is None:
+            return
+        number = target[0]
+        body = await self._ask(node, name, number)
+        if body is False:
+            return
+        path = {
+            "confirm_payment": "payments",
+            "start_picking": "picking",
+            "request_return": "returns",
+            "receive_return": "returns/receive",
+            "refund": "refunds",
+            "note": "notes",
+        }.get(name, name)
+        try:
+            order = await client_of(node).order_action(number, path, body or None)
+        except ApiError as exc:
+            report(node, exc)
+            return
+        await self.after_change(order)
+        say(node, f"{number}: {ORDER_ACTIONS[name].label.lower()} done — now {order['status']}")
+
+    async def _ask(self, node: Any, name: str, number: str) -> dict[str, Any] | bool | None:
+        """The body for the action from a dialog; False when the user backed out."""
+        app = node.app
+
+        async def form(title: str, fields: list[tuple[str, str]], ok: str) -> dict[str, str]:
+            values = await app.push_screen_wait(FormDialog(title, fields, ok=ok))
+            if values is None:
+                raise LookupError
+            return values  # type: ignore[no-any-return]
+
+        async def confirm(question: str, ok: str) -> bool:
+            return bool(await app.push_screen_wait(ConfirmDialog(question, ok=ok)))
+
+        try:
+            if name == "confirm_payment":
+                v = await form(
+                    f"Bank transfer for {number} arrived",
+                    [("amount", "amount, e.g. 89.00"), ("reference", "bank reference")],
+                    "Confirm payment",
+                )
+                amount = parse_money(v["amount"])
+                if amount is None:
+                    say(node, "the amount is money, e.g. 89.00", error=True)
+                    return False
+                return {"amount": amount, "reference": v["reference"]}
+            if name == "start_picking":
+                return None if await confirm(f"Start picking {number}?", "Pick") else False
+            if name == "deliver":
+                ok = await confirm(f"Mark {number} as delivered?", "Delivered")
+                return None if ok else False
+            if name == "ship":
+                v = await form(
+                    f"Ship {number}",
+                    [("carrier", "carrier, e.g. SF Express"), ("tracking", "tracking number")],
+                    "Ship",
+                )
+                return {"carrier": v["carrier"], "tracking_number": v["tracking"]}
+            if name == "cancel":
+                v = await form(
+                    f"Cancel {number}? The stock goes back.", [("reason", "reason")], "Cancel order"
+                )
+                return {"reason": v["reason"]}
+            if name == "note":
+                v = await form(f"Note on {number}", [("body", "note")], "Add note")
+                return {"body": v["body"]}
+            if name == "request_return":
+                v = await form(
+                    f"Return for {number}",
+                    [("reason", "reason"), ("items", "SKU=qty, … (empty: everything left)")],
+                    "Record return",
+                )
+                items = []
+                for part in filter(None, (p.strip() for p in v["items"].split(","))):
+                    sku, _, qty = part.partition("=")
+                    if not qty.strip().isdigit():
+                        say(node, f"'{part}' is not SKU=quantity", error=True)
+                        return False
+                    items.append({"sku": sku.strip(), "quantity": int(qty)})
+                return {"reason": v["reason"], "items": items}
+            if name == "receive_return":
+                v = await form(
+                    f"The parcel for {number} came back",
+                    [("default", "restock or write_off")],
+                    "Receive",
+                )
+                return {"default": v["default"] or "restock"}
+            if name == "refund":
+                v = await form(
+                    f"Refund {number}",
+                    [("reason", "reason"), ("amount", "amount (empty: the returned goods)")],
+                    "Refund",
+                )
+                body: dict[str, Any] = {"reason": v["reason"]}
+                if v["amount"]:
+                    amount = parse_money(v["amount"])
+                    if amount is None:
+                        say(node, "the amount is money, e.g. 89.00", error=True)
+                        return False
+                    body["amount"] = amount
+                return body
+        except LookupError:
+            return False
+        raise ValueError(name)
+
+
+class OrdersPane(OrderActions, Vertical):
+    BINDINGS = [
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("t", "filter('dispatch:waiting')", "To ship"),
+        Binding("a", "filter('')", "All"),
+        Binding("x,space", "mark", "Mark", key_display="x"),
+        Binding("w", "print", "Print"),
+        Binding("right_square_bracket", "page(1)", "Next", key_display="]"),
+        Binding("left_square_bracket", "page(-1)", "Prev", key_display="["),
+        *order_bindings(),
+    ]
+    DEFAULT_CSS = """
+    OrdersPane { height: 1fr; }
+    OrdersPane #order-bar { height: 3; }
+    OrdersPane #order-search { width: 1fr; }
+    OrdersPane #order-status { width: 24; }
+    OrdersPane #order-table { height: 1fr; }
+    OrdersPane #order-preview { height: 2; color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="orders-pane")
+        self.query_text = ""
+        self.filter = ""
+        self.page = 1
+        self.pages = 1
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self.marked: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="order-bar"):
+            yield Input(placeholder="/ number, e-mail, name or phone", id="order-search")
+            yield Select(FILTERS, prompt="all orders", id="order-status")
+        yield DataTable(id="order-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="order-preview", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#order-table", DataTable)
+        table.add_column("✓", key="mark", width=1)
+        table.add_columns("number", "status", "placed", "recipient", "total", "flag")
+
+    async def load(self) -> None:
+        table = self.query_one("#order-table", DataTable)
+        kind, _, value = self.filter.partition(":")
+        try:
+            data = await client_of(self).orders(
+                page=self.page,
+                per_page=PER_PAGE,
+                q=self.query_text or None,
+                status=value if kind == "status" else None,
+                dispatch=value if kind == "dispatch" else None,
+            )
+        except ApiError as exc:
+            report(self, exc, prefix="")
+            return
+        keep = self.selected()
+        table.clear()
+        self.summaries = {o["number"]: o for o in data["items"]}
+        tz = client_of(self).timezone
+        for o in data["items"]:
+            table.add_row(
+                "✓" if o["number"] in self.marked else "",
+                o["number"],
+                o["status"],
+                when(o["placed_at"], tz),
+                o["recipient"],
+                money(o["total"], o["currency"]),
+                o["dispatch_flag"] or "",
+                key=o["number"],
+            )
+        if keep in self.summaries:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.pages = max((data["total"] + PER_PAGE - 1) // PER_PAGE, 1)
+        label = dict((v, k) for k, v in FILTERS).get(self.filter, "all")
+        if self.query_text:
+            label += f" matching '{self.query_text}'"
+        say_line = f"orders: {label} · {data['total']} · page {self.page}/{self.pages}"
+        for line in self.screen.query("#message").results(Static):
+            line.update(say_line)
+        self.show_preview()
+
+    def selected(self) -> str | None:
+        table = self.query_one("#order-table", DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
+
+    def target(self) -> tuple[str, list[str], bool] | None:
+        number = self.selected()
+        if number is None or number not in self.summaries:
+            return None
+        o = self.summaries[number]
+        return number, o["allowed_actions"], bool(o["paid"])
+
+    async def after_change(self, order: dict[str, Any]) -> None:
+        await self.load()
+        await self.screen.refresh_dashboard()  # type: ignore[attr-defined]
+
+    @on(DataTable.RowHighlighted, "#order-table")
+    def show_preview(self) -> None:
+        number = self.selected()
+        o = self.summaries.get(number or "")
+        preview = self.query_one("#order-preview", Static)
+        if o is None:
+            preview.update("no orders here")
+        else:
+            allowed = [ORDER_ACTIONS[a].label for a in o["allowed_actions"] if a in ORDER_ACTIONS]
+            preview.update(
+                f"{o['recipient']} {o['phone']} · {o['city']} · "
+                f"{o['item_count']} item{'' if o['item_count'] == 1 else 's'} · "
+                f"{o['payment_method']}{' paid' if o['paid'] else ''}\n"
+                f"Enter: detail · can: {', '.join(allowed)}"
+            )
+        self.screen.refresh_bindings()
+
+    @on(DataTable.RowSelected, "#order-table")
+    def open_order(self) -> None:
+        number = self.selected()
+        if number:
+            self.app.push_screen(OrderScreen(number, self))
+
+    @on(Input.Submitted, "#order-search")
+    async def search(self, event: Input.Submitted) -> None:
+        self.query_text = event.value.strip()
+        self.page = 1
+        await self.load()
+        self.query_one("#order-table", DataTable).focus()
+
+    @on(Select.Changed, "#order-status")
+    async def status_chosen(self, event: Select.Changed) -> None:
+        value = "" if event.value is Select.NULL else str(event.value)
+        if value != self.filter:
+            self.filter, self.page = value, 1
+            await self.load()
+
+    def action_search(self) -> None:
+        self.query_one("#order-search", Input).focus()
+
+    async def action_filter(self, value: str) -> None:
+        """Show one status or dispatch list ('' for all), without the search; picking a status
+        in the drop-down instead narrows the search."""
+        self.filter, self.page, self.query_text = value, 1, ""
+        self.query_one("#order-search", Input).value = ""
+        select = self.query_one("#order-status", Select)
+        with select.prevent(Select.Changed):
+            select.value = value or Select.NULL
+        await self.load()
+        self.query_one("#order-table", DataTable).focus()
+
+    async def action_page(self, step: int) -> None:
+        page = min(max(self.page + step, 1), self.pages)
+        if page != self.page:
+            self.page = page
+            await self.load()
+
+    def action_mark(self) -> None:
+        number = self.selected()
+        if number is None:
+            return
+        self.marked ^= {number}
+        table = self.query_one("#order-table", DataTable)
+        table.update_cell(number, "mark", "✓" if number in self.marked else "")
+        say(self, f"{len(self.marked)} orders marked for printing")
+
+    @work(exclusive=True, group="print")
+    async def action_print(self) -> None:
+        from tui.printing import print_orders
+
+        numbers = sorted(self.marked) or [n for n in [self.selected()] if n]
+        if numbers:
+            await print_orders(self, numbers)
+            self.marked.clear()
+            await self.load()
+
+
+class OrderScreen(OrderActions, Screen[None]):
+    """One order in full: lines, address, payments, refunds, returns, notes, history."""
+
+    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back"), *order_bindings()]
+    DEFAULT_CSS = """
+    OrderScreen #message { height: 1; color: $warning; }
+    """
+
+    def __init__(self, number: str, pane: OrdersPane) -> None:
+        super().__init__()
+        self.number = number
+        self.pane = pane
+        self.order: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="order-scroll"):
+            yield Static("", id="order-detail", markup=False)
+        yield Static("", id="message", markup=False)
+        yield Footer(compact=True)
+
+    async def on_mount(self) -> None:
+        self.title = f"order {self.number}"
+        try:
+            self.show(await client_of(self).order(self.number))
+        except ApiError as exc:
+            report(self, exc, prefix="")
+        self.query_one("#order-scroll").focus()
+
+    def show(self, order: dict[str, Any]) -> None:
+        self.order = order
+        self.query_one("#order-detail", Static).update(order_text(order, client_of(self).timezone))
+        self.refresh_bindings()
+
+    def target(self) -> tuple[str, list[str], bool] | None:
+        if self.order is None:
+            return None
+        return self.number, self.order["allowed_actions"], self.order["paid_at"] is not None
+
+    async def after_change(self, order: dict[str, Any]) -> None:
+        self.show(order)
+        await self.pane.after_change(order)

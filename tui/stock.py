@@ -1,0 +1,349 @@
+"""Stock: SKUs with on-hand, reserved, available and threshold; the low-stock list; goods
+received; a manager's adjustments and thresholds; a SKU's ledger; and stocktakes — type the
+counts, review the differences, post them."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from tui.client import ApiError
+from tui.common import client_of, report, say
+from tui.dialogs import ConfirmDialog, FormDialog
+from tui.format import when
+
+ADJUST_REASONS = ("damage", "loss", "found", "adjustment")
+MANAGER_ACTIONS = {"adjust", "threshold"}
+
+
+def highlighted(table: DataTable) -> str | None:  # type: ignore[type-arg]
+    if table.row_count == 0:
+        return None
+    return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
+
+
+def whole_number(text: str, *, signed: bool = False) -> int | None:
+    body = text[1:] if signed and text[:1] in "+-" else text
+    return int(text) if body.isdigit() else None
+
+
+class StockPane(Vertical):
+    BINDINGS = [
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("l", "low", "Low stock"),
+        Binding("r", "receive", "Receive"),
+        Binding("j", "adjust", "Adjust"),
+        Binding("h", "threshold", "Threshold"),
+        Binding("k", "stocktake", "Stocktake"),
+    ]
+    DEFAULT_CSS = """
+    StockPane { height: 1fr; }
+    StockPane #stock-table { height: 1fr; }
+    StockPane #ledger { height: auto; max-height: 10; border-top: solid $accent; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="stock-pane")
+        self.low = False
+        self.query_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="/ SKU or product", id="stock-search")
+        yield DataTable(id="stock-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="ledger", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#stock-table", DataTable).add_columns(
+            "sku", "product", "on hand", "reserved", "available", "threshold"
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in MANAGER_ACTIONS or client_of(self).can("manager")
+
+    async def load(self) -> None:
+        table = self.query_one("#stock-table", DataTable)
+        try:
+            data = await client_of(self).stock(q=self.query_text or None, low=self.low)
+        except ApiError as exc:
+            report(self, exc, prefix="")
+            return
+        keep = self.selected()
+        table.clear()
+        for s in data["items"]:
+            table.add_row(
+                s["sku"],
+                s["product"],
+                str(s["on_hand"]),
+                str(s["reserved"]),
+                str(s["available"]) + (" LOW" if s["low"] else ""),
+                str(s["threshold"]),
+                key=s["sku"],
+            )
+        # Reloading moves the cursor to the top; put it back where it was.
+        with contextlib.suppress(RowDoesNotExist):
+            if keep:
+                table.move_cursor(row=table.get_row_index(keep))
+
+    def selected(self) -> str | None:
+        return highlighted(self.query_one("#stock-table", DataTable))
+
+    @on(Input.Submitted, "#stock-search")
+    async def search(self, event: Input.Submitted) -> None:
+        self.query_text = event.value.strip()
+        await self.load()
+        self.query_one("#stock-table", DataTable).focus()
+
+    @on(DataTable.RowHighlighted, "#stock-table")
+    async def on_row(self) -> None:
+        await self.show_ledger(self.selected())
+
+    async def show_ledger(self, sku: str | None) -> None:
+        if not sku:
+            return
+        try:
+            data = await client_of(self).ledger(sku)
+        except ApiError as exc:
+            report(self, exc, prefix="")
+            return
+        tz = client_of(self).timezone
+        rows = "\n".join(
+            f"  {when(m['at'], tz)}  {m['delta']:+d}  {m['reason']:<10} "
+            f"→ {m['on_hand_after']}  {m['actor']}  {m['reference'] or ''}"
+            for m in data["items"][:8]
+        )
+        self.query_one("#ledger", Static).update(
+            f"{sku}: on hand {data['on_hand']}, ledger sum {data['ledger_sum']}\n{rows}"
+        )
+
+    def action_search(self) -> None:
+        self.query_one("#stock-search", Input).focus()
+
+    async def action_low(self) -> None:
+        self.low = not self.low
+        await self.load()
+        say(self, "stock: low only" if self.low else "stock: all SKUs")
+
+    async def _level_changed(self, sku: str, on_hand: int) -> None:
+        await self.load()
+        await self.show_ledger(sku)
+        await self.screen.refresh_dashboard()  # type: ignore[attr-defined]
+        say(self, f"{sku}: on hand now {on_hand}")
+
+    @work(exclusive=True, group="stock")
+    async def action_receive(self) -> None:
+        sku = self.selected()
+        if not sku:
+            return
+        values = await self.app.push_screen_wait(
+            FormDialog(
+                f"Receive goods for {sku}",
+                [("quantity", "quantity"), ("reference", "delivery note / PO")],
+                ok="Receive",
+            )
+        )
+        if not values:
+            return
+        quantity = whole_number(values["quantity"])
+        if not quantity:
+            say(self, "the quantity is a whole number above 0", error=True)
+            return
+        try:
+            data = await client_of(self).receive(sku, quantity, values["reference"])
+        except ApiError as exc:
+            report(self, exc)
+            return
+        await self._level_changed(sku, data["on_hand"])
+
+    @work(exclusive=True, group="stock")
+    async def action_adjust(self) -> None:
+        sku = self.selected()
+        if not sku:
+            return
+        values = await self.app.push_screen_wait(
+            FormDialog(
+                f"Adjust {sku}",
+                [
+                    ("delta", "change, e.g. -2 or +1"),
+                    ("reason", " / ".join(ADJUST_REASONS)),
+                    ("note", "note"),
+                ],
+                ok="Adjust",
+            )
+        )
+        if not values:
+            return
+        delta = whole_number(values["delta"], signed=True)
+        if not delta:
+            say(self, "the change is a whole number like -2 or +1", error=True)
+            return
+        try:
+            data = await client_of(self).post(
+                f"/stock/{sku}/adjustments",
+                {"delta": delta, "reason": values["reason"], "note": values["note"]},
+            )
+        except ApiError as exc:
+            report(self, exc)
+            return
+        await self._level_changed(sku, data["on_hand"])
+
+    @work(exclusive=True, group="stock")
+    async def action_threshold(self) -> None:
+        sku = self.selected()
+        if not sku:
+            return
+        values = await self.app.push_screen_wait(
+            FormDialog(f"Low-stock threshold for {sku}", [("threshold", "units")], ok="Set")
+        )
+        if not values:
+            return
+        threshold = whole_number(values["threshold"])
+        if threshold is None:
+            say(self, "the threshold is a whole number", error=True)
+            return
+        try:
+            await client_of(self).put(f"/stock/{sku}/threshold", {"threshold": threshold})
+        except ApiError as exc:
+            report(self, exc)
+            return
+        await self.load()
+        say(self, f"{sku}: low at {threshold} or fewer")
+
+    @work(exclusive=True, group="stock")
+    async def action_stocktake(self) -> None:
+        client = client_of(self)
+        try:
+            takes = await client.get("/stocktakes")
+            take = next((t for t in takes if t["status"] == "open"), None)
+            if take is None:
+                if not await self.app.push_screen_wait(
+                    ConfirmDialog("Start a stocktake? Counts are typed in, then posted.")
+                ):
+                    return
+                take = await client.post("/stocktakes", {"note": f"by {client.username}"})
+        except ApiError as exc:
+            report(self, exc)
+            return
+        await self.app.push_screen_wait(StocktakeScreen(take))
+        await self.load()
+
+
+class StocktakeScreen(Screen[None]):
+    """Type a SKU and its count (Enter records it); the table shows each count against the
+    books and the difference posting will write."""
+
+    BINDINGS = [
+        Binding("escape", "leave", "Back (keeps it open)"),
+        Binding("ctrl+o", "post", "Post", priority=True),
+        Binding("ctrl+x", "abandon", "Cancel stocktake", priority=True),
+    ]
+    DEFAULT_CSS = """
+    StocktakeScreen #count-bar { height: 3; }
+    StocktakeScreen #count-sku { width: 1fr; }
+    StocktakeScreen #count-qty { width: 16; }
+    StocktakeScreen #count-table { height: 1fr; }
+    StocktakeScreen #message { height: 1; color: $warning; }
+    """
+
+    def __init__(self, take: dict[str, Any]) -> None:
+        super().__init__()
+        self.take = take
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="count-bar"):
+            yield Input(placeholder="SKU", id="count-sku")
+            yield Input(placeholder="counted", id="count-qty")
+        yield DataTable(id="count-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="message", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = f"stocktake #{self.take['id']}"
+        self.query_one("#count-table", DataTable).add_columns(
+            "sku", "counted", "books", "difference"
+        )
+        self.show(self.take)
+        self.query_one("#count-sku", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "post" or client_of(self).can("manager")
+
+    def show(self, take: dict[str, Any]) -> None:
+        self.take = take
+        table = self.query_one("#count-table", DataTable)
+        table.clear()
+        for line in take["lines"]:
+            table.add_row(
+                line["sku"],
+                str(line["counted"]),
+                str(line["on_hand"]),
+                f"{line['difference']:+d}" if line["difference"] else "0",
+                key=line["sku"],
+            )
+        off = [ln for ln in take["lines"] if ln["difference"]]
+        say(self, f"{len(take['lines'])} SKUs counted, {len(off)} differ from the books")
+
+    @on(Input.Submitted, "#count-sku")
+    def to_count(self) -> None:
+        self.query_one("#count-qty", Input).focus()
+
+    @on(Input.Submitted, "#count-qty")
+    async def record(self) -> None:
+        sku_input = self.query_one("#count-sku", Input)
+        qty_input = self.query_one("#count-qty", Input)
+        counted = whole_number(qty_input.value.strip())
+        if not sku_input.value.strip() or counted is None:
+            say(self, "type a SKU and the whole number counted", error=True)
+            return
+        try:
+            take = await client_of(self).put(
+                f"/stocktakes/{self.take['id']}/counts",
+                {"counts": [{"sku": sku_input.value.strip(), "counted": counted}]},
+            )
+        except ApiError as exc:
+            report(self, exc)
+            return
+        self.show(take)
+        sku_input.value = qty_input.value = ""
+        sku_input.focus()
+
+    def action_leave(self) -> None:
+        self.dismiss(None)
+
+    @work(exclusive=True)
+    async def action_post(self) -> None:
+        off = [ln for ln in self.take["lines"] if ln["difference"]]
+        summary = ", ".join(f"{ln['sku']} {ln['difference']:+d}" for ln in off[:12]) or "none"
+        if not await self.app.push_screen_wait(
+            ConfirmDialog(f"Post stocktake #{self.take['id']}? Differences: {summary}", "Post")
+        ):
+            return
+        try:
+            take = await client_of(self).post(f"/stocktakes/{self.take['id']}/post")
+        except ApiError as exc:
+            report(self, exc)
+            return
+        self.app.notify(f"stocktake #{take['id']} posted: {len(off)} SKUs corrected")
+        self.dismiss(None)
+
+    @work(exclusive=True)
+    async def action_abandon(self) -> None:
+        if not await self.app.push_screen_wait(
+            ConfirmDialog(f"Cancel stocktake #{self.take['id']}? Nothing is posted.")
+        ):
+            return
+        try:
+            await client_of(self).post(f"/stocktakes/{self.take['id']}/cancel")
+        except ApiError as exc:
+            report(self, exc)
+            return
+        self.dismiss(None)
