@@ -28,7 +28,7 @@ from tests.conftest import SmallCatalog
 from tests.server import SHOPCTL, free_port, running
 from tests.staffkit import PASSWORD, Staff, make_staff, order_in, place_order
 from tui.app import MainScreen, StaffApp
-from tui.dialogs import ConfirmDialog, FormDialog
+from tui.dialogs import FormDialog
 from tui.orders import OrderScreen
 
 
