@@ -16,18 +16,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
 from shopd import migrations
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
 from shopd.staff import service as staff_service
 from tests.conftest import SmallCatalog
 from tests.server import SHOPCTL, free_port, running
 from tests.staffkit import PASSWORD, Staff, make_staff, order_in, place_order
-from tui.app import MainScreen, StaffApp
+from tests.tuikit import fill_dialog, log_in, message, rows, tui
+from tui.app import MainScreen
 from tui.dialogs import FormDialog
 from tui.orders import OrderScreen
 
@@ -35,40 +34,6 @@ from tui.orders import OrderScreen
 @pytest.fixture
 async def staff(client: httpx.AsyncClient, db: Database) -> Staff:
     return await make_staff(client, db)
-
-
-def tui(db: Database, settings: Settings) -> StaffApp:
-    return StaffApp(
-        "http://shop.test", transport=httpx.ASGITransport(app=create_app(settings, database=db))
-    )
-
-
-async def log_in(app: StaffApp, pilot: object, name: str, password: str = PASSWORD) -> None:
-    app.screen.query_one("#username", Input).value = name
-    app.screen.query_one("#password", Input).value = password
-    await pilot.click("#login")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
-
-
-def rows(table: DataTable) -> list[str]:  # type: ignore[type-arg]
-    """The row keys (order numbers, SKUs, slugs) in the order shown."""
-    return [
-        str(table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value)
-        for i in range(table.row_count)
-    ]
-
-
-def message(app: StaffApp) -> str:
-    return str(app.screen.query_one("#message", Static).render())
-
-
-async def fill_dialog(app: StaffApp, pilot: object, values: dict[str, str]) -> None:
-    assert isinstance(app.screen, FormDialog)
-    for name, value in values.items():
-        app.screen.query_one(f"#field-{name}", Input).value = value
-    await pilot.click("#ok")  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
 
 
 async def test_wrong_password_is_shown_and_login_works(

@@ -456,10 +456,13 @@ class OrdersPane(OrderActions, Vertical):
         from tui.printing import print_orders
 
         numbers = sorted(self.marked) or [n for n in [self.selected()] if n]
-        if numbers:
-            await print_orders(self, numbers)
+        if not numbers:
+            return
+        outcome = await print_orders(self, numbers)
+        if outcome:
             self.marked.clear()
             await self.load()
+            say(self, outcome[0], error=outcome[1])
 
 
 class OrderScreen(OrderActions, Screen[None]):

@@ -162,8 +162,9 @@ def write(doc: list[list[str]], folder_name: str, fmt: str, now: dt.datetime) ->
     return path
 
 
-async def print_orders(node: DOMNode, numbers: list[str]) -> Path | None:
-    """Ask for the format and folder, write the file, and mark the orders printed."""
+async def print_orders(node: DOMNode, numbers: list[str]) -> tuple[str, bool] | None:
+    """Ask for the format and folder, write the file, and mark the orders printed. Returns what
+    to tell the user (and whether it is bad news); None when nothing was printed."""
     values = await node.app.push_screen_wait(
         FormDialog(
             f"Print {len(numbers)} packing slips and a picking list",
@@ -200,5 +201,4 @@ async def print_orders(node: DOMNode, numbers: list[str]) -> Path | None:
         except ApiError as exc:
             refused.append(f"{n} ({exc.message})")
     note = f"; not marked printed: {', '.join(refused)}" if refused else ""
-    say(node, f"wrote {path}{note}", error=bool(refused))
-    return path
+    return f"wrote {path}{note}", bool(refused)

@@ -102,7 +102,7 @@ class ProductsPane(Vertical):
         lines = [
             f"{product['name']} · {product['name_en']} · {product['category']} · last "
             f"{SALES_DAYS} days: {sales['units']} sold, {money(sales['revenue'], sales['currency'])}"
-            f" in {sales['orders']} orders"
+            f" in {sales['orders']} order{'' if sales['orders'] == 1 else 's'}"
         ]
         for sku in product["skus"]:
             s = sold.get(sku["code"], {"units": 0, "revenue": 0})

@@ -1,0 +1,92 @@
+"""Driving the staff TUI in tests: an app wired to a real shopd app served in-process."""
+
+from __future__ import annotations
+
+import httpx
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Input, Static
+
+from shopd.app import create_app
+from shopd.config import Settings
+from shopd.db import Database
+from tests.staffkit import PASSWORD
+from tui.app import StaffApp
+from tui.dialogs import ConfirmDialog, FormDialog
+from tui.orders import OrderScreen
+
+
+def tui(db: Database, settings: Settings) -> StaffApp:
+    return StaffApp(
+        "http://shop.test", transport=httpx.ASGITransport(app=create_app(settings, database=db))
+    )
+
+
+async def log_in(app: StaffApp, pilot: object, name: str, password: str = PASSWORD) -> None:
+    app.screen.query_one("#username", Input).value = name
+    app.screen.query_one("#password", Input).value = password
+    await pilot.click("#login")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def rows(table: DataTable) -> list[str]:  # type: ignore[type-arg]
+    """The row keys (order numbers, SKUs, slugs) in the order shown."""
+    return [
+        str(table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value)
+        for i in range(table.row_count)
+    ]
+
+
+def message(app: StaffApp) -> str:
+    return str(app.screen.query_one("#message", Static).render())
+
+
+async def fill_dialog(app: StaffApp, pilot: object, values: dict[str, str]) -> None:
+    assert isinstance(app.screen, FormDialog)
+    for name, value in values.items():
+        app.screen.query_one(f"#field-{name}", Input).value = value
+    await pilot.click("#ok")  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def confirm(app: StaffApp, pilot: object, *, opens_screen: bool = False) -> None:
+    """Answer yes; unless the action goes on to a screen of its own, wait for it to finish."""
+    assert isinstance(app.screen, ConfirmDialog), app.screen
+    await pilot.press("y")  # type: ignore[attr-defined]
+    if not opens_screen:
+        await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def open_order(app: StaffApp, pilot: object, number: str) -> None:
+    """Search the order by number and open its detail screen."""
+    search = app.screen.query_one("#order-search", Input)
+    search.value = number
+    search.focus()
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert isinstance(app.screen, OrderScreen), app.screen
+
+
+def detail(app: StaffApp) -> str:
+    return str(app.screen.query_one("#order-detail", Static).render())
+
+
+async def press(app: StaffApp, pilot: object, *keys: str) -> None:
+    await pilot.press(*keys)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def go_tab(app: StaffApp, pilot: object, tab: str) -> DataTable:  # type: ignore[type-arg]
+    app.screen.query_one("#tabs").active = tab  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    table = app.screen.query_one(f"#tabs #{tab} DataTable", DataTable)
+    table.focus()
+    return table
+
+
+def shown_keys(app: StaffApp) -> set[str]:
+    """The keys the footer offers now (hidden fallbacks left out)."""
+    return {k for k, b in app.screen.active_bindings.items() if b.binding.show}
