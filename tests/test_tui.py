@@ -152,9 +152,11 @@ async def test_orders_page_from_the_server(
         assert table.row_count == 5
 
 
-def test_the_tui_in_a_real_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("colorterm", [None, "truecolor"], ids=["256-colour", "true-colour"])
+def test_the_tui_in_a_real_terminal(tmp_path: Path, colorterm: str | None) -> None:
     """`shopctl tui` in a pseudo-terminal, as `ssh staff@app` runs it: log in by keystrokes,
-    see the orders, quit, and the process ends cleanly (which ends the SSH session)."""
+    see the orders, switch to stock, quit, and the process ends cleanly (which ends the SSH
+    session). Colours are honest: 256-colour codes unless the terminal says it has more."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'shop.sqlite3'}"
 
     async def prepare() -> None:
@@ -176,17 +178,16 @@ def test_the_tui_in_a_real_terminal(tmp_path: Path) -> None:
     }
     with running("serve", "--port", str(port), env=env, cwd=tmp_path, port=port) as (base, _, _):
         pid, fd = pty.fork()
-        if pid == 0:  # the child: the TUI with a plain terminal and no COLORTERM, as over SSH
-            os.execve(
-                SHOPCTL,
-                [SHOPCTL, "tui", "--url", base],
-                {
-                    "TERM": "xterm-256color",
-                    "PATH": os.environ["PATH"],
-                    "LANG": "C.UTF-8",
-                    "HOME": str(tmp_path),
-                },
-            )
+        if pid == 0:  # the child: the TUI with a plain terminal; SSH forwards no COLORTERM
+            child_env = {
+                "TERM": "xterm-256color",
+                "PATH": os.environ["PATH"],
+                "LANG": "C.UTF-8",
+                "HOME": str(tmp_path),
+            }
+            if colorterm:
+                child_env["COLORTERM"] = colorterm
+            os.execve(SHOPCTL, [SHOPCTL, "tui", "--url", base], child_env)
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         screen = b""
 
@@ -211,6 +212,12 @@ def test_the_tui_in_a_real_terminal(tmp_path: Path) -> None:
             os.write(fd, PASSWORD.encode() + b"\r")
             read_until(b"pty.clerk (clerk)")
             read_until(b"orders: all")
+            os.write(fd, b"3")  # the stock tab
+            read_until(b"threshold")
+            true_colour = b"\x1b[38;2;" in screen
+            assert true_colour == bool(colorterm)
+            if not colorterm:
+                assert b"\x1b[38;5;" in screen
             os.write(fd, b"q")
             deadline = time.monotonic() + 20
             status = None
