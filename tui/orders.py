@@ -11,30 +11,17 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.coordinate import Coordinate
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
+from shopd.orders.statuses import STATUSES
 from tui.client import ApiError
 from tui.common import client_of, report, say
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.format import money, parse_money, when
+from tui.pane import PAGE_BINDINGS, SEARCH_BINDING, TablePane
 
-PER_PAGE = 50
-
-STATUSES = (
-    "pending_payment",
-    "paid",
-    "picking",
-    "shipped",
-    "delivered",
-    "completed",
-    "return_requested",
-    "returned",
-    "refunded",
-    "cancelled",
-)
 FILTERS: list[tuple[str, str]] = [
     ("to ship", "dispatch:waiting"),
     ("late >24 h", "dispatch:late"),
@@ -287,17 +274,18 @@ class OrderActions:
         raise ValueError(name)
 
 
-class OrdersPane(OrderActions, Vertical):
+class OrdersPane(OrderActions, TablePane):
     BINDINGS = [
-        Binding("slash", "search", "Search", key_display="/"),
+        SEARCH_BINDING,
         Binding("t", "filter('dispatch:waiting')", "To ship"),
         Binding("a", "filter('')", "All"),
         Binding("x,space", "mark", "Mark", key_display="x"),
         Binding("w", "print", "Print"),
-        Binding("right_square_bracket", "page(1)", "Next", key_display="]"),
-        Binding("left_square_bracket", "page(-1)", "Prev", key_display="["),
         *order_bindings(),
+        *PAGE_BINDINGS,
     ]
+    TABLE = "order-table"
+    SEARCH = "order-search"
     DEFAULT_CSS = """
     OrdersPane { height: 1fr; }
     OrdersPane #order-bar { height: 3; }
@@ -309,10 +297,7 @@ class OrdersPane(OrderActions, Vertical):
 
     def __init__(self) -> None:
         super().__init__(id="orders-pane")
-        self.query_text = ""
         self.filter = ""
-        self.page = 1
-        self.pages = 1
         self.summaries: dict[str, dict[str, Any]] = {}
         self.marked: set[str] = set()
 
@@ -329,12 +314,12 @@ class OrdersPane(OrderActions, Vertical):
         table.add_columns("number", "status", "placed", "recipient", "total", "flag")
 
     async def load(self) -> None:
-        table = self.query_one("#order-table", DataTable)
+        table = self.table
         kind, _, value = self.filter.partition(":")
         try:
             data = await client_of(self).orders(
                 page=self.page,
-                per_page=PER_PAGE,
+                per_page=self.PER_PAGE,
                 q=self.query_text or None,
                 status=value if kind == "status" else None,
                 dispatch=value if kind == "dispatch" else None,
@@ -357,9 +342,7 @@ class OrdersPane(OrderActions, Vertical):
                 o["dispatch_flag"] or "",
                 key=o["number"],
             )
-        if keep in self.summaries:
-            table.move_cursor(row=table.get_row_index(keep))
-        self.pages = max((data["total"] + PER_PAGE - 1) // PER_PAGE, 1)
+        self.loaded(keep, data["total"])
         label = dict((v, k) for k, v in FILTERS).get(self.filter, "all")
         if self.query_text:
             label += f" matching '{self.query_text}'"
@@ -367,12 +350,6 @@ class OrdersPane(OrderActions, Vertical):
         for line in self.screen.query("#message").results(Static):
             line.update(say_line)
         self.show_preview()
-
-    def selected(self) -> str | None:
-        table = self.query_one("#order-table", DataTable)
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
 
     def target(self) -> tuple[str, list[str], bool] | None:
         number = self.selected()
@@ -408,22 +385,12 @@ class OrdersPane(OrderActions, Vertical):
         if number:
             self.app.push_screen(OrderScreen(number, self))
 
-    @on(Input.Submitted, "#order-search")
-    async def search(self, event: Input.Submitted) -> None:
-        self.query_text = event.value.strip()
-        self.page = 1
-        await self.load()
-        self.query_one("#order-table", DataTable).focus()
-
     @on(Select.Changed, "#order-status")
     async def status_chosen(self, event: Select.Changed) -> None:
         value = "" if event.value is Select.NULL else str(event.value)
         if value != self.filter:
             self.filter, self.page = value, 1
             await self.load()
-
-    def action_search(self) -> None:
-        self.query_one("#order-search", Input).focus()
 
     async def action_filter(self, value: str) -> None:
         """Show one status or dispatch list ('' for all), without the search; picking a status
@@ -434,21 +401,14 @@ class OrdersPane(OrderActions, Vertical):
         with select.prevent(Select.Changed):
             select.value = value or Select.NULL
         await self.load()
-        self.query_one("#order-table", DataTable).focus()
-
-    async def action_page(self, step: int) -> None:
-        page = min(max(self.page + step, 1), self.pages)
-        if page != self.page:
-            self.page = page
-            await self.load()
+        self.table.focus()
 
     def action_mark(self) -> None:
         number = self.selected()
         if number is None:
             return
         self.marked ^= {number}
-        table = self.query_one("#order-table", DataTable)
-        table.update_cell(number, "mark", "✓" if number in self.marked else "")
+        self.table.update_cell(number, "mark", "✓" if number in self.marked else "")
         say(self, f"{len(self.marked)} orders marked for printing")
 
     @work(exclusive=True, group="print")

@@ -8,28 +8,27 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from tui.client import ApiError
 from tui.common import client_of, report, say
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.format import money, parse_money
-from tui.stock import highlighted
+from tui.pane import PAGE_BINDINGS, SEARCH_BINDING, TablePane
 
-PER_PAGE = 50
 SALES_DAYS = 30
-MANAGER_ACTIONS = {"toggle_listed", "price"}
 
 
-class ProductsPane(Vertical):
+class ProductsPane(TablePane):
     BINDINGS = [
-        Binding("slash", "search", "Search", key_display="/"),
+        SEARCH_BINDING,
         Binding("u", "toggle_listed", "List/delist"),
         Binding("m", "price", "Price"),
-        Binding("right_square_bracket", "page(1)", "Next", key_display="]"),
-        Binding("left_square_bracket", "page(-1)", "Prev", key_display="["),
+        *PAGE_BINDINGS,
     ]
+    TABLE = "product-table"
+    SEARCH = "product-search"
+    MANAGER_ACTIONS = frozenset({"toggle_listed", "price"})
     DEFAULT_CSS = """
     ProductsPane { height: 1fr; }
     ProductsPane #product-table { height: 1fr; }
@@ -38,9 +37,6 @@ class ProductsPane(Vertical):
 
     def __init__(self) -> None:
         super().__init__(id="products-pane")
-        self.query_text = ""
-        self.page = 1
-        self.pages = 1
         self.products: dict[str, dict[str, Any]] = {}
 
     def compose(self) -> ComposeResult:
@@ -53,14 +49,11 @@ class ProductsPane(Vertical):
             "slug", "name", "price", "listed", "state", "sold"
         )
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in MANAGER_ACTIONS or client_of(self).can("manager")
-
     async def load(self) -> None:
-        table = self.query_one("#product-table", DataTable)
+        table = self.table
         try:
             data = await client_of(self).get(
-                "/products", q=self.query_text or None, page=self.page, per_page=PER_PAGE
+                "/products", q=self.query_text or None, page=self.page, per_page=self.PER_PAGE
             )
         except ApiError as exc:
             report(self, exc, prefix="")
@@ -79,12 +72,7 @@ class ProductsPane(Vertical):
                 str(p["sold_count"]),
                 key=p["slug"],
             )
-        if keep in self.products:
-            table.move_cursor(row=table.get_row_index(keep))
-        self.pages = max((data["total"] + PER_PAGE - 1) // PER_PAGE, 1)
-
-    def selected(self) -> str | None:
-        return highlighted(self.query_one("#product-table", DataTable))
+        self.loaded(keep, data["total"])
 
     @on(DataTable.RowHighlighted, "#product-table")
     async def show_detail(self) -> None:
@@ -113,22 +101,6 @@ class ProductsPane(Vertical):
                 f"{money(s['revenue'], client.currency)}"
             )
         self.query_one("#product-detail", Static).update("\n".join(lines))
-
-    @on(Input.Submitted, "#product-search")
-    async def search(self, event: Input.Submitted) -> None:
-        self.query_text = event.value.strip()
-        self.page = 1
-        await self.load()
-        self.query_one("#product-table", DataTable).focus()
-
-    def action_search(self) -> None:
-        self.query_one("#product-search", Input).focus()
-
-    async def action_page(self, step: int) -> None:
-        page = min(max(self.page + step, 1), self.pages)
-        if page != self.page:
-            self.page = page
-            await self.load()
 
     async def _changed(self, product: dict[str, Any], what: str) -> None:
         await self.load()

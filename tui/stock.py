@@ -4,31 +4,22 @@ counts, review the differences, post them."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.coordinate import Coordinate
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.widgets.data_table import RowDoesNotExist
 
 from tui.client import ApiError
 from tui.common import client_of, report, say
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.format import when
+from tui.pane import PAGE_BINDINGS, SEARCH_BINDING, TablePane
 
 ADJUST_REASONS = ("damage", "loss", "found", "adjustment")
-MANAGER_ACTIONS = {"adjust", "threshold"}
-
-
-def highlighted(table: DataTable) -> str | None:  # type: ignore[type-arg]
-    if table.row_count == 0:
-        return None
-    return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
 
 
 def whole_number(text: str, *, signed: bool = False) -> int | None:
@@ -36,15 +27,20 @@ def whole_number(text: str, *, signed: bool = False) -> int | None:
     return int(text) if body.isdigit() else None
 
 
-class StockPane(Vertical):
+class StockPane(TablePane):
     BINDINGS = [
-        Binding("slash", "search", "Search", key_display="/"),
+        SEARCH_BINDING,
         Binding("l", "low", "Low stock"),
         Binding("r", "receive", "Receive"),
         Binding("j", "adjust", "Adjust"),
         Binding("h", "threshold", "Threshold"),
         Binding("k", "stocktake", "Stocktake"),
+        *PAGE_BINDINGS,
     ]
+    TABLE = "stock-table"
+    SEARCH = "stock-search"
+    PER_PAGE = 100
+    MANAGER_ACTIONS = frozenset({"adjust", "threshold"})
     DEFAULT_CSS = """
     StockPane { height: 1fr; }
     StockPane #stock-table { height: 1fr; }
@@ -54,7 +50,6 @@ class StockPane(Vertical):
     def __init__(self) -> None:
         super().__init__(id="stock-pane")
         self.low = False
-        self.query_text = ""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ SKU or product", id="stock-search")
@@ -66,13 +61,12 @@ class StockPane(Vertical):
             "sku", "product", "on hand", "reserved", "available", "threshold"
         )
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in MANAGER_ACTIONS or client_of(self).can("manager")
-
     async def load(self) -> None:
-        table = self.query_one("#stock-table", DataTable)
+        table = self.table
         try:
-            data = await client_of(self).stock(q=self.query_text or None, low=self.low)
+            data = await client_of(self).stock(
+                q=self.query_text or None, low=self.low, page=self.page, per_page=self.PER_PAGE
+            )
         except ApiError as exc:
             report(self, exc, prefix="")
             return
@@ -88,19 +82,7 @@ class StockPane(Vertical):
                 str(s["threshold"]),
                 key=s["sku"],
             )
-        # Reloading moves the cursor to the top; put it back where it was.
-        with contextlib.suppress(RowDoesNotExist):
-            if keep:
-                table.move_cursor(row=table.get_row_index(keep))
-
-    def selected(self) -> str | None:
-        return highlighted(self.query_one("#stock-table", DataTable))
-
-    @on(Input.Submitted, "#stock-search")
-    async def search(self, event: Input.Submitted) -> None:
-        self.query_text = event.value.strip()
-        await self.load()
-        self.query_one("#stock-table", DataTable).focus()
+        self.loaded(keep, data["total"])
 
     @on(DataTable.RowHighlighted, "#stock-table")
     async def on_row(self) -> None:
@@ -124,11 +106,8 @@ class StockPane(Vertical):
             f"{sku}: on hand {data['on_hand']}, ledger sum {data['ledger_sum']}\n{rows}"
         )
 
-    def action_search(self) -> None:
-        self.query_one("#stock-search", Input).focus()
-
     async def action_low(self) -> None:
-        self.low = not self.low
+        self.low, self.page = not self.low, 1
         await self.load()
         say(self, "stock: low only" if self.low else "stock: all SKUs")
 

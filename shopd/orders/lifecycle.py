@@ -21,7 +21,7 @@ from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderNote, Refund
-from shopd.orders.service import STATUSES
+from shopd.orders.statuses import STATUSES
 from shopd.staff.audit import SYSTEM, Actor, record
 from shopd.validation import clean_text, escape_like, normalise_email, normalise_phone
 

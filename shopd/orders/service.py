@@ -35,18 +35,6 @@ PAYMENT_METHODS: dict[str, str] = {
     "card": "Online card payment · 在线支付",
 }
 
-STATUSES = (
-    "pending_payment",
-    "paid",
-    "picking",
-    "shipped",
-    "delivered",
-    "completed",
-    "cancelled",
-    "return_requested",
-    "returned",
-    "refunded",
-)
 
 MAX_IDEMPOTENCY_KEY = 255
 # MariaDB error codes worth a retry: deadlock found, lock wait timeout.

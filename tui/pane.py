@@ -1,0 +1,76 @@
+"""What the orders, stock and products tabs share: a search box over a table of rows paged
+from the server, keyed by what the API calls them (order number, SKU, slug)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Input
+
+from tui.common import client_of
+
+SEARCH_BINDING = Binding("slash", "search", "Search", key_display="/")
+# Last in each tab's list: the footer shows the tab's own actions first.
+PAGE_BINDINGS = [
+    Binding("right_square_bracket", "page(1)", "Next", key_display="]"),
+    Binding("left_square_bracket", "page(-1)", "Prev", key_display="["),
+]
+
+
+def highlighted(table: DataTable) -> str | None:  # type: ignore[type-arg]
+    if table.row_count == 0:
+        return None
+    return str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
+
+
+class TablePane(Vertical):
+    TABLE = ""
+    SEARCH = ""
+    PER_PAGE = 50
+    # Actions a clerk is not offered (the server refuses them anyway).
+    MANAGER_ACTIONS: frozenset[str] = frozenset()
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.query_text = ""
+        self.page = 1
+        self.pages = 1
+
+    @property
+    def table(self) -> DataTable:  # type: ignore[type-arg]
+        return self.query_one(f"#{self.TABLE}", DataTable)
+
+    def selected(self) -> str | None:
+        return highlighted(self.table)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in self.MANAGER_ACTIONS or client_of(self).can("manager")
+
+    async def load(self) -> None:
+        raise NotImplementedError
+
+    def loaded(self, keep: str | None, total: int) -> None:
+        """After refilling the table: the cursor back on the row it was on, the page count."""
+        if keep is not None and keep in self.table.rows:
+            self.table.move_cursor(row=self.table.get_row_index(keep))
+        self.pages = max((total + self.PER_PAGE - 1) // self.PER_PAGE, 1)
+
+    @on(Input.Submitted)
+    async def search(self, event: Input.Submitted) -> None:
+        if event.input.id != self.SEARCH:
+            return
+        self.query_text = event.value.strip()
+        self.page = 1
+        await self.load()
+        self.table.focus()
+
+    def action_search(self) -> None:
+        self.query_one(f"#{self.SEARCH}", Input).focus()
+
+    async def action_page(self, step: int) -> None:
+        page = min(max(self.page + step, 1), self.pages)
+        if page != self.page:
+            self.page = page
+            await self.load()
