@@ -35,6 +35,7 @@ from shopd.http import DB
 from shopd.inventory.api import StockController
 from shopd.orders.api import OrderController, payment_return
 from shopd.orders.staff_api import StaffOrderController
+from shopd.promotions.staff_api import StaffFlashSaleController
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
 from shopd.web.pages import StorefrontController
@@ -221,6 +222,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             StaffCatalogController,
             StaffCustomerController,
             StaffContentController,
+            StaffFlashSaleController,
             PrometheusController,
             media_files(settings),
         ],

@@ -25,6 +25,7 @@ from shopd.orders.models import (
     ReturnLine,
     ReturnRequest,
 )
+from shopd.promotions.models import FlashSale, FlashSaleBuyer
 from shopd.staff.models import AuditEntry, LoginThrottle, ShopSetting, StaffSession, StaffUser
 
 metadata = Base.metadata
@@ -39,6 +40,8 @@ __all__ = [
     "Customer",
     "CustomerNote",
     "CustomerSession",
+    "FlashSale",
+    "FlashSaleBuyer",
     "GatewayEvent",
     "GuestbookEntry",
     "LoginThrottle",

@@ -9,11 +9,23 @@ from litestar.params import JSONBody, PathParameter
 
 from shopd import http
 from shopd.cart import service
-from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
+from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn, FlashSaleOut
 from shopd.errors import NotFound
 from shopd.http import DB, Conf
+from shopd.promotions.models import FlashSale
 
 SkuPath = Annotated[str, PathParameter(max_length=64)]
+
+
+def sale_out(sale: FlashSale) -> FlashSaleOut:
+    return FlashSaleOut(
+        sale.id,
+        sale.title,
+        sale.sale_price,
+        sale.ends_at,
+        sale.quantity - sale.sold,
+        sale.per_customer_limit,
+    )
 
 
 def cart_out(view: service.CartView) -> CartOut:
@@ -31,6 +43,8 @@ def cart_out(view: service.CartView) -> CartOut:
                 line_total=line.line_total,
                 available=line.available,
                 purchasable=line.purchasable,
+                regular_price=line.regular_price,
+                flash_sale=sale_out(line.sale) if line.sale else None,
             )
             for line in view.lines
         ],

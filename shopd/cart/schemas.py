@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import msgspec
@@ -20,6 +21,17 @@ class CartQuantityIn(msgspec.Struct, forbid_unknown_fields=True):
     quantity: Quantity
 
 
+class FlashSaleOut(msgspec.Struct):
+    """A flash sale on now: its price holds until ``ends_at`` or until ``remaining`` is 0."""
+
+    id: int
+    title: str
+    sale_price: int
+    ends_at: dt.datetime
+    remaining: int
+    per_customer_limit: int
+
+
 class CartLineOut(msgspec.Struct):
     sku: str
     product_slug: str
@@ -32,6 +44,8 @@ class CartLineOut(msgspec.Struct):
     line_total: int
     available: int
     purchasable: bool
+    regular_price: int
+    flash_sale: FlashSaleOut | None
 
 
 class CartOut(msgspec.Struct):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
@@ -10,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd.cart.models import Cart, CartItem
 from shopd.catalog.models import Product, Sku
 from shopd.config import Settings
+from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from shopd.inventory import service as inventory
+from shopd.promotions import flash
+from shopd.promotions.models import FlashSale
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,9 @@ class Line:
     quantity: int
     unit_price: int
     available: int
+    # The price without promotions; ``unit_price`` is what is charged now.
+    regular_price: int = 0
+    sale: FlashSale | None = None
 
     @property
     def line_total(self) -> int:
@@ -133,16 +140,31 @@ async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
             quantity=item.quantity,
             unit_price=sku.effective_price(product),
             available=stock[sku.id].available if sku.id in stock else 0,
+            regular_price=sku.effective_price(product),
         )
         for item, sku, product in rows
     ]
+
+
+async def priced_lines(
+    session: AsyncSession, settings: Settings, cart: Cart | None, now: dt.datetime
+) -> list[Line]:
+    """The cart's lines at the prices of this moment: a flash sale on now sets the price."""
+    lines = await lines_of(session, cart)
+    sales = await flash.running_sales(session, [ln.sku.id for ln in lines], now)
+    for line in lines:
+        sale = sales.get(line.sku.id)
+        if sale is not None:
+            line.sale = sale
+            line.unit_price = flash.sale_unit_price(sale, line.regular_price, settings)
+    return lines
 
 
 async def view(session: AsyncSession, settings: Settings, owner: CartOwner | None) -> CartView:
     cart = await find_cart(session, owner) if owner else None
     return CartView(
         currency=settings.currency,
-        lines=await lines_of(session, cart),
+        lines=await priced_lines(session, settings, cart, utcnow()),
         shipping_threshold=settings.free_shipping_over,
         flat_shipping_fee=settings.shipping_fee,
     )

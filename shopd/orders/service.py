@@ -27,6 +27,7 @@ from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderLine
+from shopd.promotions import flash
 from shopd.validation import clean_text, normalise_email, normalise_phone
 
 PAYMENT_METHODS: dict[str, str] = {
@@ -178,7 +179,9 @@ async def _checkout_once(
     phone = normalise_phone(data.phone) if data.phone else address.phone
     note = clean_text(data.note, "note", max_length=1000, required=False)
 
-    lines = await carts.lines_of(session, cart)
+    now = utcnow()
+    # Prices as of this second: a flash sale applies exactly within its window.
+    lines = await carts.priced_lines(session, settings, cart, now)
     if cart is None or not lines:
         raise Conflict("the cart is empty", code="cart_empty")
     for line in lines:
@@ -189,7 +192,6 @@ async def _checkout_once(
                 details={"sku": line.sku.code},
             )
 
-    now = utcnow()
     subtotal = sum(line.line_total for line in lines)
     fee = carts.shipping_fee(subtotal, settings.shipping_fee, settings.free_shipping_over)
     order = Order(
@@ -224,6 +226,10 @@ async def _checkout_once(
     await session.flush()
 
     actor = f"customer:{customer.id}" if customer else "guest"
+    buyer = flash.buyer_key(customer.id if customer else None, email)
+    for line in sorted(lines, key=lambda ln: ln.sku.id):
+        if line.sale is not None:
+            await flash.claim(session, line.sale, buyer, line.quantity, now)
     # Primary-key order keeps two multi-line checkouts from deadlocking on each other's rows.
     for line in sorted(lines, key=lambda ln: ln.sku.id):
         await inventory.move_stock(
