@@ -41,6 +41,7 @@ async def _prepare(url: str) -> None:
         await seed_small(db)
         async with db.write() as s:
             await staff_service.add_staff(s, "browser.clerk", "clerk", "browser-password-1")
+            await staff_service.add_staff(s, "browser.manager", "manager", "browser-password-1")
             from shopd.content import service as content
 
             await content.seed_pages(s)
@@ -207,3 +208,50 @@ def test_main_pages_fit_the_screen_and_are_captured(shop: Shop, browser: object,
         page.screenshot(path=str(ARTIFACTS / f"{name}-{size}.png"), full_page=True)
     context.close()
     assert len(list(ARTIFACTS.glob(f"*-{size}.png"))) >= 8
+
+
+def test_a_flash_sale_shows_its_badge_countdown_and_price_in_the_cart(
+    shop: Shop, browser: object
+) -> None:
+    import datetime as dt
+
+    token = httpx.post(
+        f"{shop.base}/api/v1/staff/session",
+        json={"username": "browser.manager", "password": "browser-password-1"},
+    ).json()["token"]
+    now = dt.datetime.now(dt.UTC)
+    r = httpx.post(
+        f"{shop.base}/api/v1/staff/flash-sales",
+        json={
+            "sku": "TEE-M",
+            "sale_price": 5900,
+            "starts_at": (now - dt.timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + dt.timedelta(hours=2)).isoformat(),
+            "quantity": 20,
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(shop.base + "/p/cotton-tee")
+    sku = page.locator("label.sku", has=page.locator("input[value=TEE-M]"))
+    assert sku.locator(".sale-badge").inner_text() == "Flash sale"
+    assert sku.locator("s.was").inner_text() == "¥79.00"
+    assert sku.locator(".price").inner_text() == "¥59.00"
+    assert "20 left at this price" in sku.inner_text()
+    countdown = sku.locator("time.countdown")
+    first = countdown.inner_text()
+    assert re.fullmatch(r"1:5\d:\d\d left", first), first
+    page.wait_for_timeout(1500)
+    assert countdown.inner_text() != first  # it ticks
+    # The other sizes are not on sale.
+    assert (
+        page.locator("label.sku", has=page.locator("input[value=TEE-L]"))
+        .locator(".sale-badge")
+        .count()
+        == 0
+    )
+
+    page.check("input[name=sku][value=TEE-M]")
+    page.click("button:has-text('Add to cart')")
+    assert page.inner_text("#grand-total") == "¥69.00"  # 59 + 10 shipping

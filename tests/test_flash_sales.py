@@ -120,6 +120,13 @@ async def test_buying_at_the_sale_price_and_the_per_customer_limit(
 ) -> None:
     r = await client.post(BASE, json=sale_body(catalog.sku_m), headers=staff.manager)
     sale_id = r.json()["id"]
+    product = (await client.get(f"/api/v1/products/{catalog.tshirt}")).json()
+    skus = {s["code"]: s for s in product["skus"]}
+    assert (skus[catalog.sku_m]["price"], skus[catalog.sku_m]["regular_price"]) == (5900, REGULAR)
+    assert skus[catalog.sku_m]["flash_sale"]["remaining"] == 20
+    assert skus[catalog.sku_l]["flash_sale"] is None and skus[catalog.sku_l]["price"] == REGULAR
+    page = (await client.get(f"/p/{catalog.tshirt}", params={"lang": "zh"})).text
+    assert "限时秒杀" in page and "秒杀价仅剩 20 件" in page and "每人限购 1 件" in page
     await client.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 1})
     cart = (await client.get("/api/v1/cart")).json()
     line = cart["items"][0]

@@ -9,23 +9,12 @@ from litestar.params import JSONBody, PathParameter
 
 from shopd import http
 from shopd.cart import service
-from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn, FlashSaleOut
+from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
 from shopd.errors import NotFound
 from shopd.http import DB, Conf
-from shopd.promotions.models import FlashSale
+from shopd.promotions.schemas import sale_out
 
 SkuPath = Annotated[str, PathParameter(max_length=64)]
-
-
-def sale_out(sale: FlashSale) -> FlashSaleOut:
-    return FlashSaleOut(
-        sale.id,
-        sale.title,
-        sale.sale_price,
-        sale.ends_at,
-        sale.quantity - sale.sold,
-        sale.per_customer_limit,
-    )
 
 
 def cart_out(view: service.CartView) -> CartOut:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import msgspec
+
+from shopd.promotions.schemas import FlashSaleOut
 
 SkuCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 # The schema bound keeps absurd numbers out early; the shop's own limit is checked by the service.
@@ -19,17 +20,6 @@ class CartItemIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class CartQuantityIn(msgspec.Struct, forbid_unknown_fields=True):
     quantity: Quantity
-
-
-class FlashSaleOut(msgspec.Struct):
-    """A flash sale on now: its price holds until ``ends_at`` or until ``remaining`` is 0."""
-
-    id: int
-    title: str
-    sale_price: int
-    ends_at: dt.datetime
-    remaining: int
-    per_customer_limit: int
 
 
 class CartLineOut(msgspec.Struct):

@@ -20,6 +20,7 @@ from shopd.catalog.schemas import (
     StockStatus,
 )
 from shopd.http import DB, Conf
+from shopd.promotions.schemas import sale_out
 
 LOW_STOCK = 5
 MAX_PER_PAGE = 100
@@ -95,7 +96,7 @@ class CatalogController(Controller):
     @get("/products/{slug:str}")
     async def product(self, slug: FromPath[str], db: DB, settings: Conf) -> ProductOut:
         async with db.read() as session:
-            d = await service.get_product(session, slug)
+            d = await service.get_product(session, slug, settings=settings)
         prices = [v.price for v in d.skus] or [d.product.list_price]
         return ProductOut(
             slug=d.product.slug,
@@ -115,6 +116,8 @@ class CatalogController(Controller):
                     price=v.price,
                     available=v.available,
                     stock_status=stock_status(v.available),
+                    regular_price=v.regular_price,
+                    flash_sale=sale_out(v.sale) if v.sale else None,
                 )
                 for v in d.skus
             ],

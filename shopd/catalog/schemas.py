@@ -6,6 +6,8 @@ from typing import Literal
 
 import msgspec
 
+from shopd.promotions.schemas import FlashSaleOut
+
 StockStatus = Literal["in_stock", "low_stock", "sold_out"]
 
 
@@ -54,6 +56,8 @@ class SkuOut(msgspec.Struct):
     price: int
     available: int
     stock_status: StockStatus
+    regular_price: int
+    flash_sale: FlashSaleOut | None
 
 
 class ProductOut(msgspec.Struct):

@@ -10,9 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from shopd.catalog.models import Category, Product, Series, Sku
+from shopd.config import Settings
+from shopd.db import utcnow
 from shopd.errors import NotFound
 from shopd.inventory import service as inventory
 from shopd.inventory.models import StockLevel
+from shopd.promotions import flash
+from shopd.promotions.models import FlashSale
 from shopd.staff import shop_settings
 from shopd.validation import contains_pattern
 
@@ -32,6 +36,9 @@ class SkuView:
     sku: Sku
     price: int
     available: int
+    # Without promotions; ``price`` is what a buyer pays now.
+    regular_price: int = 0
+    sale: FlashSale | None = None
 
 
 @dataclass(slots=True)
@@ -137,8 +144,14 @@ def _in_stock_products():  # type: ignore[no-untyped-def]
 
 
 async def get_product(
-    session: AsyncSession, slug: str, *, hide_sold_out: bool | None = None
+    session: AsyncSession,
+    slug: str,
+    *,
+    hide_sold_out: bool | None = None,
+    settings: Settings | None = None,
 ) -> ProductDetail:
+    """A listed product with its active SKUs; given the settings, at the prices of this moment
+    (a flash sale on now sets the price, as it will at checkout)."""
     product = await session.scalar(
         select(Product)
         .where(Product.slug == slug, Product.listed.is_(True))
@@ -152,9 +165,20 @@ async def get_product(
     active = [s for s in product.skus if s.active]
     stock = await inventory.levels(session, [s.id for s in active])
     views = [
-        SkuView(s, s.effective_price(product), stock[s.id].available if s.id in stock else 0)
+        SkuView(
+            s,
+            s.effective_price(product),
+            stock[s.id].available if s.id in stock else 0,
+            regular_price=s.effective_price(product),
+        )
         for s in active
     ]
+    if settings is not None:
+        sales = await flash.running_sales(session, [v.sku.id for v in views], utcnow())
+        for v in views:
+            if (sale := sales.get(v.sku.id)) is not None:
+                v.sale = sale
+                v.price = flash.sale_unit_price(sale, v.regular_price, settings)
     if not any(v.available for v in views) and await _hides_sold_out(session, hide_sold_out):
         raise NotFound(f"no product {slug!r}", code="product_not_found")
     return ProductDetail(product, product.category, product.category.series, views)

@@ -7,8 +7,32 @@ from typing import Annotated
 
 import msgspec
 
+from shopd.promotions.models import FlashSale
+
 # Times must say their offset: a sale that starts "at 20:00" in the wrong zone is a costly bug.
 Instant = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+
+
+class FlashSaleOut(msgspec.Struct):
+    """A flash sale on now: its price holds until ``ends_at`` or until ``remaining`` is 0."""
+
+    id: int
+    title: str
+    sale_price: int
+    ends_at: dt.datetime
+    remaining: int
+    per_customer_limit: int
+
+
+def sale_out(sale: FlashSale) -> FlashSaleOut:
+    return FlashSaleOut(
+        sale.id,
+        sale.title,
+        sale.sale_price,
+        sale.ends_at,
+        sale.quantity - sale.sold,
+        sale.per_customer_limit,
+    )
 
 
 class FlashSaleIn(msgspec.Struct, forbid_unknown_fields=True):

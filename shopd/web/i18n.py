@@ -279,6 +279,8 @@ ERROR_TEXT = {
     "invalid_rating": "A rating is 1 to 5 stars.",
     "invalid_text": "Please use plain text.",
     "missing_field": "Please write something first.",
+    "sale_sold_out": "The flash sale has sold out.",
+    "sale_limit_reached": "You have bought as many as this flash sale allows.",
 }
 GENERIC_ERROR = "That did not work. Please try again."
 ZH.update(
@@ -294,6 +296,14 @@ ZH.update(
         "Please use plain text.": "请使用纯文本。",
         "Please write something first.": "请先填写内容。",
         "That did not work. Please try again.": "操作未成功，请重试。",
+        "The flash sale has sold out.": "秒杀已抢光。",
+        "You have bought as many as this flash sale allows.": "您已达到本次秒杀的限购数量。",
+        "Flash sale": "限时秒杀",
+        "{n} left at this price": "秒杀价仅剩 {n} 件",
+        "Sold out at the sale price": "秒杀价已抢光",
+        "Ends {when}": "{when} 结束",
+        "{t} left": "剩余 {t}",
+        "Limit {n} per customer": "每人限购 {n} 件",
     }
 )
 ES.update(
@@ -309,6 +319,16 @@ ES.update(
         "Please use plain text.": "Use texto sin formato.",
         "Please write something first.": "Escriba algo primero.",
         "That did not work. Please try again.": "No funcionó. Inténtelo de nuevo.",
+        "The flash sale has sold out.": "La oferta relámpago se ha agotado.",
+        "You have bought as many as this flash sale allows.": (
+            "Ya compró el máximo que permite esta oferta relámpago."
+        ),
+        "Flash sale": "Oferta relámpago",
+        "{n} left at this price": "Quedan {n} a este precio",
+        "Sold out at the sale price": "Agotado al precio de oferta",
+        "Ends {when}": "Termina {when}",
+        "{t} left": "quedan {t}",
+        "Limit {n} per customer": "Máximo {n} por cliente",
     }
 )
 

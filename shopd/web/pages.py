@@ -240,7 +240,7 @@ class StorefrontController(Controller):
     ) -> Response[Any]:
         customer = await http.current_customer(request, db)
         async with db.read() as session:
-            detail = await catalog.get_product(session, slug)
+            detail = await catalog.get_product(session, slug, settings=settings)
             review_list, rating = await content.reviews(session, detail.product.id)
             can_review = bool(
                 customer and await content.has_bought(session, customer.id, detail.product.id)

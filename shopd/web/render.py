@@ -7,10 +7,12 @@ bytes, so a changed stock level is a changed page.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import MediaType, Request, Response
@@ -43,7 +45,12 @@ def money(amount: int, currency: str = "CNY") -> str:
     return f"{symbol}{amount / 100:,.2f}"
 
 
+def shop_time(moment: dt.datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
 env.filters["money"] = money
+env.filters["shop_time"] = shop_time
 env.globals["error_text"] = i18n.error_text
 
 
