@@ -218,6 +218,8 @@ def test_the_tui_in_a_real_terminal(tmp_path: Path, colorterm: str | None) -> No
             assert true_colour == bool(colorterm)
             if not colorterm:
                 assert b"\x1b[38;5;" in screen
+            os.write(fd, b"1")  # the dashboard: nothing focused, yet `q` must still quit
+            read_until(b"low stock:")
             os.write(fd, b"q")
             deadline = time.monotonic() + 20
             status = None

@@ -160,9 +160,13 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def focus_tab(self, event: TabbedContent.TabActivated) -> None:
-        for table in event.pane.query(DataTable):
-            table.focus()
-            break
+        tables = event.pane.query(DataTable)
+        if tables:
+            tables.first().focus()
+        else:
+            # Nothing to work on (the dashboard): no focus, so no hidden search box on another
+            # tab swallows the keys, `q` included.
+            self.set_focus(None)
 
 
 class StaffApp(App[None]):

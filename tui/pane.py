@@ -26,6 +26,7 @@ def highlighted(table: DataTable) -> str | None:  # type: ignore[type-arg]
 
 
 class TablePane(Vertical):
+    BINDINGS = [Binding("escape", "to_table", "Table", show=False)]
     TABLE = ""
     SEARCH = ""
     PER_PAGE = 50
@@ -64,6 +65,10 @@ class TablePane(Vertical):
         self.query_text = event.value.strip()
         self.page = 1
         await self.load()
+        self.table.focus()
+
+    def action_to_table(self) -> None:
+        """Escape from the search box back to the rows (and their keys)."""
         self.table.focus()
 
     def action_search(self) -> None:
