@@ -55,7 +55,9 @@ def test_a_sale_unit_price_respects_the_floor_and_the_regular_price(
 
 def line(unit: int, quantity: int) -> Line:
     fake: Any = SimpleNamespace()
-    return Line(sku=fake, product=fake, quantity=quantity, unit_price=unit, available=0)
+    return Line(
+        sku=fake, product=fake, quantity=quantity, unit_price=unit, available=0, regular_price=unit
+    )
 
 
 @given(

@@ -46,7 +46,7 @@ class Line:
     unit_price: int
     available: int
     # The price without promotions; ``unit_price`` is what is charged now.
-    regular_price: int = 0
+    regular_price: int
     sale: FlashSale | None = None
 
     @property
@@ -138,9 +138,9 @@ async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
             sku=sku,
             product=product,
             quantity=item.quantity,
-            unit_price=sku.effective_price(product),
+            unit_price=(price := sku.effective_price(product)),
             available=stock[sku.id].available if sku.id in stock else 0,
-            regular_price=sku.effective_price(product),
+            regular_price=price,
         )
         for item, sku, product in rows
     ]

@@ -37,7 +37,7 @@ class SkuView:
     price: int
     available: int
     # Without promotions; ``price`` is what a buyer pays now.
-    regular_price: int = 0
+    regular_price: int
     sale: FlashSale | None = None
 
 
@@ -148,10 +148,10 @@ async def get_product(
     slug: str,
     *,
     hide_sold_out: bool | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> ProductDetail:
-    """A listed product with its active SKUs; given the settings, at the prices of this moment
-    (a flash sale on now sets the price, as it will at checkout)."""
+    """A listed product with its active SKUs at the prices of this moment (a flash sale on now
+    sets the price, as it will at checkout)."""
     product = await session.scalar(
         select(Product)
         .where(Product.slug == slug, Product.listed.is_(True))
@@ -167,18 +167,17 @@ async def get_product(
     views = [
         SkuView(
             s,
-            s.effective_price(product),
+            price := s.effective_price(product),
             stock[s.id].available if s.id in stock else 0,
-            regular_price=s.effective_price(product),
+            regular_price=price,
         )
         for s in active
     ]
-    if settings is not None:
-        sales = await flash.running_sales(session, [v.sku.id for v in views], utcnow())
-        for v in views:
-            if (sale := sales.get(v.sku.id)) is not None:
-                v.sale = sale
-                v.price = flash.sale_unit_price(sale, v.regular_price, settings)
+    sales = await flash.running_sales(session, [v.sku.id for v in views], utcnow())
+    for v in views:
+        if (sale := sales.get(v.sku.id)) is not None:
+            v.sale = sale
+            v.price = flash.sale_unit_price(sale, v.regular_price, settings)
     if not any(v.available for v in views) and await _hides_sold_out(session, hide_sold_out):
         raise NotFound(f"no product {slug!r}", code="product_not_found")
     return ProductDetail(product, product.category, product.category.series, views)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from shopd.config import Settings
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.promotions.models import FlashSale, FlashSaleBuyer
+from shopd.promotions.schemas import FlashSaleIn
 from shopd.staff.audit import Actor, record
 
 MAX_WINDOW = dt.timedelta(days=366)
@@ -111,20 +111,8 @@ def _limit(sale: FlashSale) -> Conflict:
     )
 
 
-@dataclass(slots=True)
-class SaleSpec:
-    sku: str
-    sale_price: int
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    quantity: int
-    per_customer_limit: int = 1
-    floor_exempt: bool = False
-    title: str = ""
-
-
 async def create_sale(
-    session: AsyncSession, settings: Settings, actor: Actor, spec: SaleSpec
+    session: AsyncSession, settings: Settings, actor: Actor, spec: FlashSaleIn
 ) -> FlashSale:
     actor.require("manager")
     row = (

@@ -71,18 +71,8 @@ class StaffFlashSaleController(Controller):
         """A SKU at ``sale_price`` from ``starts_at`` to ``ends_at`` (with offsets), for
         ``quantity`` units, ``per_customer_limit`` each; not under the price floor unless
         ``floor_exempt``; never overlapping another sale of the SKU."""
-        spec = flash.SaleSpec(
-            sku=data.sku,
-            sale_price=data.sale_price,
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
-            quantity=data.quantity,
-            per_customer_limit=data.per_customer_limit,
-            floor_exempt=data.floor_exempt,
-            title=data.title,
-        )
         async with db.write() as session:
-            sale = await flash.create_sale(session, settings, actor, spec)
+            sale = await flash.create_sale(session, settings, actor, data)
             await session.commit()
             return staff_out(sale, data.sku)
 

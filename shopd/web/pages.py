@@ -269,7 +269,9 @@ class StorefrontController(Controller):
         if customer is None:
             return redirect(f"/account/login?next=/p/{slug}")
         async with db.write() as session:
-            detail = await catalog.get_product(session, slug, hide_sold_out=False)
+            detail = await catalog.get_product(
+                session, slug, hide_sold_out=False, settings=settings
+            )
             me = await session.get(Customer, customer.id)
             assert me is not None
             try:
@@ -299,7 +301,9 @@ class StorefrontController(Controller):
             for slug in list(dict.fromkeys(p or []))[:4]:
                 try:
                     found.append(
-                        await catalog.get_product(session, slug[:160], hide_sold_out=False)
+                        await catalog.get_product(
+                            session, slug[:160], hide_sold_out=False, settings=settings
+                        )
                     )
                 except NotFound:
                     continue
