@@ -35,21 +35,22 @@ class OrderAction:
     name: str  # as in the API's ``allowed_actions``
     key: str
     label: str
+    path: str  # POST /staff/orders/{number}/<path>
     role: str = "clerk"
 
 
 ORDER_ACTIONS = {
     a.name: a
     for a in (
-        OrderAction("confirm_payment", "b", "Bank paid"),
-        OrderAction("start_picking", "p", "Pick"),
-        OrderAction("ship", "s", "Ship"),
-        OrderAction("deliver", "d", "Delivered"),
-        OrderAction("cancel", "c", "Cancel"),
-        OrderAction("note", "n", "Note"),
-        OrderAction("request_return", "e", "Return"),
-        OrderAction("receive_return", "v", "Return in"),
-        OrderAction("refund", "f", "Refund", role="manager"),
+        OrderAction("confirm_payment", "b", "Bank paid", "payments"),
+        OrderAction("start_picking", "p", "Pick", "picking"),
+        OrderAction("ship", "s", "Ship", "ship"),
+        OrderAction("deliver", "d", "Delivered", "deliver"),
+        OrderAction("cancel", "c", "Cancel", "cancel"),
+        OrderAction("note", "n", "Note", "notes"),
+        OrderAction("request_return", "e", "Return", "returns"),
+        OrderAction("receive_return", "v", "Return in", "returns/receive"),
+        OrderAction("refund", "f", "Refund", "refunds", role="manager"),
     )
 }
 
@@ -131,37 +132,37 @@ class OrderActions:
     async def after_change(self, order: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _refusal(self, name: str) -> str | None:
-        """Why this action cannot be done on the target order, or None when it can."""
+    def _refusal(self, name: str) -> tuple[str, bool] | None:
+        """Why this action cannot be done on the target order and whether the role is the
+        reason; None when it can be done."""
         a = ORDER_ACTIONS[name]
         node: Any = self
         client = client_of(node)
         target = self.target()
         if target is None:
-            return "no order is selected"
+            return "no order is selected", False
         number, allowed, paid = target
         role = "manager" if name == "cancel" and paid else a.role
         if not client.can(role):
             what = "cancelling a paid order" if role != a.role else a.label.lower()
-            return f"{what} needs the {role} role"
+            return f"{what} needs the {role} role", True
         if name not in allowed:
-            return f"{number} does not allow '{a.label}' now"
+            return f"{number} does not allow '{a.label}' now", False
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action != "order":
             return True
-        name = str(parameters[0])
-        refusal = self._refusal(name)
+        refusal = self._refusal(str(parameters[0]))
         if refusal is None:
             return True
         # Hidden when the role forbids it, dimmed when the order's status does.
-        return None if "role" not in refusal else False
+        return False if refusal[1] else None
 
     def action_why_not(self, name: str) -> None:
         refusal = self._refusal(name)
         if refusal:
-            say(self, f"refused: {refusal}", error=True)  # type: ignore[arg-type]
+            say(self, f"refused: {refusal[0]}", error=True)  # type: ignore[arg-type]
 
     @work(exclusive=True, group="order-action")
     async def action_order(self, name: str) -> None:
@@ -173,16 +174,10 @@ class OrderActions:
         body = await self._ask(node, name, number)
         if body is False:
             return
-        path = {
-            "confirm_payment": "payments",
-            "start_picking": "picking",
-            "request_return": "returns",
-            "receive_return": "returns/receive",
-            "refund": "refunds",
-            "note": "notes",
-        }.get(name, name)
         try:
-            order = await client_of(node).order_action(number, path, body or None)
+            order = await client_of(node).order_action(
+                number, ORDER_ACTIONS[name].path, body or None
+            )
         except ApiError as exc:
             report(node, exc)
             return
