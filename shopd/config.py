@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     free_shipping_over: int = Field(default=19900, ge=0)
     # No promotion charges less than this share of the regular price unless marked exempt.
     price_floor_percent: int = Field(default=70, ge=0, le=100)
+    # Points earned on what a customer pays, as a percentage of it (1 point = 1 minor unit).
+    points_earn_percent: int = Field(default=1, ge=0, le=100)
     session_days: int = Field(default=14, ge=1, le=365)
     staff_session_hours: int = Field(default=12, ge=1, le=24 * 7)
     cookie_secure: bool = False

@@ -10,7 +10,15 @@ from shopd.content.models import (
     ServicePage,
     Subscriber,
 )
-from shopd.customers.models import Address, Customer, CustomerNote, CustomerSession
+from shopd.customers.models import (
+    Address,
+    Customer,
+    CustomerNote,
+    CustomerSession,
+    LevelChange,
+    MembershipLevel,
+    PointsEntry,
+)
 from shopd.db import Base
 from shopd.inventory.models import StockLevel, StockMovement, Stocktake, StocktakeLine
 from shopd.notifications.models import OutboxMessage
@@ -25,7 +33,14 @@ from shopd.orders.models import (
     ReturnLine,
     ReturnRequest,
 )
-from shopd.promotions.models import FlashSale, FlashSaleBuyer
+from shopd.promotions.models import (
+    Coupon,
+    CouponRedemption,
+    FlashSale,
+    FlashSaleBuyer,
+    GroupBuy,
+    GroupBuyMember,
+)
 from shopd.staff.models import AuditEntry, LoginThrottle, ShopSetting, StaffSession, StaffUser
 
 metadata = Base.metadata
@@ -37,14 +52,20 @@ __all__ = [
     "Cart",
     "CartItem",
     "Category",
+    "Coupon",
+    "CouponRedemption",
     "Customer",
     "CustomerNote",
     "CustomerSession",
     "FlashSale",
     "FlashSaleBuyer",
     "GatewayEvent",
+    "GroupBuy",
+    "GroupBuyMember",
     "GuestbookEntry",
+    "LevelChange",
     "LoginThrottle",
+    "MembershipLevel",
     "NewsletterIssue",
     "Order",
     "OrderEvent",
@@ -52,6 +73,7 @@ __all__ = [
     "OrderNote",
     "OutboxMessage",
     "Payment",
+    "PointsEntry",
     "PriceChange",
     "Product",
     "Refund",

@@ -130,7 +130,7 @@ async def _run(url: str, steps: list[tuple[object, ...]], conf: Settings) -> Non
                             await lifecycle.ship(
                                 s, conf, MANAGER, number, carrier="SF", tracking_number="1"
                             )
-                            await lifecycle.deliver(s, MANAGER, number)
+                            await lifecycle.deliver(s, conf, MANAGER, number)
                             await returns.request_return(s, MANAGER, number, None, reason="p")
                             await returns.receive_return(
                                 s, MANAGER, number, {}, default="restock" if restock else "writeoff"

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd.cart.models import Cart, CartItem
 from shopd.catalog.models import Product, Sku
 from shopd.config import Settings
+from shopd.customers import membership
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from shopd.inventory import service as inventory
-from shopd.promotions import flash
-from shopd.promotions.models import FlashSale
+from shopd.promotions import flash, group_buys, pricing
+from shopd.promotions.models import FlashSale, GroupBuy
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,10 @@ class Line:
     # The price without promotions; ``unit_price`` is what is charged now.
     regular_price: int
     sale: FlashSale | None = None
+    # What set unit_price: none | flash_sale | group_buy | member
+    priced_by: str = "none"
+    # A floor-exempt campaign set unit_price.
+    exempt: bool = False
 
     @property
     def line_total(self) -> int:
@@ -147,16 +152,34 @@ async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
 
 
 async def priced_lines(
-    session: AsyncSession, settings: Settings, cart: Cart | None, now: dt.datetime
+    session: AsyncSession,
+    settings: Settings,
+    cart: Cart | None,
+    now: dt.datetime,
+    *,
+    customer_id: int | None = None,
+    group: GroupBuy | None = None,
 ) -> list[Line]:
-    """The cart's lines at the prices of this moment: a flash sale on now sets the price."""
+    """The cart's lines at the prices of this moment, for this buyer: the group price when
+    joining a group buy, else a flash sale on now, else the member price of the customer's
+    level. Campaign prices do not add up: the first that applies sets the price."""
     lines = await lines_of(session, cart)
     sales = await flash.running_sales(session, [ln.sku.id for ln in lines], now)
+    _, member_percent = await membership.discount_of(session, customer_id)
     for line in lines:
         sale = sales.get(line.sku.id)
-        if sale is not None:
+        if group is not None and line.sku.id == group.sku_id:
+            line.unit_price = group_buys.unit_price(group, line.regular_price, settings)
+            line.priced_by, line.exempt = "group_buy", group.floor_exempt
+        elif sale is not None:
             line.sale = sale
             line.unit_price = flash.sale_unit_price(sale, line.regular_price, settings)
+            line.priced_by, line.exempt = "flash_sale", sale.floor_exempt
+        elif member_percent:
+            line.unit_price = pricing.member_price(
+                line.regular_price, member_percent, settings.price_floor_percent
+            )
+            line.priced_by = "member" if line.unit_price < line.regular_price else "none"
     return lines
 
 
@@ -164,7 +187,9 @@ async def view(session: AsyncSession, settings: Settings, owner: CartOwner | Non
     cart = await find_cart(session, owner) if owner else None
     return CartView(
         currency=settings.currency,
-        lines=await priced_lines(session, settings, cart, utcnow()),
+        lines=await priced_lines(
+            session, settings, cart, utcnow(), customer_id=owner.customer_id if owner else None
+        ),
         shipping_threshold=settings.free_shipping_over,
         flat_shipping_fee=settings.shipping_fee,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopd.db import Base, UTCDateTime, utcnow
@@ -27,6 +27,11 @@ class Customer(Base):
     )
     flag_reason: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
     registered_ip: Mapped[str] = mapped_column(String(45), default="", server_default=text("''"))
+    # Membership: paid spending less refunds sets the VIP level; points are worth 1 minor unit
+    # each. A refund can take back points already spent, so the balance may go below 0.
+    lifetime_spend: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    points: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    level_id: Mapped[int | None] = mapped_column(ForeignKey("membership_levels.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -64,4 +69,47 @@ class CustomerNote(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     author: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MembershipLevel(Base):
+    """A VIP level the shop sets: reached at ``min_spend`` of lifetime spending (paid, less
+    refunds), with a member discount on regular prices."""
+
+    __tablename__ = "membership_levels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    min_spend: Mapped[int] = mapped_column(BigInteger, unique=True)
+    discount_percent: Mapped[int] = mapped_column(Integer)
+
+
+class PointsEntry(Base):
+    """Every change of a customer's points, with the balance after it."""
+
+    __tablename__ = "points_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # earn | spend | spend_returned | earn_reversed | adjust
+    reason: Mapped[str] = mapped_column(String(20))
+    delta: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    order_number: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LevelChange(Base):
+    """A customer moving between VIP levels (up with spending, down after refunds)."""
+
+    __tablename__ = "level_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    from_level: Mapped[str] = mapped_column(String(60))
+    to_level: Mapped[str] = mapped_column(String(60))
+    lifetime_spend: Mapped[int] = mapped_column(BigInteger)
+    order_number: Mapped[str | None] = mapped_column(String(24), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

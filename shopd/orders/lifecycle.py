@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from shopd.config import Settings
+from shopd.customers import membership
 from shopd.customers.service import AddressData
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -22,6 +23,7 @@ from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderNote, Refund
 from shopd.orders.statuses import STATUSES
+from shopd.promotions import coupons, group_buys
 from shopd.staff.audit import SYSTEM, Actor, record
 from shopd.validation import clean_text, escape_like, normalise_email, normalise_phone
 
@@ -166,6 +168,12 @@ async def start_picking(session: AsyncSession, actor: Actor, number: str) -> Ord
     order = await get_order(session, number)
     if order.status == "pending_payment":
         _require_method(order, "cod")
+    if order.status in TRANSITIONS and await group_buys.is_held(session, order):
+        raise Conflict(
+            "this order belongs to a group buy that has not succeeded yet; it ships after",
+            code="group_buy_pending",
+            details={"group_buy": order.group_buy_id},
+        )
     return await move(session, order, "picking", actor, action="order.start_picking")
 
 
@@ -230,7 +238,7 @@ async def ship(
     return order
 
 
-async def deliver(session: AsyncSession, actor: Actor, number: str) -> Order:
+async def deliver(session: AsyncSession, settings: Settings, actor: Actor, number: str) -> Order:
     actor.require("clerk")
     order = await get_order(session, number)
     values: dict[str, object] = {"delivered_at": utcnow()}
@@ -239,6 +247,9 @@ async def deliver(session: AsyncSession, actor: Actor, number: str) -> Order:
 
         await payments.record_cod_collected(session, order, actor)
         values["paid_at"] = utcnow()
+        order = await move(session, order, "delivered", actor, values=values)
+        await membership.order_paid(session, settings, order)
+        return order
     return await move(session, order, "delivered", actor, values=values)
 
 
@@ -284,7 +295,12 @@ async def _cancel(
             reference=order.number,
             sku_code=line.sku_code,
         )
-    if order.paid_at is not None:
+    if order.paid_at is None:
+        # Nothing was paid: what the order took from campaigns and points goes back.
+        await coupons.release(session, order.id)
+        await membership.order_cancelled_unpaid(session, order)
+        await group_buys.leave(session, order)
+    else:
         owed = order.total - order.refunded_total
         if owed > 0:
             session.add(
@@ -301,6 +317,14 @@ async def _cancel(
     notify.enqueue(session, settings, order, "order_cancelled")
     await session.flush()
     return order
+
+
+async def system_cancel(
+    session: AsyncSession, settings: Settings, number: str, reason: str
+) -> Order:
+    """The shop itself cancels (a failed group buy, an unpaid order past its time)."""
+    order = await get_order(session, number)
+    return await _cancel(session, settings, order, SYSTEM, reason)
 
 
 async def customer_cancel(

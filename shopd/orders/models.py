@@ -49,6 +49,15 @@ class Order(Base):
     discount: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger)
     refunded_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # What made the price: [{"kind": "coupon"|"points"|"free_shipping"|"member"|..., "code",
+    # "amount"}], as shown to the buyer at checkout.
+    promotions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    points_spent: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    points_earned: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # A group-buy order is held after payment until its group succeeds.
+    group_buy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("group_buys.id"), nullable=True, index=True
+    )
     ship_name: Mapped[str] = mapped_column(String(120))
     ship_phone: Mapped[str] = mapped_column(String(32))
     ship_country: Mapped[str] = mapped_column(String(2))
@@ -78,7 +87,11 @@ class OrderLine(Base):
     product_name: Mapped[str] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     unit_price: Mapped[int] = mapped_column(BigInteger)
+    # The price without promotions, and the coupons and points spread onto this line:
+    # line_total = unit_price * quantity - discount.
+    regular_price: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     quantity: Mapped[int] = mapped_column(Integer)
+    discount: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     line_total: Mapped[int] = mapped_column(BigInteger)
     # Units taken back by return requests (requested or received); never above quantity.
     returned_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
 from shopd.config import Settings
+from shopd.customers import membership
 from shopd.db import Database, utcnow
 from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from shopd.notifications import service as notify
 from shopd.orders import gateway
 from shopd.orders.lifecycle import get_order, move
 from shopd.orders.models import GatewayEvent, Order, Payment, Refund
+from shopd.promotions import group_buys
 from shopd.staff.audit import GATEWAY, Actor, record
 from shopd.validation import clean_text
 
@@ -57,9 +59,17 @@ async def mark_paid(
     session: AsyncSession, settings: Settings, order: Order, actor: Actor, note: str = ""
 ) -> Order:
     now = utcnow()
+    # A group-buy order is held: its dispatch clock starts when the group succeeds.
+    held = await group_buys.is_held(session, order)
     order = await move(
-        session, order, "paid", actor, note=note, values={"paid_at": now, "ready_at": now}
+        session,
+        order,
+        "paid",
+        actor,
+        note=note,
+        values={"paid_at": now, "ready_at": None if held else now},
     )
+    await membership.order_paid(session, settings, order)
     notify.enqueue(session, settings, order, "order_paid")
     return order
 

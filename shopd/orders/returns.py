@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from shopd.config import Settings
+from shopd.customers import membership
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from shopd.inventory import service as inventory
@@ -231,8 +232,21 @@ async def reject_return(session: AsyncSession, actor: Actor, number: str, *, rea
 
 
 def returned_value(order: Order, ret: ReturnRequest) -> int:
+    """What the returned units were charged: their share of each line's total, after the
+    coupons and points spread onto it."""
     by_id = {ln.id: ln for ln in order.lines}
-    return sum(by_id[rl.order_line_id].unit_price * rl.quantity for rl in ret.lines)
+
+    def share(line: OrderLine, units: int) -> int:
+        return line.line_total * units // line.quantity
+
+    # Counted cumulatively, so the returns of one line add up to its total to the fen.
+    total = 0
+    for rl in ret.lines:
+        line = by_id[rl.order_line_id]
+        total += share(line, line.returned_quantity) - share(
+            line, line.returned_quantity - rl.quantity
+        )
+    return total
 
 
 async def refund(
@@ -263,6 +277,7 @@ async def refund(
             code="invalid_amount",
             details={"refundable": refundable, "requested": value},
         )
+    before = order.refunded_total
     order = await move(
         session,
         order,
@@ -271,6 +286,7 @@ async def refund(
         note=reason,
         values={"refunded_total": order.refunded_total + value},
     )
+    await membership.order_refunded(session, order, before, order.refunded_total)
     money_back = Refund(
         order_id=order.id,
         return_id=ret.id,
@@ -302,6 +318,7 @@ async def settle_refund(
     if row.status != "pending":
         raise InvalidTransition("this refund is settled already", details={"from": row.status})
     row.status = "completed"
+    before = order.refunded_total
     await session.execute(
         update(Order)
         .where(Order.id == order.id)
@@ -309,6 +326,7 @@ async def settle_refund(
         .execution_options(synchronize_session=False)
     )
     await session.refresh(order)
+    await membership.order_refunded(session, order, before, order.refunded_total)
     record(
         session,
         actor,

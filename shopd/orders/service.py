@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -20,6 +20,7 @@ from shopd import security
 from shopd.cart import service as carts
 from shopd.catalog.models import Product
 from shopd.config import Settings
+from shopd.customers import membership
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import utcnow
@@ -27,7 +28,8 @@ from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderLine
-from shopd.promotions import flash
+from shopd.promotions import coupons, flash, group_buys, quotes
+from shopd.promotions.models import GroupBuy
 from shopd.validation import clean_text, normalise_email, normalise_phone
 
 PAYMENT_METHODS: dict[str, str] = {
@@ -50,6 +52,12 @@ class CheckoutData:
     address: customers.AddressData | None = None
     address_id: int | None = None
     note: str = ""
+    coupons: list[str] = field(default_factory=list)
+    points: int = 0
+    group_buy: int | None = None
+    # The total the buyer was shown: if prices moved since, checkout refuses instead of
+    # charging something else.
+    expected_total: int | None = None
 
 
 def fingerprint(raw: bytes) -> str:
@@ -180,8 +188,12 @@ async def _checkout_once(
     note = clean_text(data.note, "note", max_length=1000, required=False)
 
     now = utcnow()
+    buyer = flash.buyer_key(customer.id if customer else None, email)
+    group = await _group_for(session, data, cart) if data.group_buy is not None else None
     # Prices as of this second: a flash sale applies exactly within its window.
-    lines = await carts.priced_lines(session, settings, cart, now)
+    lines = await carts.priced_lines(
+        session, settings, cart, now, customer_id=customer.id if customer else None, group=group
+    )
     if cart is None or not lines:
         raise Conflict("the cart is empty", code="cart_empty")
     for line in lines:
@@ -191,9 +203,25 @@ async def _checkout_once(
                 code="not_for_sale",
                 details={"sku": line.sku.code},
             )
-
-    subtotal = sum(line.line_total for line in lines)
-    fee = carts.shipping_fee(subtotal, settings.shipping_fee, settings.free_shipping_over)
+    if group is not None:
+        _check_group_checkout(group, lines, data)
+    priced = await quotes.quote_cart(
+        session,
+        settings,
+        lines,
+        codes=data.coupons,
+        points=data.points,
+        buyer=buyer,
+        customer=customer,
+        now=now,
+    )
+    quote = priced.quote
+    if data.expected_total is not None and data.expected_total != quote.total:
+        raise Conflict(
+            "the price changed since it was shown; look at the cart again",
+            code="price_changed",
+            details={"expected": data.expected_total, "total": quote.total},
+        )
     order = Order(
         number=security.new_order_number(now),
         customer_id=customer.id if customer else None,
@@ -202,10 +230,13 @@ async def _checkout_once(
         status="pending_payment",
         payment_method=data.payment_method,
         currency=settings.currency,
-        subtotal=subtotal,
-        shipping_fee=fee,
-        discount=0,
-        total=subtotal + fee,
+        subtotal=quote.subtotal,
+        shipping_fee=quote.shipping_fee,
+        discount=quote.discount,
+        total=quote.total,
+        promotions=priced.receipt(),
+        points_spent=quote.points_used,
+        group_buy_id=group.id if group else None,
         ship_name=address.recipient,
         ship_phone=address.phone,
         ship_country=address.country,
@@ -226,10 +257,18 @@ async def _checkout_once(
     await session.flush()
 
     actor = f"customer:{customer.id}" if customer else "guest"
-    buyer = flash.buyer_key(customer.id if customer else None, email)
+    # Campaign rows in a fixed order (sales by SKU, then the group, then coupons by id) keep
+    # concurrent checkouts from deadlocking on each other's rows.
     for line in sorted(lines, key=lambda ln: ln.sku.id):
-        if line.sale is not None:
+        if line.sale is not None and line.priced_by == "flash_sale":
             await flash.claim(session, line.sale, buyer, line.quantity, now)
+    if group is not None:
+        await group_buys.join(session, group, buyer, order.id, lines[0].quantity, now)
+    amounts = {a.code: a.amount for a in quote.applied if a.kind != "points"}
+    for coupon in sorted(priced.coupons, key=lambda c: c.id):
+        await coupons.claim(session, coupon, buyer, order.id, amounts.get(coupon.code, 0), now)
+    if quote.points_used and customer is not None:
+        await membership.spend_points(session, customer.id, quote.points_used, order.number)
     # Primary-key order keeps two multi-line checkouts from deadlocking on each other's rows.
     for line in sorted(lines, key=lambda ln: ln.sku.id):
         await inventory.move_stock(
@@ -241,7 +280,7 @@ async def _checkout_once(
             reference=order.number,
             sku_code=line.sku.code,
         )
-    for line in lines:
+    for line, quoted in zip(lines, quote.lines, strict=True):
         session.add(
             OrderLine(
                 order_id=order.id,
@@ -250,8 +289,10 @@ async def _checkout_once(
                 product_name=line.product.name,
                 attributes=line.sku.attributes,
                 unit_price=line.unit_price,
+                regular_price=line.regular_price,
                 quantity=line.quantity,
-                line_total=line.line_total,
+                discount=quoted.discount,
+                line_total=quoted.total,
             )
         )
     sold: dict[int, int] = {}
@@ -279,6 +320,35 @@ async def _checkout_once(
     )
     assert fresh is not None
     return fresh, False
+
+
+async def _group_for(session: AsyncSession, data: CheckoutData, cart: object) -> GroupBuy:
+    group = await group_buys.get(session, data.group_buy or 0)
+    if group_buys.state_of(group, utcnow()) != "open":
+        raise Conflict(
+            "this group buy is not open to join",
+            code="group_buy_closed",
+            details={"group_buy": group.id},
+        )
+    return group
+
+
+def _check_group_checkout(group: GroupBuy, lines: list[carts.Line], data: CheckoutData) -> None:
+    """A group order holds the group's SKU alone, is paid in advance, and takes no coupon
+    (the group price is the campaign)."""
+    if len(lines) != 1 or lines[0].sku.id != group.sku_id:
+        raise Conflict(
+            "a group-buy order holds only the group's item; check the rest out separately",
+            code="group_buy_cart",
+            details={"group_buy": group.id},
+        )
+    if data.payment_method == "cod":
+        raise InvalidInput(
+            "a group buy is paid in advance (bank transfer or card)",
+            code="group_buy_prepaid",
+        )
+    if data.coupons:
+        raise Conflict("coupons cannot be used on a group buy", code="group_buy_no_coupons")
 
 
 async def inquire(

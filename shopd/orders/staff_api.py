@@ -267,8 +267,10 @@ class StaffOrderController(Controller):
         )
 
     @post("/{number:str}/deliver", status_code=200)
-    async def deliver(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
-        return await act(db, number, lambda s: lifecycle.deliver(s, actor, number))
+    async def deliver(
+        self, actor: StaffActor, number: OrderNumber, db: DB, settings: Conf
+    ) -> StaffOrderOut:
+        return await act(db, number, lambda s: lifecycle.deliver(s, settings, actor, number))
 
     @post("/{number:str}/complete", status_code=200)
     async def complete(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:

@@ -6,7 +6,6 @@ than the sale has."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +14,7 @@ from shopd.catalog.models import Product, Sku
 from shopd.config import Settings
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound
+from shopd.promotions import pricing
 from shopd.promotions.models import FlashSale, FlashSaleBuyer
 from shopd.promotions.schemas import FlashSaleIn
 from shopd.staff.audit import Actor, record
@@ -24,15 +24,16 @@ MAX_WINDOW = dt.timedelta(days=366)
 
 def price_floor(regular: int, settings: Settings) -> int:
     """The least a line may be charged per unit: a share of the regular price, rounded up."""
-    return math.ceil(regular * settings.price_floor_percent / 100)
+    return pricing.floor_price(regular, settings.price_floor_percent)
 
 
 def sale_unit_price(sale: FlashSale, regular: int, settings: Settings) -> int:
-    """What the sale charges now; never under the floor unless the sale is exempt (the regular
-    price may have been lowered after the sale was set up)."""
-    if sale.floor_exempt:
-        return min(sale.sale_price, regular)
-    return min(max(sale.sale_price, price_floor(regular, settings)), regular)
+    return pricing.campaign_price(
+        sale.sale_price,
+        regular,
+        exempt=sale.floor_exempt,
+        floor_percent=settings.price_floor_percent,
+    )
 
 
 async def running_sales(

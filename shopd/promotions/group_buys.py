@@ -1,0 +1,313 @@
+"""Group buys: a SKU at a group price for everyone, once enough buyers have paid by the
+deadline. Buyers join by checking out; their paid orders are held (not dispatched) until the
+group is settled. Settling happens once, after the deadline (or as soon as a full group has
+been paid for): a group with enough paid buyers succeeds and its orders go to dispatch; any
+other group fails and every one of its orders is cancelled, with the money owed back recorded
+as a refund and the buyer told by e-mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopd.catalog.models import Product, Sku
+from shopd.config import Settings
+from shopd.db import utcnow
+from shopd.errors import Conflict, InvalidInput, NotFound
+from shopd.orders.models import Order
+from shopd.promotions import flash, pricing
+from shopd.promotions.models import GroupBuy, GroupBuyMember
+from shopd.promotions.schemas import GroupBuyIn, GroupBuyOut
+from shopd.staff.audit import Actor, record
+
+
+def state_of(group: GroupBuy, now: dt.datetime) -> str:
+    if group.status != "open":
+        return group.status
+    if now < group.starts_at:
+        return "scheduled"
+    if now >= group.ends_at:
+        return "settling"  # the deadline passed; the next settling round decides
+    if group.max_buyers is not None and group.joined >= group.max_buyers:
+        return "full"
+    return "open"
+
+
+async def paid_members(session: AsyncSession, group_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(GroupBuyMember)
+            .join(Order, Order.id == GroupBuyMember.order_id)
+            .where(GroupBuyMember.group_id == group_id, Order.paid_at.is_not(None))
+        )
+        or 0
+    )
+
+
+async def view(session: AsyncSession, settings: Settings, group: GroupBuy) -> GroupBuyOut:
+    sku, product = (
+        await session.execute(
+            select(Sku, Product)
+            .join(Product, Product.id == Sku.product_id)
+            .where(Sku.id == group.sku_id)
+        )
+    ).one()
+    regular = sku.effective_price(product)
+    return GroupBuyOut(
+        id=group.id,
+        sku=sku.code,
+        product=product.slug,
+        title=group.title,
+        group_price=unit_price(group, regular, settings),
+        regular_price=regular,
+        min_buyers=group.min_buyers,
+        max_buyers=group.max_buyers,
+        per_customer_limit=group.per_customer_limit,
+        starts_at=group.starts_at,
+        ends_at=group.ends_at,
+        joined=group.joined,
+        paid=await paid_members(session, group.id),
+        state=state_of(group, utcnow()),
+    )
+
+
+def unit_price(group: GroupBuy, regular: int, settings: Settings) -> int:
+    return pricing.campaign_price(
+        group.group_price,
+        regular,
+        exempt=group.floor_exempt,
+        floor_percent=settings.price_floor_percent,
+    )
+
+
+async def for_skus(session: AsyncSession, sku_ids: list[int], now: dt.datetime) -> list[GroupBuy]:
+    """Groups of these SKUs a buyer can see now: joinable, or waiting to be settled."""
+    if not sku_ids:
+        return []
+    return list(
+        await session.scalars(
+            select(GroupBuy)
+            .where(
+                GroupBuy.sku_id.in_(sku_ids),
+                GroupBuy.status == "open",
+                GroupBuy.starts_at <= now,
+            )
+            .order_by(GroupBuy.ends_at)
+        )
+    )
+
+
+async def get(session: AsyncSession, group_id: int) -> GroupBuy:
+    group = await session.get(GroupBuy, group_id)
+    if group is None:
+        raise NotFound("no such group buy", code="group_buy_not_found")
+    return group
+
+
+async def create(
+    session: AsyncSession, settings: Settings, actor: Actor, spec: GroupBuyIn
+) -> GroupBuy:
+    actor.require("manager")
+    row = (
+        await session.execute(
+            select(Sku, Product)
+            .join(Product, Product.id == Sku.product_id)
+            .where(Sku.code == spec.sku)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no SKU {spec.sku!r}", code="sku_not_found")
+    sku, product = row
+    starts, ends = spec.starts_at.astimezone(dt.UTC), spec.ends_at.astimezone(dt.UTC)
+    if ends <= starts or ends <= utcnow() or ends - starts > flash.MAX_WINDOW:
+        raise InvalidInput(
+            "a group buy ends after it starts, in the future, within a year",
+            code="invalid_window",
+        )
+    if spec.max_buyers is not None and spec.max_buyers < spec.min_buyers:
+        raise InvalidInput("max_buyers cannot be below min_buyers", code="invalid_group_buy")
+    regular = sku.effective_price(product)
+    if spec.group_price >= regular:
+        raise InvalidInput(
+            "the group price must be below the regular price",
+            code="invalid_group_price",
+            details={"regular_price": regular},
+        )
+    floor = flash.price_floor(regular, settings)
+    if spec.group_price < floor and not spec.floor_exempt:
+        raise InvalidInput(
+            f"the group price is under the shop's floor of {settings.price_floor_percent}% "
+            "of the regular price; mark the group buy floor-exempt to allow it",
+            code="below_price_floor",
+            details={"floor": floor, "regular_price": regular},
+        )
+    group = GroupBuy(
+        sku_id=sku.id,
+        title=spec.title,
+        group_price=spec.group_price,
+        min_buyers=spec.min_buyers,
+        max_buyers=spec.max_buyers,
+        per_customer_limit=spec.per_customer_limit,
+        starts_at=starts,
+        ends_at=ends,
+        joined=0,
+        floor_exempt=spec.floor_exempt,
+        status="open",
+        created_by=actor.label,
+    )
+    session.add(group)
+    await session.flush()
+    record(
+        session,
+        actor,
+        "group_buy.create",
+        "group_buy",
+        group.id,
+        after={
+            "sku": sku.code,
+            "group_price": spec.group_price,
+            "min_buyers": spec.min_buyers,
+            "max_buyers": spec.max_buyers,
+            "ends_at": ends.isoformat(),
+        },
+    )
+    return group
+
+
+async def join(
+    session: AsyncSession,
+    group: GroupBuy,
+    buyer: str,
+    order_id: int,
+    quantity: int,
+    now: dt.datetime,
+) -> None:
+    """Take a place in the group for the order, or refuse changing nothing. The conditional
+    update guards the deadline and the size and serialises this group's joins."""
+    if quantity > group.per_customer_limit:
+        raise Conflict(
+            f"this group buy allows {group.per_customer_limit} per buyer",
+            code="group_buy_limit",
+            details={"limit": group.per_customer_limit},
+        )
+    taken = await session.execute(
+        update(GroupBuy)
+        .where(
+            GroupBuy.id == group.id,
+            GroupBuy.status == "open",
+            GroupBuy.starts_at <= now,
+            GroupBuy.ends_at > now,
+            (GroupBuy.max_buyers.is_(None)) | (GroupBuy.joined < GroupBuy.max_buyers),
+        )
+        .values(joined=GroupBuy.joined + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            "this group buy is closed: it is full or past its deadline",
+            code="group_buy_closed",
+            details={"group_buy": group.id},
+        )
+    already = await session.scalar(
+        select(GroupBuyMember.id)
+        .where(GroupBuyMember.group_id == group.id, GroupBuyMember.buyer == buyer)
+        .with_for_update()
+    )
+    if already is not None:
+        raise Conflict(
+            "you have joined this group buy already",
+            code="group_buy_joined",
+            details={"group_buy": group.id},
+        )
+    session.add(GroupBuyMember(group_id=group.id, order_id=order_id, buyer=buyer))
+    await session.flush()
+
+
+async def leave(session: AsyncSession, order: Order) -> None:
+    """An order of an open group was cancelled before payment: its place is free again."""
+    if order.group_buy_id is None:
+        return
+    freed = await session.execute(
+        update(GroupBuy)
+        .where(GroupBuy.id == order.group_buy_id, GroupBuy.status == "open", GroupBuy.joined > 0)
+        .values(joined=GroupBuy.joined - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if freed.rowcount:  # type: ignore[attr-defined]
+        await session.execute(delete(GroupBuyMember).where(GroupBuyMember.order_id == order.id))
+
+
+async def is_held(session: AsyncSession, order: Order) -> bool:
+    """A group-buy order waits for its group before anything is dispatched."""
+    if order.group_buy_id is None:
+        return False
+    status = await session.scalar(select(GroupBuy.status).where(GroupBuy.id == order.group_buy_id))
+    return status != "succeeded"
+
+
+async def settle(
+    session: AsyncSession, settings: Settings, *, now: dt.datetime | None = None
+) -> list[tuple[int, str]]:
+    """Decide every group whose deadline has passed, or which is full and fully paid.
+    Returns (group id, outcome) pairs. Each group is decided under its row lock, once."""
+    from shopd.orders import lifecycle  # orders' lifecycle depends on this module
+
+    now = now or utcnow()
+    due = list(
+        await session.scalars(
+            select(GroupBuy.id)
+            .where(GroupBuy.status == "open", GroupBuy.starts_at <= now)
+            .order_by(GroupBuy.id)
+        )
+    )
+    done = []
+    for group_id in due:
+        group = await session.get(GroupBuy, group_id, with_for_update=True, populate_existing=True)
+        if group is None or group.status != "open":
+            continue
+        paid = await paid_members(session, group.id)
+        full_and_paid = group.max_buyers is not None and paid >= group.max_buyers
+        if now < group.ends_at and not full_and_paid:
+            continue
+        outcome = "succeeded" if paid >= group.min_buyers else "failed"
+        group.status = outcome
+        group.settled_at = now
+        await session.flush()
+        members = list(
+            await session.scalars(
+                select(Order)
+                .join(GroupBuyMember, GroupBuyMember.order_id == Order.id)
+                .where(GroupBuyMember.group_id == group.id, Order.status != "cancelled")
+                .order_by(Order.id)
+            )
+        )
+        for order in members:
+            if outcome == "succeeded" and order.paid_at is not None:
+                # The 24/48-hour dispatch promise starts now that the goods can ship.
+                await session.execute(
+                    update(Order)
+                    .where(Order.id == order.id)
+                    .values(ready_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                continue
+            reason = (
+                f"group buy {group.id} did not reach {group.min_buyers} paid buyers"
+                if outcome == "failed"
+                else f"group buy {group.id} closed before this order was paid"
+            )
+            await lifecycle.system_cancel(session, settings, order.number, reason)
+        record(
+            session,
+            lifecycle.SYSTEM,
+            f"group_buy.{outcome}",
+            "group_buy",
+            group.id,
+            after={"paid": paid, "min_buyers": group.min_buyers, "orders": len(members)},
+        )
+        await session.flush()
+        done.append((group.id, outcome))
+    return done
