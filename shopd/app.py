@@ -28,6 +28,7 @@ from shopd.catalog.staff_api import StaffCatalogController
 from shopd.config import Settings, get_settings
 from shopd.content.staff_api import StaffContentController
 from shopd.customers.api import CustomerController
+from shopd.customers.membership_api import MyMembershipController, StaffMembershipController
 from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database
 from shopd.errors import DomainError, error_body
@@ -35,7 +36,12 @@ from shopd.http import DB
 from shopd.inventory.api import StockController
 from shopd.orders.api import OrderController, payment_return
 from shopd.orders.staff_api import StaffOrderController
-from shopd.promotions.staff_api import StaffFlashSaleController
+from shopd.promotions.api import PromotionController
+from shopd.promotions.staff_api import (
+    StaffCouponController,
+    StaffFlashSaleController,
+    StaffGroupBuyController,
+)
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
 from shopd.web.pages import StorefrontController
@@ -223,6 +229,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             StaffCustomerController,
             StaffContentController,
             StaffFlashSaleController,
+            StaffCouponController,
+            StaffGroupBuyController,
+            StaffMembershipController,
+            MyMembershipController,
+            PromotionController,
             PrometheusController,
             media_files(settings),
         ],

@@ -1,4 +1,5 @@
-"""Background jobs: the outbox sender and the expiry of unpaid orders.
+"""Background jobs: the outbox sender, the expiry of unpaid orders, and settling group buys
+whose deadline has passed.
 
 They run inside each server process (``SHOPD_BACKGROUND_JOBS``, on by default, so a one-box
 shop needs nothing else) or on their own in ``shopctl worker``. Both jobs are safe to run in
@@ -16,6 +17,7 @@ from shopd.config import Settings
 from shopd.db import Database
 from shopd.notifications import sender
 from shopd.orders import lifecycle
+from shopd.promotions import group_buys
 
 log = logging.getLogger("shopd.jobs")
 
@@ -24,6 +26,7 @@ log = logging.getLogger("shopd.jobs")
 class RoundReport:
     mail: sender.SendReport
     expired: list[str]
+    groups: list[tuple[int, str]]
 
 
 async def run_once(db: Database, settings: Settings) -> RoundReport:
@@ -32,8 +35,13 @@ async def run_once(db: Database, settings: Settings) -> RoundReport:
         await session.commit()
     if expired:
         log.info("cancelled %d unpaid orders: %s", len(expired), ", ".join(expired))
+    async with db.write() as session:
+        groups = await group_buys.settle(session, settings)
+        await session.commit()
+    for group_id, outcome in groups:
+        log.info("group buy %d %s", group_id, outcome)
     mail = await sender.send_pending(db, settings)
-    return RoundReport(mail, expired)
+    return RoundReport(mail, expired, groups)
 
 
 async def run_forever(db: Database, settings: Settings) -> None:

@@ -34,6 +34,7 @@ def cart_out(view: service.CartView) -> CartOut:
                 purchasable=line.purchasable,
                 regular_price=line.regular_price,
                 flash_sale=sale_out(line.sale) if line.sale else None,
+                priced_by=line.priced_by,
             )
             for line in view.lines
         ],

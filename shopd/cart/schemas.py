@@ -36,6 +36,8 @@ class CartLineOut(msgspec.Struct):
     purchasable: bool
     regular_price: int
     flash_sale: FlashSaleOut | None
+    # What set unit_price: none | flash_sale | member
+    priced_by: str
 
 
 class CartOut(msgspec.Struct):

@@ -31,6 +31,7 @@ from shopd.orders.schemas import (
     PayIn,
     PaymentMethodOut,
     PayOut,
+    PromotionOut,
     ShipToOut,
     WebhookOut,
 )
@@ -46,6 +47,20 @@ def line_fields(ln: OrderLine) -> dict[str, Any]:
         "unit_price": ln.unit_price,
         "quantity": ln.quantity,
         "line_total": ln.line_total,
+        "regular_price": ln.regular_price,
+        "discount": ln.discount,
+    }
+
+
+def promotion_fields(o: Order) -> dict[str, Any]:
+    return {
+        "promotions": [
+            PromotionOut(str(p.get("kind", "")), str(p.get("code", "")), int(p.get("amount", 0)))
+            for p in o.promotions or []
+        ],
+        "points_spent": o.points_spent,
+        "points_earned": o.points_earned,
+        "group_buy": o.group_buy_id,
     }
 
 
@@ -84,6 +99,7 @@ def order_out(o: Order) -> OrderOut:
         total=o.total,
         currency=o.currency,
         note=o.note,
+        **promotion_fields(o),
     )
 
 
@@ -136,6 +152,10 @@ class OrderController(Controller):
             address=address_data(data.address) if data.address else None,
             address_id=data.address_id,
             note=data.note,
+            coupons=list(data.coupons),
+            points=data.points,
+            group_buy=data.group_buy,
+            expected_total=data.expected_total,
         )
         async with db.write() as session:
             me = await session.get(Customer, customer.id) if customer else None

@@ -17,6 +17,13 @@ class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True):
     address: AddressIn | None = None
     address_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
     note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    coupons: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Meta(max_length=5)
+    ] = []
+    points: Annotated[int, msgspec.Meta(ge=0, le=10**10)] = 0
+    group_buy: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    # The total shown to the buyer; checkout refuses (price_changed) if it no longer holds.
+    expected_total: Annotated[int, msgspec.Meta(ge=0, le=10**14)] | None = None
 
 
 class OrderLineOut(msgspec.Struct):
@@ -26,6 +33,18 @@ class OrderLineOut(msgspec.Struct):
     unit_price: int
     quantity: int
     line_total: int
+    regular_price: int
+    # Coupons and points spread onto this line: line_total = unit_price * quantity - discount.
+    discount: int
+
+
+class PromotionOut(msgspec.Struct):
+    """What made the price: flash_sale, group_buy or member (per SKU), coupon, free_shipping,
+    points; ``amount`` is what it saved."""
+
+    kind: str
+    code: str
+    amount: int
 
 
 class ShipToOut(msgspec.Struct):
@@ -60,6 +79,10 @@ class OrderOut(msgspec.Struct):
     total: int
     currency: str
     note: str
+    promotions: list[PromotionOut]
+    points_spent: int
+    points_earned: int
+    group_buy: int | None
 
 
 class OrderPage(msgspec.Struct):
@@ -185,6 +208,10 @@ class StaffOrderOut(msgspec.Struct):
     refunded_total: int
     currency: str
     note: str
+    promotions: list[PromotionOut]
+    points_spent: int
+    points_earned: int
+    group_buy: int | None
     notes: list[OrderNoteOut]
     events: list[OrderEventOut]
     payments: list[PaymentOut]

@@ -29,7 +29,6 @@ from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderLine
 from shopd.promotions import coupons, flash, group_buys, quotes
-from shopd.promotions.models import GroupBuy
 from shopd.validation import clean_text, normalise_email, normalise_phone
 
 PAYMENT_METHODS: dict[str, str] = {
@@ -189,7 +188,7 @@ async def _checkout_once(
 
     now = utcnow()
     buyer = flash.buyer_key(customer.id if customer else None, email)
-    group = await _group_for(session, data, cart) if data.group_buy is not None else None
+    group = await group_buys.joinable(session, data.group_buy) if data.group_buy else None
     # Prices as of this second: a flash sale applies exactly within its window.
     lines = await carts.priced_lines(
         session, settings, cart, now, customer_id=customer.id if customer else None, group=group
@@ -204,7 +203,7 @@ async def _checkout_once(
                 details={"sku": line.sku.code},
             )
     if group is not None:
-        _check_group_checkout(group, lines, data)
+        group_buys.check_cart(group, lines, data.payment_method, data.coupons)
     priced = await quotes.quote_cart(
         session,
         settings,
@@ -320,35 +319,6 @@ async def _checkout_once(
     )
     assert fresh is not None
     return fresh, False
-
-
-async def _group_for(session: AsyncSession, data: CheckoutData, cart: object) -> GroupBuy:
-    group = await group_buys.get(session, data.group_buy or 0)
-    if group_buys.state_of(group, utcnow()) != "open":
-        raise Conflict(
-            "this group buy is not open to join",
-            code="group_buy_closed",
-            details={"group_buy": group.id},
-        )
-    return group
-
-
-def _check_group_checkout(group: GroupBuy, lines: list[carts.Line], data: CheckoutData) -> None:
-    """A group order holds the group's SKU alone, is paid in advance, and takes no coupon
-    (the group price is the campaign)."""
-    if len(lines) != 1 or lines[0].sku.id != group.sku_id:
-        raise Conflict(
-            "a group-buy order holds only the group's item; check the rest out separately",
-            code="group_buy_cart",
-            details={"group_buy": group.id},
-        )
-    if data.payment_method == "cod":
-        raise InvalidInput(
-            "a group buy is paid in advance (bank transfer or card)",
-            code="group_buy_prepaid",
-        )
-    if data.coupons:
-        raise Conflict("coupons cannot be used on a group buy", code="group_buy_no_coupons")
 
 
 async def inquire(

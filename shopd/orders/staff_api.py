@@ -15,7 +15,7 @@ from shopd.db import Database
 from shopd.http import DB, Conf, write_then_read
 from shopd.orders import dashboard as dashboards
 from shopd.orders import lifecycle, payments, returns
-from shopd.orders.api import line_fields, ship_to_out
+from shopd.orders.api import line_fields, promotion_fields, ship_to_out
 from shopd.orders.models import Order, OrderEvent, OrderNote
 from shopd.orders.schemas import (
     ConfirmPaymentIn,
@@ -87,6 +87,7 @@ async def order_detail(session: AsyncSession, number: str) -> StaffOrderOut:
         refunded_total=o.refunded_total,
         currency=o.currency,
         note=o.note,
+        **promotion_fields(o),
         notes=[OrderNoteOut(n.created_at, n.author, n.body) for n in notes],
         events=[
             OrderEventOut(e.created_at, e.from_status, e.status, e.actor, e.note) for e in events

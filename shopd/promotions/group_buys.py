@@ -8,6 +8,8 @@ as a refund and the buyer told by e-mail."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,11 @@ from shopd.promotions import flash, pricing
 from shopd.promotions.models import GroupBuy, GroupBuyMember
 from shopd.promotions.schemas import GroupBuyIn, GroupBuyOut
 from shopd.staff.audit import Actor, record
+
+
+class HasSku(Protocol):
+    @property
+    def sku(self) -> Sku: ...
 
 
 def state_of(group: GroupBuy, now: dt.datetime) -> str:
@@ -105,6 +112,36 @@ async def get(session: AsyncSession, group_id: int) -> GroupBuy:
     if group is None:
         raise NotFound("no such group buy", code="group_buy_not_found")
     return group
+
+
+async def joinable(session: AsyncSession, group_id: int) -> GroupBuy:
+    group = await get(session, group_id)
+    if state_of(group, utcnow()) != "open":
+        raise Conflict(
+            "this group buy is not open to join",
+            code="group_buy_closed",
+            details={"group_buy": group.id, "state": state_of(group, utcnow())},
+        )
+    return group
+
+
+def check_cart(
+    group: GroupBuy, lines: Sequence[HasSku], payment_method: str, coupons: list[str]
+) -> None:
+    """A group order holds the group's SKU alone, is paid in advance, and takes no coupon
+    (the group price is the campaign)."""
+    if len(lines) != 1 or lines[0].sku.id != group.sku_id:
+        raise Conflict(
+            "a group-buy order holds only the group's item; check the rest out separately",
+            code="group_buy_cart",
+            details={"group_buy": group.id},
+        )
+    if payment_method == "cod":
+        raise InvalidInput(
+            "a group buy is paid in advance (bank transfer or card)", code="group_buy_prepaid"
+        )
+    if coupons:
+        raise Conflict("coupons cannot be used on a group buy", code="group_buy_no_coupons")
 
 
 async def create(

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd.cart import service as carts
 from shopd.config import Settings
 from shopd.customers.models import Customer
+from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput
-from shopd.promotions import coupons, pricing
+from shopd.promotions import coupons, flash, group_buys, pricing
 from shopd.promotions.models import Coupon
 
 
@@ -83,3 +84,39 @@ async def quote_cart(
         points=points,
     )
     return CartQuote(lines, quote, usable)
+
+
+async def quote_for(
+    session: AsyncSession,
+    settings: Settings,
+    owner: carts.CartOwner | None,
+    customer: Customer | None,
+    *,
+    codes: list[str],
+    points: int,
+    group_id: int | None,
+    payment_method: str = "bank_transfer",
+) -> CartQuote:
+    """What the owner's cart would cost now: the quote API and the checkout page."""
+    now = utcnow()
+    cart = await carts.find_cart(session, owner) if owner else None
+    group = await group_buys.joinable(session, group_id) if group_id else None
+    lines = await carts.priced_lines(
+        session, settings, cart, now, customer_id=customer.id if customer else None, group=group
+    )
+    if not lines:
+        raise Conflict("the cart is empty", code="cart_empty")
+    if group is not None:
+        group_buys.check_cart(group, lines, payment_method, codes)
+    # A guest's e-mail is known only at checkout; until then the cart stands for the buyer.
+    buyer = flash.buyer_key(customer.id if customer else None, owner.scope if owner else "")
+    return await quote_cart(
+        session,
+        settings,
+        lines,
+        codes=codes,
+        points=points,
+        buyer=buyer,
+        customer=customer,
+        now=now,
+    )

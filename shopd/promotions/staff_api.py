@@ -1,20 +1,35 @@
-"""The back office's flash sales: list, set up (managers), stop early (managers)."""
+"""The back office's campaigns: flash sales, coupons and group buys (set up by managers)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, get, post
-from litestar.params import JSONBody, PathParameter
-from sqlalchemy import select
+from litestar.params import JSONBody, PathParameter, QueryParameter
+from sqlalchemy import func, select
 
 from shopd.catalog.models import Sku
 from shopd.db import utcnow
 from shopd.http import DB, Conf
-from shopd.promotions import flash
-from shopd.promotions.models import FlashSale
-from shopd.promotions.schemas import FlashSaleIn, FlashSaleStaffOut
+from shopd.promotions import coupons, flash, group_buys
+from shopd.promotions.models import Coupon, FlashSale, GroupBuy
+from shopd.promotions.schemas import (
+    CouponIn,
+    CouponOut,
+    CouponPage,
+    FlashSaleIn,
+    FlashSaleStaffOut,
+    GroupBuyIn,
+    GroupBuyOut,
+)
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+
+
+class SettledOut(msgspec.Struct):
+    group_buy: int
+    outcome: str
+
 
 SaleId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
@@ -83,3 +98,114 @@ class StaffFlashSaleController(Controller):
             code = await session.scalar(select(Sku.code).where(Sku.id == sale.sku_id))
             await session.commit()
             return staff_out(sale, str(code))
+
+
+def coupon_out(c: Coupon) -> CouponOut:
+    return CouponOut(
+        id=c.id,
+        code=c.code,
+        title=c.title,
+        batch=c.batch,
+        kind=c.kind,
+        value=c.value,
+        min_spend=c.min_spend,
+        starts_at=c.starts_at,
+        ends_at=c.ends_at,
+        max_uses=c.max_uses,
+        used=c.used,
+        per_customer_limit=c.per_customer_limit,
+        product_ids=list(c.product_ids or []),
+        category_ids=list(c.category_ids or []),
+        stackable=c.stackable,
+        floor_exempt=c.floor_exempt,
+        active=c.active,
+    )
+
+
+CouponId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+GroupId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+
+
+class StaffCouponController(Controller):
+    path = "/api/v1/staff/coupons"
+    tags = ["staff promotions"]
+    dependencies = ACTOR
+    guards = GUARDS
+
+    @get("/")
+    async def list_coupons(
+        self,
+        actor: StaffActor,
+        db: DB,
+        batch: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        code: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> CouponPage:
+        """Coupons, newest first; ``batch`` lists one generated batch (to print or send)."""
+        actor.require("clerk")
+        query = select(Coupon)
+        if batch:
+            query = query.where(Coupon.batch == batch)
+        if code:
+            query = query.where(Coupon.code == coupons.normalise_code(code))
+        async with db.read() as session:
+            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            rows = await session.scalars(
+                query.order_by(Coupon.id.desc()).limit(per_page).offset((page - 1) * per_page)
+            )
+            return CouponPage([coupon_out(c) for c in rows], int(total or 0))
+
+    @post("/", status_code=201)
+    async def create(self, actor: StaffActor, data: JSONBody[CouponIn], db: DB) -> CouponPage:
+        """One coupon (``code``) or a batch (``count`` codes starting with ``prefix``):
+        ``amount_off`` (``value`` minor units above ``min_spend``), ``percent_off`` or
+        ``free_shipping``; a window, caps, the products or categories it covers (none: all),
+        whether it stacks with other coupons, and whether it may go under the price floor."""
+        async with db.write() as session:
+            rows = await coupons.create(session, actor, data)
+            await session.commit()
+            return CouponPage([coupon_out(c) for c in rows], len(rows))
+
+    @post("/{coupon_id:int}/disable", status_code=200)
+    async def disable(self, actor: StaffActor, coupon_id: CouponId, db: DB) -> CouponOut:
+        async with db.write() as session:
+            coupon = await coupons.disable(session, actor, coupon_id)
+            await session.commit()
+            return coupon_out(coupon)
+
+
+class StaffGroupBuyController(Controller):
+    path = "/api/v1/staff/group-buys"
+    tags = ["staff promotions"]
+    dependencies = ACTOR
+    guards = GUARDS
+
+    @get("/")
+    async def list_groups(self, actor: StaffActor, db: DB, settings: Conf) -> list[GroupBuyOut]:
+        actor.require("clerk")
+        async with db.read() as session:
+            rows = await session.scalars(
+                select(GroupBuy).order_by(GroupBuy.ends_at.desc(), GroupBuy.id.desc()).limit(500)
+            )
+            return [await group_buys.view(session, settings, g) for g in rows]
+
+    @post("/", status_code=201)
+    async def create(
+        self, actor: StaffActor, data: JSONBody[GroupBuyIn], db: DB, settings: Conf
+    ) -> GroupBuyOut:
+        """A SKU at ``group_price`` once ``min_buyers`` have paid by ``ends_at``; joining
+        closes at ``max_buyers``. Not under the price floor unless ``floor_exempt``."""
+        async with db.write() as session:
+            group = await group_buys.create(session, settings, actor, data)
+            await session.commit()
+            return await group_buys.view(session, settings, group)
+
+    @post("/settle", status_code=200)
+    async def settle(self, actor: StaffActor, db: DB, settings: Conf) -> list[SettledOut]:
+        """Settle every group that is due now (the background job does this on its own)."""
+        actor.require("manager")
+        async with db.write() as session:
+            done = await group_buys.settle(session, settings)
+            await session.commit()
+        return [SettledOut(g, outcome) for g, outcome in done]
