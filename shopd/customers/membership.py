@@ -107,9 +107,7 @@ async def set_levels(session: AsyncSession, actor: Actor, specs: list[LevelSpec]
                     MembershipLevel, MembershipLevel.id == Customer.level_id
                 )
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     await session.execute(update(Customer).values(level_id=None))
     await session.execute(delete(MembershipLevel))

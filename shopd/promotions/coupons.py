@@ -65,9 +65,7 @@ async def _ids(
     if not slugs:
         return []
     found = dict(
-        (await session.execute(select(model.slug, model.id).where(model.slug.in_(slugs))))
-        .tuples()
-        .all()
+        (await session.execute(select(model.slug, model.id).where(model.slug.in_(slugs)))).all()
     )
     unknown = sorted(set(slugs) - set(found))
     if unknown:
