@@ -313,20 +313,20 @@ async def settle(
         group.status = outcome
         group.settled_at = now
         await session.flush()
-        members = list(
-            await session.scalars(
-                select(Order)
+        members = (
+            await session.execute(
+                select(Order.id, Order.number, Order.paid_at)
                 .join(GroupBuyMember, GroupBuyMember.order_id == Order.id)
                 .where(GroupBuyMember.group_id == group.id, Order.status != "cancelled")
                 .order_by(Order.id)
             )
-        )
-        for order in members:
-            if outcome == "succeeded" and order.paid_at is not None:
+        ).all()
+        for order_id, number, paid_at in members:
+            if outcome == "succeeded" and paid_at is not None:
                 # The 24/48-hour dispatch promise starts now that the goods can ship.
                 await session.execute(
                     update(Order)
-                    .where(Order.id == order.id)
+                    .where(Order.id == order_id)
                     .values(ready_at=now)
                     .execution_options(synchronize_session=False)
                 )
@@ -336,7 +336,7 @@ async def settle(
                 if outcome == "failed"
                 else f"group buy {group.id} closed before this order was paid"
             )
-            await lifecycle.system_cancel(session, settings, order.number, reason)
+            await lifecycle.system_cancel(session, settings, number, reason)
         record(
             session,
             lifecycle.SYSTEM,
