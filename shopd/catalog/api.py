@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from shopd.catalog import service
+from shopd import http
+from shopd.catalog import related, service
 from shopd.catalog.schemas import (
     CategoryOut,
     CategoryRef,
@@ -19,7 +20,9 @@ from shopd.catalog.schemas import (
     SkuOut,
     StockStatus,
 )
+from shopd.db import utcnow
 from shopd.http import DB, Conf
+from shopd.promotions import group_buys
 from shopd.promotions.schemas import sale_out
 
 LOW_STOCK = 5
@@ -30,6 +33,19 @@ def stock_status(available: int) -> StockStatus:
     if available <= 0:
         return "sold_out"
     return "low_stock" if available <= LOW_STOCK else "in_stock"
+
+
+def summary_out(i: service.ProductSummary, currency: str) -> ProductSummaryOut:
+    return ProductSummaryOut(
+        slug=i.product.slug,
+        name=i.product.name,
+        name_en=i.product.name_en,
+        price=i.min_price,
+        currency=currency,
+        image=i.product.images[0] if i.product.images else None,
+        category=i.product.category.slug,
+        in_stock=i.available > 0,
+    )
 
 
 class CatalogController(Controller):
@@ -74,19 +90,7 @@ class CatalogController(Controller):
                 sort=sort,
             )
         return ProductPage(
-            items=[
-                ProductSummaryOut(
-                    slug=i.product.slug,
-                    name=i.product.name,
-                    name_en=i.product.name_en,
-                    price=i.min_price,
-                    currency=settings.currency,
-                    image=i.product.images[0] if i.product.images else None,
-                    category=i.product.category.slug,
-                    in_stock=i.available > 0,
-                )
-                for i in items
-            ],
+            items=[summary_out(i, settings.currency) for i in items],
             page=page,
             per_page=per_page,
             total=total,
@@ -94,9 +98,21 @@ class CatalogController(Controller):
         )
 
     @get("/products/{slug:str}")
-    async def product(self, slug: FromPath[str], db: DB, settings: Conf) -> ProductOut:
+    async def product(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], db: DB, settings: Conf
+    ) -> ProductOut:
+        """One product: SKUs at the caller's prices now (flash sale, else member price), open
+        group buys, and what is bought together with it."""
+        customer = await http.current_customer(request, db)
         async with db.read() as session:
-            d = await service.get_product(session, slug, settings=settings)
+            d = await service.get_product(
+                session, slug, settings=settings, customer_id=customer.id if customer else None
+            )
+            groups = [
+                await group_buys.view(session, settings, g)
+                for g in await group_buys.for_skus(session, [v.sku.id for v in d.skus], utcnow())
+            ]
+            more = await related.suggestions(session, d.product)
         prices = [v.price for v in d.skus] or [d.product.list_price]
         return ProductOut(
             slug=d.product.slug,
@@ -118,8 +134,12 @@ class CatalogController(Controller):
                     stock_status=stock_status(v.available),
                     regular_price=v.regular_price,
                     flash_sale=sale_out(v.sale) if v.sale else None,
+                    priced_by=v.priced_by,
                 )
                 for v in d.skus
             ],
             in_stock=any(v.available > 0 for v in d.skus),
+            group_buys=groups,
+            bought_together=[summary_out(i, settings.currency) for i in more.bought_together],
+            related=[summary_out(i, settings.currency) for i in more.related],
         )

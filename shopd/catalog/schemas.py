@@ -6,7 +6,7 @@ from typing import Literal
 
 import msgspec
 
-from shopd.promotions.schemas import FlashSaleOut
+from shopd.promotions.schemas import FlashSaleOut, GroupBuyOut
 
 StockStatus = Literal["in_stock", "low_stock", "sold_out"]
 
@@ -58,6 +58,8 @@ class SkuOut(msgspec.Struct):
     stock_status: StockStatus
     regular_price: int
     flash_sale: FlashSaleOut | None
+    # What set price: none | flash_sale | member (the logged-in caller's level)
+    priced_by: str
 
 
 class ProductOut(msgspec.Struct):
@@ -73,3 +75,8 @@ class ProductOut(msgspec.Struct):
     series: CategoryRef
     skus: list[SkuOut]
     in_stock: bool
+    group_buys: list[GroupBuyOut]
+    # From orders: products bought in the same orders as this one, most often first.
+    bought_together: list[ProductSummaryOut]
+    # The same category's best sellers.
+    related: list[ProductSummaryOut]

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.config import Settings
+from shopd.customers import membership
 from shopd.db import utcnow
 from shopd.errors import NotFound
 from shopd.inventory import service as inventory
 from shopd.inventory.models import StockLevel
-from shopd.promotions import flash
+from shopd.promotions import flash, pricing
 from shopd.promotions.models import FlashSale
 from shopd.staff import shop_settings
 from shopd.validation import contains_pattern
@@ -39,6 +41,8 @@ class SkuView:
     # Without promotions; ``price`` is what a buyer pays now.
     regular_price: int
     sale: FlashSale | None = None
+    # What set price: none | flash_sale | member (the caller's level)
+    priced_by: str = "none"
 
 
 @dataclass(slots=True)
@@ -85,8 +89,6 @@ async def list_products(
 ) -> tuple[list[ProductSummary], int]:
     """Listed products matching ``q`` (substring of name, SKU or category) and ``category``
     (a category or a series slug), one page of them, and the total count."""
-    price = func.coalesce(Sku.price, Product.list_price)
-    available = func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0)
     filters = [Product.listed.is_(True)]
     if await _hides_sold_out(session, hide_sold_out):
         filters.append(Product.id.in_(_in_stock_products()))
@@ -102,7 +104,7 @@ async def list_products(
 
     total = await session.scalar(select(func.count()).select_from(Product).where(*filters)) or 0
 
-    min_price = func.min(price).label("min_price")
+    stmt, min_price = _summaries()
     order = {
         "newest": [Product.created_at.desc(), Product.id.desc()],
         "price_asc": [min_price.asc(), Product.id.asc()],
@@ -110,21 +112,41 @@ async def list_products(
         "best_selling": [Product.sold_count.desc(), Product.id.asc()],
         "name": [Product.name.asc(), Product.id.asc()],
     }[sort]
+    stmt = stmt.where(*filters).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    return _summary_rows((await session.execute(stmt)).all()), total
+
+
+def _summaries():  # type: ignore[no-untyped-def]
+    """Products with their lowest active SKU price and the units available, one row each."""
+    price = func.coalesce(Sku.price, Product.list_price)
+    available = func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0)
+    min_price = func.min(price).label("min_price")
     stmt = (
         select(Product, min_price, available)
         .join(Sku, (Sku.product_id == Product.id) & Sku.active.is_(True), isouter=True)
         .join(StockLevel, StockLevel.sku_id == Sku.id, isouter=True)
-        .where(*filters)
         .group_by(Product.id)
-        .order_by(*order)
         .options(selectinload(Product.category))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    rows = (await session.execute(stmt)).all()
-    return [
-        ProductSummary(p, int(mp or p.list_price), max(int(av), 0)) for p, mp, av in rows
-    ], total
+    return stmt, min_price
+
+
+def _summary_rows(rows: Sequence[Row[Any]]) -> list[ProductSummary]:
+    return [ProductSummary(p, int(mp or p.list_price), max(int(av), 0)) for p, mp, av in rows]
+
+
+async def summaries_of(session: AsyncSession, product_ids: list[int]) -> list[ProductSummary]:
+    """Listed products among ``product_ids``, in that order."""
+    if not product_ids:
+        return []
+    stmt, _ = _summaries()
+    rows = _summary_rows(
+        (
+            await session.execute(stmt.where(Product.id.in_(product_ids), Product.listed.is_(True)))
+        ).all()
+    )
+    rank = {pid: i for i, pid in enumerate(product_ids)}
+    return sorted(rows, key=lambda r: rank[r.product.id])
 
 
 async def _hides_sold_out(session: AsyncSession, explicit: bool | None) -> bool:
@@ -149,9 +171,10 @@ async def get_product(
     *,
     hide_sold_out: bool | None = None,
     settings: Settings,
+    customer_id: int | None = None,
 ) -> ProductDetail:
-    """A listed product with its active SKUs at the prices of this moment (a flash sale on now
-    sets the price, as it will at checkout)."""
+    """A listed product with its active SKUs at the prices of this moment for this buyer (a
+    flash sale on now, else the customer's member price), as checkout will charge them."""
     product = await session.scalar(
         select(Product)
         .where(Product.slug == slug, Product.listed.is_(True))
@@ -174,10 +197,17 @@ async def get_product(
         for s in active
     ]
     sales = await flash.running_sales(session, [v.sku.id for v in views], utcnow())
+    _, member_percent = await membership.discount_of(session, customer_id)
     for v in views:
         if (sale := sales.get(v.sku.id)) is not None:
             v.sale = sale
             v.price = flash.sale_unit_price(sale, v.regular_price, settings)
+            v.priced_by = "flash_sale"
+        elif member_percent:
+            v.price = pricing.member_price(
+                v.regular_price, member_percent, settings.price_floor_percent
+            )
+            v.priced_by = "member" if v.price < v.regular_price else "none"
     if not any(v.available for v in views) and await _hides_sold_out(session, hide_sold_out):
         raise NotFound(f"no product {slug!r}", code="product_not_found")
     return ProductDetail(product, product.category, product.category.series, views)

@@ -67,17 +67,23 @@ async def standing(session: AsyncSession, customer: Customer) -> Standing:
 
 
 async def discount_of(session: AsyncSession, customer_id: int | None) -> tuple[str, int]:
-    """The member discount a customer gets now (guests: none)."""
+    """The level and member discount a customer has now, from their spend against the ladder
+    as it stands (guests: none)."""
     if customer_id is None:
         return BASE_LEVEL, 0
-    row = (
-        await session.execute(
-            select(MembershipLevel.name, MembershipLevel.discount_percent)
-            .join(Customer, Customer.level_id == MembershipLevel.id)
-            .where(Customer.id == customer_id)
-        )
-    ).first()
-    return (row[0], row[1]) if row else (BASE_LEVEL, 0)
+    spend = await session.scalar(select(Customer.lifetime_spend).where(Customer.id == customer_id))
+    level = level_for(await levels(session), spend or 0) if spend is not None else None
+    return (level.name, level.discount_percent) if level else (BASE_LEVEL, 0)
+
+
+async def _recorded_level(session: AsyncSession, customer_id: int) -> str:
+    """The level last recorded for the customer (history compares against it)."""
+    name = await session.scalar(
+        select(MembershipLevel.name)
+        .join(Customer, Customer.level_id == MembershipLevel.id)
+        .where(Customer.id == customer_id)
+    )
+    return name or BASE_LEVEL
 
 
 async def set_levels(session: AsyncSession, actor: Actor, specs: list[LevelSpec]) -> None:
@@ -194,8 +200,8 @@ async def _change_points(
             )
         )
     if spend:
-        old = await discount_of(session, customer_id)
-        await _place(session, customer, await levels(session), old[0], order_number)
+        old = await _recorded_level(session, customer_id)
+        await _place(session, customer, await levels(session), old, order_number)
     await session.flush()
 
 

@@ -281,6 +281,7 @@ ERROR_TEXT = {
     "missing_field": "Please write something first.",
     "sale_sold_out": "The flash sale has sold out.",
     "sale_limit_reached": "You have bought as many as this flash sale allows.",
+    "group_buy_closed": "This group buy is closed.",
 }
 GENERIC_ERROR = "That did not work. Please try again."
 ZH.update(
@@ -304,6 +305,24 @@ ZH.update(
         "Ends {when}": "{when} 结束",
         "{t} left": "剩余 {t}",
         "Limit {n} per customer": "每人限购 {n} 件",
+        "Member price": "会员价",
+        "Group price": "团购价",
+        "Group buy": "拼团",
+        "when {n} buyers have paid": "满 {n} 人付款成团",
+        "{joined} joined, {paid} paid, {n} needed": "已参团 {joined} 人，已付款 {paid} 人，需 {n} 人",
+        "Join the group": "参加拼团",
+        "Paid in advance; if the group does not fill by the deadline, your order is cancelled and refunded.": "需预先付款；截止时未成团，订单自动取消并退款。",
+        "This group is full.": "该团已满。",
+        "Bought together": "经常一起购买",
+        "You may also like": "猜你喜欢",
+        "Coupon and points": "优惠券与积分",
+        "Coupon code": "优惠券码",
+        "Points to spend (you have {n}; 100 points = {v})": "使用积分（您有 {n} 积分；100 积分 = {v}）",
+        "Apply": "使用",
+        "Points": "积分抵扣",
+        "Free shipping": "免运费",
+        "Coupon": "优惠券",
+        "This group buy is closed.": "该拼团已结束。",
     }
 )
 ES.update(
@@ -329,6 +348,24 @@ ES.update(
         "Ends {when}": "Termina {when}",
         "{t} left": "quedan {t}",
         "Limit {n} per customer": "Máximo {n} por cliente",
+        "Member price": "Precio de socio",
+        "Group price": "Precio de grupo",
+        "Group buy": "Compra en grupo",
+        "when {n} buyers have paid": "cuando {n} compradores hayan pagado",
+        "{joined} joined, {paid} paid, {n} needed": "{joined} unidos, {paid} pagados, {n} necesarios",
+        "Join the group": "Unirse al grupo",
+        "Paid in advance; if the group does not fill by the deadline, your order is cancelled and refunded.": "Se paga por adelantado; si el grupo no se completa a tiempo, el pedido se cancela y se reembolsa.",
+        "This group is full.": "Este grupo está completo.",
+        "Bought together": "Comprados juntos",
+        "You may also like": "También le puede gustar",
+        "Coupon and points": "Cupón y puntos",
+        "Coupon code": "Código de cupón",
+        "Points to spend (you have {n}; 100 points = {v})": "Puntos a usar (tiene {n}; 100 puntos = {v})",
+        "Apply": "Aplicar",
+        "Points": "Puntos",
+        "Free shipping": "Envío gratis",
+        "Coupon": "Cupón",
+        "This group buy is closed.": "Esta compra en grupo está cerrada.",
     }
 )
 

@@ -13,18 +13,20 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from shopd import http, security
 from shopd.cart import service as carts
+from shopd.catalog import related
 from shopd.catalog import service as catalog
 from shopd.config import Settings
 from shopd.content import service as content
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
-from shopd.db import Database
+from shopd.db import Database, utcnow
 from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
 from shopd.orders import lifecycle, payments
 from shopd.orders import service as orders
 from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
+from shopd.promotions import group_buys, quotes
 from shopd.staff import shop_settings
 from shopd.web import i18n
 from shopd.web.render import page, redirect
@@ -44,7 +46,9 @@ def _field_errors(exc: DomainError) -> dict[str, str]:
         "weak_password": "password",
         "invalid_credentials": "password",
         "invalid_payment_method": "payment_method",
-    }.get(exc.code, "form")
+        "insufficient_points": "points",
+        "points_need_account": "points",
+    }.get(exc.code, "coupon" if exc.code.startswith("coupon") else "form")
     return {field: exc.message}
 
 
@@ -240,7 +244,16 @@ class StorefrontController(Controller):
     ) -> Response[Any]:
         customer = await http.current_customer(request, db)
         async with db.read() as session:
-            detail = await catalog.get_product(session, slug, settings=settings)
+            detail = await catalog.get_product(
+                session, slug, settings=settings, customer_id=customer.id if customer else None
+            )
+            groups = [
+                await group_buys.view(session, settings, g)
+                for g in await group_buys.for_skus(
+                    session, [v.sku.id for v in detail.skus], utcnow()
+                )
+            ]
+            more = await related.suggestions(session, detail.product)
             review_list, rating = await content.reviews(session, detail.product.id)
             can_review = bool(
                 customer and await content.has_bought(session, customer.id, detail.product.id)
@@ -258,6 +271,8 @@ class StorefrontController(Controller):
             description=content.render_markdown(detail.product.description),
             first_available=next((v.sku.code for v in detail.skus if v.available > 0), None),
             error=request.query_params.get("error", ""),
+            groups=groups,
+            more=more,
         )
 
     @post("/p/{slug:str}/reviews")
@@ -338,7 +353,8 @@ class StorefrontController(Controller):
         except DomainError as exc:
             target = back if back.startswith("/p/") else "/cart"
             return redirect(f"{target}?error={exc.code}", cookies)
-        return redirect("/cart", cookies)
+        group = _int(form.get("group"), 0)
+        return redirect(f"/checkout?group={group}" if group > 0 else "/cart", cookies)
 
     @post("/cart/update")
     async def cart_update(
@@ -359,40 +375,97 @@ class StorefrontController(Controller):
                 return redirect(f"/cart?error={exc.code}")
         return redirect("/cart")
 
-    @get("/checkout")
-    async def checkout_form(
-        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    async def _checkout_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        settings: Settings,
+        form: dict[str, str],
+        errors: dict[str, str],
+        status: int = 200,
     ) -> Response[Any]:
+        """The checkout form with the price as it stands: member prices, the group price when
+        joining one, the coupon and points typed in (an unusable coupon is named and left out)."""
         owner, _ = await http.cart_owner_for(request, db, create=False)
+        customer = await http.current_customer(request, db)
         async with db.read() as session:
             view = await carts.view(session, settings, owner)
-        if not view.lines:
-            return redirect("/cart")
-        customer = await http.current_customer(request, db)
-        saved = []
-        if customer:
-            async with db.read() as session:
-                saved = await customers.addresses(session, customer.id)
-        # A fresh key per checkout form: a double click or a resent form places one order.
-        form: dict[str, str] = {
-            "payment_method": "bank_transfer",
-            "idempotency_key": security.new_token()[:40],
-        }
-        if customer:
-            form["email"] = customer.email
-            default = next((a for a in saved if a.is_default), saved[0] if saved else None)
-            if default:
-                form |= {f: getattr(default, f) for f in ADDRESS_FIELDS}
+            if not view.lines:
+                return redirect("/cart")
+            me = await session.get(Customer, customer.id) if customer else None
+            codes = [form["coupon"]] if form.get("coupon", "").strip() else []
+            group = _int(form.get("group_buy"), 0) or None
+            points = max(_int(form.get("points"), 0), 0)
+            quote = None
+            for _ in range(3):
+                try:
+                    quote = await quotes.quote_for(
+                        session,
+                        settings,
+                        owner,
+                        me,
+                        codes=codes,
+                        points=points,
+                        group_id=group,
+                        payment_method=form.get("payment_method", "bank_transfer"),
+                    )
+                    break
+                except DomainError as exc:
+                    # Named beside its field; the price is shown without what was at fault.
+                    if exc.code.startswith(("coupon", "too_many")):
+                        errors.setdefault("coupon", exc.message)
+                        codes = []
+                    elif "points" in exc.code:
+                        errors.setdefault("points", exc.message)
+                        points = 0
+                    elif exc.code.startswith("group_buy") and group is not None:
+                        errors.setdefault("form", exc.message)
+                        group = None
+                    else:
+                        errors.setdefault("form", exc.message)
+                        break
+        if group is None:
+            form.pop("group_buy", None)
+        if quote is not None:
+            form["expected_total"] = str(quote.quote.total)
         return await page(
             request,
             db,
             settings,
             "checkout.html",
+            status=status,
             cart=view,
+            quote=quote,
+            points_balance=me.points if me else None,
             form=form,
-            errors={},
+            errors=errors,
             methods=orders.PAYMENT_METHODS,
         )
+
+    @get("/checkout")
+    async def checkout_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: Conf,
+        group: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+    ) -> Response[Any]:
+        customer = await http.current_customer(request, db)
+        # A fresh key per checkout form: a double click or a resent form places one order.
+        form: dict[str, str] = {
+            "payment_method": "bank_transfer",
+            "idempotency_key": security.new_token()[:40],
+        }
+        if group:
+            form["group_buy"] = str(group)
+        if customer:
+            form["email"] = customer.email
+            async with db.read() as session:
+                saved = await customers.addresses(session, customer.id)
+            default = next((a for a in saved if a.is_default), saved[0] if saved else None)
+            if default:
+                form |= {f: getattr(default, f) for f in ADDRESS_FIELDS}
+        return await self._checkout_page(request, db, settings, form, {})
 
     @post("/checkout")
     async def checkout(
@@ -403,6 +476,10 @@ class StorefrontController(Controller):
         owner = http.cart_owner(request, customer)
         if owner is None:
             return redirect("/cart")
+        if form.get("apply"):
+            # "Apply" recalculates with the coupon and points typed in; nothing is placed.
+            form.pop("apply")
+            return await self._checkout_page(request, db, settings, form, {})
         data = orders.CheckoutData(
             payment_method=form.get("payment_method", ""),
             email=form.get("email") or None,
@@ -411,6 +488,12 @@ class StorefrontController(Controller):
                 **{f: form.get(f, "") for f in ADDRESS_FIELDS}, country="CN"
             ),
             note=form.get("note", ""),
+            coupons=[form["coupon"]] if form.get("coupon", "").strip() else [],
+            points=max(_int(form.get("points"), 0), 0),
+            group_buy=_int(form.get("group_buy"), 0) or None,
+            expected_total=_int(form.get("expected_total"), -1)
+            if form.get("expected_total")
+            else None,
         )
         try:
             async with db.write() as session:
@@ -426,18 +509,8 @@ class StorefrontController(Controller):
                     customer=me,
                 )
         except DomainError as exc:
-            async with db.read() as session:
-                view = await carts.view(session, settings, owner)
-            return await page(
-                request,
-                db,
-                settings,
-                "checkout.html",
-                status=400,
-                cart=view,
-                form=form,
-                errors=_field_errors(exc),
-                methods=orders.PAYMENT_METHODS,
+            return await self._checkout_page(
+                request, db, settings, form, _field_errors(exc), status=400
             )
         token = order_link_token(settings, order.number)
         return redirect(f"/order/{order.number}/placed?t={token}")

@@ -52,6 +52,7 @@ def shop_time(moment: dt.datetime, timezone: str) -> str:
 env.filters["money"] = money
 env.filters["shop_time"] = shop_time
 env.globals["error_text"] = i18n.error_text
+env.globals["zip"] = zip
 
 
 @dataclass(slots=True)
