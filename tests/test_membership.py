@@ -4,12 +4,14 @@ back on cancel and taken back on refund, and manager adjustments."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 from sqlalchemy import select
 
 from shopd.customers.models import Customer, PointsEntry
-from shopd.db import Database
+from shopd.db import Database, utcnow
 from shopd.orders.models import Order
 from tests.conftest import SmallCatalog, checkout_body
 from tests.staffkit import Staff, make_staff
@@ -203,3 +205,33 @@ async def test_a_refund_takes_back_points_and_spend_and_may_lower_the_level(
         headers=staff.manager,
     )
     assert r.status_code == 404 and r.json()["error"]["code"] == "customer_not_found"
+
+
+async def test_a_flash_sale_and_a_member_price_never_add_up_the_lower_wins(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog, staff: Staff
+) -> None:
+    await client.put(
+        LEVELS,
+        json={"levels": [{"name": "gold", "min_spend": 0, "discount_percent": 20}]},
+        headers=staff.manager,
+    )
+    await register(client, db)
+    now = utcnow()
+    window = {
+        "starts_at": (now - dt.timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + dt.timedelta(hours=1)).isoformat(),
+    }
+    for sku, price in ((catalog.sku_m, 5900), (catalog.sku_l, 7500)):
+        r = await client.post(
+            "/api/v1/staff/flash-sales",
+            json={"sku": sku, "sale_price": price, "quantity": 5, **window},
+            headers=staff.manager,
+        )
+        assert r.status_code == 201, r.text
+    skus = {
+        s["code"]: (s["price"], s["priced_by"])
+        for s in (await client.get(f"/api/v1/products/{catalog.tshirt}")).json()["skus"]
+    }
+    # 20% off 79.00 is 63.20: under the M sale (59.00), over the L sale (75.00).
+    assert skus[catalog.sku_m] == (5900, "flash_sale")
+    assert skus[catalog.sku_l] == (6320, "member")

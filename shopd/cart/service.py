@@ -15,7 +15,7 @@ from shopd.customers import membership
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from shopd.inventory import service as inventory
-from shopd.promotions import flash, group_buys, pricing
+from shopd.promotions import flash, group_buys
 from shopd.promotions.models import FlashSale, GroupBuy
 
 
@@ -167,19 +167,16 @@ async def priced_lines(
     sales = await flash.running_sales(session, [ln.sku.id for ln in lines], now)
     _, member_percent = await membership.discount_of(session, customer_id)
     for line in lines:
-        sale = sales.get(line.sku.id)
         if group is not None and line.sku.id == group.sku_id:
             line.unit_price = group_buys.unit_price(group, line.regular_price, settings)
             line.priced_by, line.exempt = "group_buy", group.floor_exempt
-        elif sale is not None:
-            line.sale = sale
-            line.unit_price = flash.sale_unit_price(sale, line.regular_price, settings)
-            line.priced_by, line.exempt = "flash_sale", sale.floor_exempt
-        elif member_percent:
-            line.unit_price = pricing.member_price(
-                line.regular_price, member_percent, settings.price_floor_percent
-            )
-            line.priced_by = "member" if line.unit_price < line.regular_price else "none"
+            continue
+        line.unit_price, line.priced_by = flash.best_price(
+            line.regular_price, sales.get(line.sku.id), member_percent, settings
+        )
+        if line.priced_by == "flash_sale":
+            line.sale = sales[line.sku.id]
+            line.exempt = line.sale.floor_exempt
     return lines
 
 

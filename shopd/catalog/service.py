@@ -17,7 +17,7 @@ from shopd.db import utcnow
 from shopd.errors import NotFound
 from shopd.inventory import service as inventory
 from shopd.inventory.models import StockLevel
-from shopd.promotions import flash, pricing
+from shopd.promotions import flash
 from shopd.promotions.models import FlashSale
 from shopd.staff import shop_settings
 from shopd.validation import contains_pattern
@@ -199,15 +199,11 @@ async def get_product(
     sales = await flash.running_sales(session, [v.sku.id for v in views], utcnow())
     _, member_percent = await membership.discount_of(session, customer_id)
     for v in views:
-        if (sale := sales.get(v.sku.id)) is not None:
-            v.sale = sale
-            v.price = flash.sale_unit_price(sale, v.regular_price, settings)
-            v.priced_by = "flash_sale"
-        elif member_percent:
-            v.price = pricing.member_price(
-                v.regular_price, member_percent, settings.price_floor_percent
-            )
-            v.priced_by = "member" if v.price < v.regular_price else "none"
+        v.price, v.priced_by = flash.best_price(
+            v.regular_price, sales.get(v.sku.id), member_percent, settings
+        )
+        if v.priced_by == "flash_sale":
+            v.sale = sales[v.sku.id]
     if not any(v.available for v in views) and await _hides_sold_out(session, hide_sold_out):
         raise NotFound(f"no product {slug!r}", code="product_not_found")
     return ProductDetail(product, product.category, product.category.series, views)

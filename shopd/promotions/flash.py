@@ -36,6 +36,20 @@ def sale_unit_price(sale: FlashSale, regular: int, settings: Settings) -> int:
     )
 
 
+def best_price(
+    regular: int, sale: FlashSale | None, member_percent: int, settings: Settings
+) -> tuple[int, str]:
+    """A running flash sale or the member price, whichever is lower (they never add up). A
+    sold-out sale still decides when it is the lower, so its buyers hear it sold out rather
+    than meet a higher price they did not see."""
+    member = pricing.member_price(regular, member_percent, settings.price_floor_percent)
+    if sale is not None:
+        sale_price = sale_unit_price(sale, regular, settings)
+        if sale_price <= member:
+            return sale_price, "flash_sale"
+    return member, "member" if member < regular else "none"
+
+
 async def running_sales(
     session: AsyncSession, sku_ids: list[int], now: dt.datetime
 ) -> dict[int, FlashSale]:
