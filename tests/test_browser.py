@@ -255,3 +255,68 @@ def test_a_flash_sale_shows_its_badge_countdown_and_price_in_the_cart(
     page.check("input[name=sku][value=TEE-M]")
     page.click("button:has-text('Add to cart')")
     assert page.inner_text("#grand-total") == "¥69.00"  # 59 + 10 shipping
+
+
+def test_a_coupon_at_checkout_and_joining_a_group_buy(shop: Shop, browser: object) -> None:
+    import datetime as dt
+
+    token = httpx.post(
+        f"{shop.base}/api/v1/staff/session",
+        json={"username": "browser.manager", "password": "browser-password-1"},
+    ).json()["token"]
+    manager = {"Authorization": f"Bearer {token}"}
+    now = dt.datetime.now(dt.UTC)
+    window = {
+        "starts_at": (now - dt.timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + dt.timedelta(hours=3)).isoformat(),
+    }
+    r = httpx.post(
+        f"{shop.base}/api/v1/staff/coupons",
+        json={"code": "FULL200", "kind": "amount_off", "value": 3000, "min_spend": 20000, **window},
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text
+    r = httpx.post(
+        f"{shop.base}/api/v1/staff/group-buys",
+        json={"sku": "POT-1", "group_price": 49900, "min_buyers": 2, **window},
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text
+
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(shop.base + "/p/cotton-tee")
+    page.check("input[name=sku][value=TEE-L]")
+    page.fill("input[name=quantity]", "2")
+    page.click("button:has-text('Add to cart')")
+    page.click("text=Check out")
+    fill_checkout(page, "coupon@example.com")
+    page.fill("#f-coupon", "full200")
+    page.click("button:has-text('Apply')")
+    assert "coupon FULL200 needs a spend of 20000" in page.inner_text(".offers")
+    page.goto(shop.base + "/p/zisha-teapot")
+    page.click("form[action='/cart/add'] >> button:has-text('Add to cart')")
+    page.click("text=Check out")
+    fill_checkout(page, "coupon@example.com")
+    page.fill("#f-coupon", "full200")
+    page.click("button:has-text('Apply')")
+    totals = page.inner_text("dl.totals")
+    assert "Coupon FULL200" in totals and "−¥30.00" in totals
+    assert page.inner_text("dd.grand") == "¥716.00"  # 2 × 79 + 588 − 30, free shipping
+    page.click("button:has-text('Place order')")
+    assert re.fullmatch(r"\d{8}-[0-9A-Z]{10}", page.inner_text("#order-number"))
+
+    # A second browser joins the teapot's group buy at the group price.
+    other = browser.new_page()  # type: ignore[attr-defined]
+    other.goto(shop.base + "/p/zisha-teapot")
+    group = other.locator("section.group-buy")
+    assert "0 joined, 0 paid, 2 needed" in group.inner_text()
+    assert re.search(r"\d:\d\d:\d\d left", group.locator("time.countdown").inner_text())
+    group.locator("button:has-text('Join the group')").click()
+    assert "/checkout?group=" in other.url
+    assert "Group price" in other.inner_text("table.quote")
+    fill_checkout(other, "group@example.com")
+    other.check("input[name=payment_method][value=bank_transfer]")
+    other.click("button:has-text('Place order')")
+    assert re.fullmatch(r"\d{8}-[0-9A-Z]{10}", other.inner_text("#order-number"))
+    other.goto(shop.base + "/p/zisha-teapot")
+    assert "1 joined, 0 paid, 2 needed" in other.locator("section.group-buy").inner_text()
