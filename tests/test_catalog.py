@@ -82,6 +82,7 @@ async def test_product_detail_with_skus_and_availability(
         "stock_status": "in_stock",
         "regular_price": 7900,
         "flash_sale": None,
+        "priced_by": "none",
     }
     assert skus["TEE-L"]["stock_status"] == "low_stock"
     assert skus["TEE-XL"]["price"] == 8900 and skus["TEE-XL"]["stock_status"] == "sold_out"

@@ -4,25 +4,20 @@ back when an unpaid order is cancelled, and refunds of discounted lines."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections import Counter
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from shopd import security
-from shopd.cart import service as carts
 from shopd.config import Settings
-from shopd.customers.service import AddressData
 from shopd.db import Database, utcnow
 from shopd.errors import DomainError
-from shopd.orders import service as orders
 from shopd.orders.models import Order
 from shopd.promotions import coupons
 from shopd.promotions.models import Coupon, CouponRedemption
-from tests.conftest import ADDRESS, SmallCatalog, checkout_body
+from tests.conftest import SmallCatalog, checkout_body
+from tests.crowd import by_transfer, check_out_at_once, guest_carts
 from tests.staffkit import Staff, make_staff
 from tests.test_checkout import count, stock_of
 
@@ -246,29 +241,10 @@ async def test_forty_buyers_at_once_for_a_coupon_of_five_uses(
     )
     body = coupon(code="FIRST5", kind="amount_off", value=1000, min_spend=0, max_uses=5)
     await client.post(BASE, json=body, headers=staff.manager)
-    owners = []
-    async with db.write() as s:
-        for _ in range(40):
-            owner = carts.CartOwner(token_hash=security.token_digest(security.new_token()))
-            await carts.add_item(s, settings, owner, catalog.sku_m, 1)
-            owners.append(owner)
-        await s.commit()
-
-    async def one(owner: carts.CartOwner, i: int) -> str:
-        data = orders.CheckoutData(
-            payment_method="bank_transfer",
-            email=f"c{i}@example.com",
-            address=AddressData(**ADDRESS),
-            coupons=["FIRST5"],
-        )
-        async with db.write() as s:
-            try:
-                await orders.checkout(s, settings, owner, data)
-            except DomainError as exc:
-                return exc.code
-            return "ok"
-
-    outcome = Counter(await asyncio.gather(*(one(o, i) for i, o in enumerate(owners))))
+    owners = await guest_carts(db, settings, catalog.sku_m, 40)
+    outcome = await check_out_at_once(
+        db, settings, owners, lambda i: by_transfer(f"c{i}@example.com", coupons=["FIRST5"])
+    )
     assert outcome == {"ok": 5, "coupon_used_up": 35}, outcome
     async with db.read() as s:
         row = await s.scalar(select(Coupon).where(Coupon.code == "FIRST5"))

@@ -3,9 +3,7 @@ oversold — 300 buyers at once for 20 units on both back ends."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections import Counter
 
 import httpx
 import pytest
@@ -14,13 +12,11 @@ from sqlalchemy import select
 from shopd import security
 from shopd.cart import service as carts
 from shopd.config import Settings
-from shopd.customers.service import AddressData
 from shopd.db import Database, utcnow
-from shopd.errors import Conflict
-from shopd.orders import service as orders
 from shopd.orders.models import Order, OrderLine
 from shopd.promotions.models import FlashSale
-from tests.conftest import ADDRESS, SmallCatalog, checkout_body
+from tests.conftest import SmallCatalog, checkout_body
+from tests.crowd import by_transfer, check_out_at_once, guest_carts
 from tests.staffkit import Staff, make_staff
 from tests.test_checkout import count, stock_of
 
@@ -168,27 +164,8 @@ async def test_three_hundred_buyers_for_twenty_sale_units(
     emails = [f"buyer{i}@example.com" for i in range(250)] + [
         f"buyer{i}@example.com" for i in range(50)
     ]
-    owners = []
-    async with db.write() as s:
-        for _ in emails:
-            owner = carts.CartOwner(token_hash=security.token_digest(security.new_token()))
-            await carts.add_item(s, settings, owner, catalog.sku_m, 1)
-            owners.append(owner)
-        await s.commit()
-
-    async def buy(owner: carts.CartOwner, email: str) -> str:
-        data = orders.CheckoutData(
-            payment_method="bank_transfer", email=email, address=AddressData(**ADDRESS)
-        )
-        async with db.write() as s:
-            try:
-                await orders.checkout(s, settings, owner, data)
-            except Conflict as exc:
-                return exc.code
-            return "ok"
-
-    results = await asyncio.gather(*(buy(o, e) for o, e in zip(owners, emails, strict=True)))
-    outcome = Counter(results)
+    owners = await guest_carts(db, settings, catalog.sku_m, len(emails))
+    outcome = await check_out_at_once(db, settings, owners, lambda i: by_transfer(emails[i]))
     assert outcome["ok"] == 20, outcome
     assert set(outcome) <= {"ok", "sale_sold_out", "sale_limit_reached"}, outcome
     async with db.read() as s:

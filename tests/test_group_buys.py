@@ -5,26 +5,20 @@ for 5 places."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections import Counter
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from shopd import security
-from shopd.cart import service as carts
 from shopd.config import Settings
 from shopd.customers.models import Customer
-from shopd.customers.service import AddressData
 from shopd.db import Database, utcnow
-from shopd.errors import DomainError
-from shopd.orders import service as orders
 from shopd.orders.models import Order
 from shopd.promotions import group_buys
 from shopd.promotions.models import GroupBuy, GroupBuyMember
-from tests.conftest import ADDRESS, SmallCatalog, checkout_body
+from tests.conftest import SmallCatalog, checkout_body
+from tests.crowd import by_transfer, check_out_at_once, guest_carts
 from tests.staffkit import Staff, make_staff
 from tests.test_checkout import count, stock_of
 
@@ -238,29 +232,10 @@ async def test_thirty_buyers_at_once_for_five_places(
     )
     body = group(catalog.sku_pot, min_buyers=2, max_buyers=5)
     gid = (await client.post(BASE, json=body, headers=staff.manager)).json()["id"]
-    owners = []
-    async with db.write() as s:
-        for _ in range(30):
-            owner = carts.CartOwner(token_hash=security.token_digest(security.new_token()))
-            await carts.add_item(s, settings, owner, catalog.sku_pot, 1)
-            owners.append(owner)
-        await s.commit()
-
-    async def one(owner: carts.CartOwner, i: int) -> str:
-        data = orders.CheckoutData(
-            payment_method="bank_transfer",
-            email=f"g{i}@example.com",
-            address=AddressData(**ADDRESS),
-            group_buy=gid,
-        )
-        async with db.write() as s:
-            try:
-                await orders.checkout(s, settings, owner, data)
-            except DomainError as exc:
-                return exc.code
-            return "ok"
-
-    outcome = Counter(await asyncio.gather(*(one(o, i) for i, o in enumerate(owners))))
+    owners = await guest_carts(db, settings, catalog.sku_pot, 30)
+    outcome = await check_out_at_once(
+        db, settings, owners, lambda i: by_transfer(f"g{i}@example.com", group_buy=gid)
+    )
     assert outcome == {"ok": 5, "group_buy_closed": 25}, outcome
     async with db.read() as s:
         g = await s.get(GroupBuy, gid)

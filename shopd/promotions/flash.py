@@ -126,40 +126,56 @@ def _limit(sale: FlashSale) -> Conflict:
     )
 
 
+async def campaign_sku(session: AsyncSession, code: str) -> tuple[Sku, Product]:
+    """The SKU a campaign (flash sale, group buy) is set up for, with its product."""
+    row = (
+        await session.execute(
+            select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.code == code)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no SKU {code!r}", code="sku_not_found")
+    return row[0], row[1]
+
+
+def check_campaign_price(
+    price: int, regular: int, *, exempt: bool, settings: Settings, what: str
+) -> None:
+    """A campaign price is below the regular price and not under the floor unless the shop
+    marks the campaign exempt."""
+    if price >= regular:
+        raise InvalidInput(
+            f"the {what} price must be below the regular price",
+            code=f"invalid_{what}_price",
+            details={"regular_price": regular},
+        )
+    floor = price_floor(regular, settings)
+    if price < floor and not exempt:
+        raise InvalidInput(
+            f"the {what} price is under the shop's floor of {settings.price_floor_percent}% "
+            "of the regular price; mark it floor-exempt to allow it",
+            code="below_price_floor",
+            details={"floor": floor, "regular_price": regular},
+        )
+
+
 async def create_sale(
     session: AsyncSession, settings: Settings, actor: Actor, spec: FlashSaleIn
 ) -> FlashSale:
     actor.require("manager")
-    row = (
-        await session.execute(
-            select(Sku, Product)
-            .join(Product, Product.id == Sku.product_id)
-            .where(Sku.code == spec.sku[:64])
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"no SKU {spec.sku!r}", code="sku_not_found")
-    sku, product = row
+    sku, product = await campaign_sku(session, spec.sku)
     starts, ends = spec.starts_at.astimezone(dt.UTC), spec.ends_at.astimezone(dt.UTC)
     if ends <= starts or ends - starts > MAX_WINDOW:
         raise InvalidInput("a sale ends after it starts, within a year", code="invalid_sale_window")
     if ends <= utcnow():
         raise InvalidInput("this sale would be over already", code="invalid_sale_window")
-    regular = sku.effective_price(product)
-    if spec.sale_price >= regular:
-        raise InvalidInput(
-            "the sale price must be below the regular price",
-            code="invalid_sale_price",
-            details={"regular_price": regular},
-        )
-    floor = price_floor(regular, settings)
-    if spec.sale_price < floor and not spec.floor_exempt:
-        raise InvalidInput(
-            f"the sale price is under the shop's floor of {settings.price_floor_percent}% "
-            "of the regular price; mark the sale floor-exempt to allow it",
-            code="below_price_floor",
-            details={"floor": floor, "regular_price": regular},
-        )
+    check_campaign_price(
+        spec.sale_price,
+        sku.effective_price(product),
+        exempt=spec.floor_exempt,
+        settings=settings,
+        what="sale",
+    )
     overlapping = await session.scalar(
         select(FlashSale.id).where(
             FlashSale.sku_id == sku.id, FlashSale.starts_at < ends, FlashSale.ends_at > starts

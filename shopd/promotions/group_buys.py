@@ -148,16 +148,7 @@ async def create(
     session: AsyncSession, settings: Settings, actor: Actor, spec: GroupBuyIn
 ) -> GroupBuy:
     actor.require("manager")
-    row = (
-        await session.execute(
-            select(Sku, Product)
-            .join(Product, Product.id == Sku.product_id)
-            .where(Sku.code == spec.sku)
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"no SKU {spec.sku!r}", code="sku_not_found")
-    sku, product = row
+    sku, product = await flash.campaign_sku(session, spec.sku)
     starts, ends = spec.starts_at.astimezone(dt.UTC), spec.ends_at.astimezone(dt.UTC)
     if ends <= starts or ends <= utcnow() or ends - starts > flash.MAX_WINDOW:
         raise InvalidInput(
@@ -166,21 +157,13 @@ async def create(
         )
     if spec.max_buyers is not None and spec.max_buyers < spec.min_buyers:
         raise InvalidInput("max_buyers cannot be below min_buyers", code="invalid_group_buy")
-    regular = sku.effective_price(product)
-    if spec.group_price >= regular:
-        raise InvalidInput(
-            "the group price must be below the regular price",
-            code="invalid_group_price",
-            details={"regular_price": regular},
-        )
-    floor = flash.price_floor(regular, settings)
-    if spec.group_price < floor and not spec.floor_exempt:
-        raise InvalidInput(
-            f"the group price is under the shop's floor of {settings.price_floor_percent}% "
-            "of the regular price; mark the group buy floor-exempt to allow it",
-            code="below_price_floor",
-            details={"floor": floor, "regular_price": regular},
-        )
+    flash.check_campaign_price(
+        spec.group_price,
+        sku.effective_price(product),
+        exempt=spec.floor_exempt,
+        settings=settings,
+        what="group",
+    )
     group = GroupBuy(
         sku_id=sku.id,
         title=spec.title,
