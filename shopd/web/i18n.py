@@ -323,6 +323,12 @@ ZH.update(
         "Free shipping": "免运费",
         "Coupon": "优惠券",
         "This group buy is closed.": "该拼团已结束。",
+        "Membership": "会员",
+        "Level": "等级",
+        "{n}% off regular prices": "原价 {n}% 折扣",
+        "Spend {amount} more to reach {level}.": "再消费 {amount} 即可升级为 {level}。",
+        "Date": "日期",
+        "Balance": "余额",
     }
 )
 ES.update(
@@ -366,6 +372,12 @@ ES.update(
         "Free shipping": "Envío gratis",
         "Coupon": "Cupón",
         "This group buy is closed.": "Esta compra en grupo está cerrada.",
+        "Membership": "Socio",
+        "Level": "Nivel",
+        "{n}% off regular prices": "{n}% de descuento sobre el precio normal",
+        "Spend {amount} more to reach {level}.": "Gaste {amount} más para llegar a {level}.",
+        "Date": "Fecha",
+        "Balance": "Saldo",
     }
 )
 

@@ -17,6 +17,7 @@ from shopd.catalog import related
 from shopd.catalog import service as catalog
 from shopd.config import Settings
 from shopd.content import service as content
+from shopd.customers import membership
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import Database, utcnow
@@ -84,6 +85,10 @@ async def _account_page(
     async with db.read() as session:
         my_orders, _ = await orders.customer_orders(session, customer_id, page=1, per_page=50)
         saved = await customers.addresses(session, customer_id)
+        me = await session.get(Customer, customer_id)
+        assert me is not None
+        standing = await membership.standing(session, me)
+        points, _levels = await membership.history(session, customer_id, limit=20)
     extra = {"form": form} if form is not None else {}
     return await page(
         request,
@@ -93,6 +98,8 @@ async def _account_page(
         status=status,
         orders=my_orders,
         addresses=saved,
+        standing=standing,
+        points=points,
         errors=errors or {},
         notice=notice,
         **extra,
