@@ -6,6 +6,8 @@ realistic (a base product plus a style word) and every SKU starts with a ledger 
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +19,10 @@ from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.catalog.service import search_text_for
 from shopd.content import service as content
 from shopd.content.models import Announcement
+from shopd.customers.models import MembershipLevel
+from shopd.db import utcnow
 from shopd.inventory.service import open_stock
+from shopd.promotions.models import Coupon, GroupBuy
 
 
 @dataclass(frozen=True)
@@ -314,4 +319,59 @@ async def seed(
             created_by="seed",
         )
     )
+    await _seed_campaigns(session)
     return made
+
+
+async def _seed_campaigns(session: AsyncSession) -> None:
+    """A VIP ladder, two coupons and a group buy, so the demo shows every kind of campaign."""
+    now = utcnow()
+    session.add_all(
+        [
+            MembershipLevel(name="silver 银卡", min_spend=50000, discount_percent=5),
+            MembershipLevel(name="gold 金卡", min_spend=200000, discount_percent=10),
+            MembershipLevel(name="diamond 钻石", min_spend=1000000, discount_percent=15),
+        ]
+    )
+    year = {"starts_at": now, "ends_at": now + dt.timedelta(days=365), "created_by": "seed"}
+    session.add_all(
+        [
+            Coupon(
+                code="FULL200",
+                title="满200减30",
+                kind="amount_off",
+                value=3000,
+                min_spend=20000,
+                per_customer_limit=1,
+                **year,
+            ),
+            Coupon(
+                code="FREESHIP",
+                title="包邮券",
+                kind="free_shipping",
+                value=0,
+                per_customer_limit=3,
+                stackable=True,
+                **year,
+            ),
+        ]
+    )
+    first = await session.scalar(select(Sku).order_by(Sku.id).limit(1))
+    if first is not None:
+        product = await session.get(Product, first.product_id)
+        assert product is not None
+        regular = first.effective_price(product)
+        session.add(
+            GroupBuy(
+                sku_id=first.id,
+                title="三人成团",
+                group_price=max(math.ceil(regular * 0.8), 1),
+                min_buyers=3,
+                max_buyers=50,
+                per_customer_limit=1,
+                starts_at=now,
+                ends_at=now + dt.timedelta(days=7),
+                created_by="seed",
+            )
+        )
+    await session.flush()

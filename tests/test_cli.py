@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 from shopd import migrations
 from shopd.catalog.models import Product, Sku
+from shopd.customers.models import MembershipLevel
 from shopd.db import Database
 from shopd.inventory.models import StockLevel, StockMovement
+from shopd.promotions.models import Coupon, GroupBuy
 from shopd.staff import service as staff
 from tests.conftest import ADDRESS, Backend
 from tests.server import free_port, running, shopctl
@@ -96,6 +98,11 @@ async def test_upgrade_seed_and_staff_add(backend: Backend, tmp_path: Path) -> N
             on_hand = await s.scalar(select(func.sum(StockLevel.on_hand)))
             ledger = await s.scalar(select(func.sum(StockMovement.delta)))
             assert skus and skus > 600 and on_hand == ledger
+            # Every kind of campaign is there to try: a VIP ladder, coupons, a group buy.
+            assert await s.scalar(select(func.count()).select_from(MembershipLevel)) == 3
+            codes = set(await s.scalars(select(Coupon.code)))
+            assert codes == {"FULL200", "FREESHIP"}
+            assert await s.scalar(select(func.count()).select_from(GroupBuy)) == 1
         again = shopctl("db", "seed-demo", env=env)
         assert again.returncode == 0 and "already" in again.stdout
 
