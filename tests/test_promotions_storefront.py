@@ -153,6 +153,15 @@ async def test_member_prices_group_buys_and_bought_together_on_the_product_page(
     assert (sku["price"], sku["priced_by"]) == (7110, "member")
     page = (await client.get(f"/p/{catalog.tshirt}")).text
     assert "Member price" in page and "¥71.10" in page
+    # A group buy of one size says which.
+    r = await client.post(
+        "/api/v1/staff/group-buys",
+        json={"sku": catalog.sku_l, "group_price": 6900, "min_buyers": 2, **window()},
+        headers=staff.manager,
+    )
+    assert r.status_code == 201
+    page = (await client.get(f"/p/{catalog.tshirt}")).text
+    assert '<p class="group-sku">L </p>' in page
     client.cookies.clear()
     guest = (await client.get(f"/api/v1/products/{catalog.tshirt}")).json()
     assert next(s for s in guest["skus"] if s["code"] == catalog.sku_m)["price"] == 7900
