@@ -135,9 +135,15 @@ async def test_a_group_that_succeeds_holds_its_orders_until_then(
     r = await client.post(f"/api/v1/staff/orders/{number}/picking", headers=staff.clerk)
     assert r.status_code == 409 and r.json()["error"]["code"] == "group_buy_pending"
     detail = (await client.get(f"/api/v1/staff/orders/{number}", headers=staff.clerk)).json()
-    assert detail["ready_at"] is None
+    assert detail["ready_at"] is None and "start_picking" not in detail["allowed_actions"]
+    to_ship = await client.get("/api/v1/staff/orders?dispatch=waiting", headers=staff.clerk)
+    assert to_ship.json()["items"] == []
 
     assert await settle_after_deadline(db, settings, gid) == "succeeded"
+    detail = (await client.get(f"/api/v1/staff/orders/{number}", headers=staff.clerk)).json()
+    assert "start_picking" in detail["allowed_actions"]
+    to_ship = await client.get("/api/v1/staff/orders?dispatch=waiting", headers=staff.clerk)
+    assert {o["number"] for o in to_ship.json()["items"]} == {number, second.json()["number"]}
     r = await client.post(f"/api/v1/staff/orders/{number}/picking", headers=staff.clerk)
     assert r.status_code == 200, r.text
     assert r.json()["ready_at"] is not None

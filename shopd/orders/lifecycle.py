@@ -85,7 +85,10 @@ def allowed_actions(order: Order) -> list[str]:
     actions: list[str] = ["note"]
     if s == "pending_payment" and order.payment_method == "bank_transfer":
         actions.append("confirm_payment")
-    if "picking" in TRANSITIONS[s] and (s == "paid" or order.payment_method == "cod"):
+    # A paid group-buy order waits for its group: its dispatch clock (ready_at) starts only
+    # when the group succeeds.
+    held = order.group_buy_id is not None and order.ready_at is None
+    if "picking" in TRANSITIONS[s] and (s == "paid" or order.payment_method == "cod") and not held:
         actions.append("start_picking")
     if s == "picking":
         actions.append("ship")
