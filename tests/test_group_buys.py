@@ -6,6 +6,7 @@ for 5 places."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from tests.conftest import SmallCatalog, checkout_body
 from tests.crowd import by_transfer, check_out_at_once, guest_carts
 from tests.staffkit import Staff, make_staff
 from tests.test_checkout import count, stock_of
+from tui.orders import order_text
 
 BASE = "/api/v1/staff/group-buys"
 POT = 58800
@@ -136,6 +138,10 @@ async def test_a_group_that_succeeds_holds_its_orders_until_then(
     assert r.status_code == 409 and r.json()["error"]["code"] == "group_buy_pending"
     detail = (await client.get(f"/api/v1/staff/orders/{number}", headers=staff.clerk)).json()
     assert detail["ready_at"] is None and "start_picking" not in detail["allowed_actions"]
+    # The TUI's order screen says why it waits and what the group price saved.
+    shown = order_text(detail, ZoneInfo("Asia/Shanghai"))
+    assert f"group buy #{gid} · held until it succeeds" in shown
+    assert f"saved: group buy {catalog.sku_pot} CNY 89.00" in shown
     to_ship = await client.get("/api/v1/staff/orders?dispatch=waiting", headers=staff.clerk)
     assert to_ship.json()["items"] == []
 

@@ -90,6 +90,21 @@ def order_text(o: dict[str, Any], tz: Any) -> str:
         + (f" − discount {money(o['discount'], cur)}" if o["discount"] else "")
         + (f" · refunded {money(o['refunded_total'], cur)}" if o["refunded_total"] else "")
     )
+    if o.get("promotions"):
+        out.append(
+            "  saved: "
+            + ", ".join(
+                f"{p['kind'].replace('_', ' ')} {p['code']} {money(p['amount'], cur)}".replace(
+                    "  ", " "
+                )
+                for p in o["promotions"]
+            )
+        )
+    if o.get("points_spent") or o.get("points_earned"):
+        out.append(f"  points spent {o['points_spent']} · earned {o['points_earned']}")
+    if o.get("group_buy"):
+        held = o["status"] == "paid" and o["ready_at"] is None
+        out.append(f"  group buy #{o['group_buy']}" + (" · held until it succeeds" if held else ""))
     if o["note"]:
         out.append(f"customer note: {o['note']}")
     if o["payments"]:
