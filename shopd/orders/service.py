@@ -188,32 +188,20 @@ async def _checkout_once(
 
     now = utcnow()
     buyer = flash.buyer_key(customer.id if customer else None, email)
-    group = await group_buys.joinable(session, data.group_buy) if data.group_buy else None
     # Prices as of this second: a flash sale applies exactly within its window.
-    lines = await carts.priced_lines(
-        session, settings, cart, now, customer_id=customer.id if customer else None, group=group
-    )
-    if cart is None or not lines:
-        raise Conflict("the cart is empty", code="cart_empty")
-    for line in lines:
-        if not line.purchasable:
-            raise Conflict(
-                f"{line.sku.code} is no longer for sale; remove it from the cart",
-                code="not_for_sale",
-                details={"sku": line.sku.code},
-            )
-    if group is not None:
-        group_buys.check_cart(group, lines, data.payment_method, data.coupons)
-    priced = await quotes.quote_cart(
+    priced = await quotes.price_cart(
         session,
         settings,
-        lines,
+        cart,
+        customer,
+        buyer=buyer,
         codes=data.coupons,
         points=data.points,
-        buyer=buyer,
-        customer=customer,
+        group_id=data.group_buy,
+        payment_method=data.payment_method,
         now=now,
     )
+    lines, group = priced.lines, priced.group
     quote = priced.quote
     if data.expected_total is not None and data.expected_total != quote.total:
         raise Conflict(

@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.cart import service as carts
+from shopd.cart.models import Cart
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput
 from shopd.promotions import coupons, flash, group_buys, pricing
-from shopd.promotions.models import Coupon
+from shopd.promotions.models import Coupon, GroupBuy
 
 
 @dataclass(slots=True)
@@ -24,6 +25,7 @@ class CartQuote:
     lines: list[carts.Line]
     quote: pricing.Quote
     coupons: list[Coupon]
+    group: GroupBuy | None = None
 
     def receipt(self) -> list[dict[str, Any]]:
         """What made the price, as kept on the order and shown to the buyer."""
@@ -51,19 +53,38 @@ def price_lines(lines: list[carts.Line]) -> list[pricing.PriceLine]:
     ]
 
 
-async def quote_cart(
+async def price_cart(
     session: AsyncSession,
     settings: Settings,
-    lines: list[carts.Line],
+    cart: Cart | None,
+    customer: Customer | None,
     *,
+    buyer: str,
     codes: list[str],
     points: int,
-    buyer: str,
-    customer: Customer | None,
+    group_id: int | None,
+    payment_method: str,
     now: dt.datetime,
 ) -> CartQuote:
-    """Price ``lines`` (already at this buyer's unit prices) with coupons and points; refuses
-    a coupon the buyer may not use, and points they do not have."""
+    """The cart at this buyer's prices now (joining ``group_id`` when given), with coupons and
+    points; refuses what checkout refuses: an empty cart, an item no longer for sale, a group
+    order that breaks the group's rules, a coupon the buyer may not use, points they do not
+    have."""
+    group = await group_buys.joinable(session, group_id) if group_id else None
+    lines = await carts.priced_lines(
+        session, settings, cart, now, customer_id=customer.id if customer else None, group=group
+    )
+    if not lines:
+        raise Conflict("the cart is empty", code="cart_empty")
+    for line in lines:
+        if not line.purchasable:
+            raise Conflict(
+                f"{line.sku.code} is no longer for sale; remove it from the cart",
+                code="not_for_sale",
+                details={"sku": line.sku.code},
+            )
+    if group is not None:
+        group_buys.check_cart(group, lines, payment_method, codes)
     usable = await coupons.usable(session, codes, buyer, now)
     if points:
         if customer is None:
@@ -83,7 +104,7 @@ async def quote_cart(
         offers=[coupons.offer_of(c) for c in usable],
         points=points,
     )
-    return CartQuote(lines, quote, usable)
+    return CartQuote(lines, quote, usable, group)
 
 
 async def quote_for(
@@ -98,25 +119,18 @@ async def quote_for(
     payment_method: str = "bank_transfer",
 ) -> CartQuote:
     """What the owner's cart would cost now: the quote API and the checkout page."""
-    now = utcnow()
     cart = await carts.find_cart(session, owner) if owner else None
-    group = await group_buys.joinable(session, group_id) if group_id else None
-    lines = await carts.priced_lines(
-        session, settings, cart, now, customer_id=customer.id if customer else None, group=group
-    )
-    if not lines:
-        raise Conflict("the cart is empty", code="cart_empty")
-    if group is not None:
-        group_buys.check_cart(group, lines, payment_method, codes)
     # A guest's e-mail is known only at checkout; until then the cart stands for the buyer.
     buyer = flash.buyer_key(customer.id if customer else None, owner.scope if owner else "")
-    return await quote_cart(
+    return await price_cart(
         session,
         settings,
-        lines,
+        cart,
+        customer,
+        buyer=buyer,
         codes=codes,
         points=points,
-        buyer=buyer,
-        customer=customer,
-        now=now,
+        group_id=group_id,
+        payment_method=payment_method,
+        now=utcnow(),
     )
