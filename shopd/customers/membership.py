@@ -174,17 +174,21 @@ async def _change_points(
     order_number: str | None = None,
     note: str = "",
     spend: int = 0,
+    covered: bool = False,
 ) -> None:
     """Add ``delta`` points (and ``spend`` to the lifetime spend), write the ledger row and
-    move the customer to the level the new spend reaches."""
+    move the customer to the level the new spend reaches. With ``covered`` the balance must
+    cover a negative ``delta``, or nothing changes (``insufficient_points``)."""
     if delta == 0 and spend == 0:
         return
-    await session.execute(
+    changed = await session.execute(
         update(Customer)
-        .where(Customer.id == customer_id)
+        .where(Customer.id == customer_id, *([Customer.points + delta >= 0] if covered else []))
         .values(points=Customer.points + delta, lifetime_spend=Customer.lifetime_spend + spend)
         .execution_options(synchronize_session=False)
     )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("not enough points", code="insufficient_points")
     customer = await session.get(Customer, customer_id, populate_existing=True)
     assert customer is not None
     if delta:
@@ -209,27 +213,15 @@ async def spend_points(
     session: AsyncSession, customer_id: int, points: int, order_number: str
 ) -> None:
     """Take ``points`` for an order, or refuse with nothing changed."""
-    taken = await session.execute(
-        update(Customer)
-        .where(Customer.id == customer_id, Customer.points >= points)
-        .values(points=Customer.points - points)
-        .execution_options(synchronize_session=False)
+    await _change_points(
+        session,
+        customer_id,
+        -points,
+        "spend",
+        f"customer:{customer_id}",
+        order_number=order_number,
+        covered=True,
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("not enough points", code="insufficient_points")
-    customer = await session.get(Customer, customer_id, populate_existing=True)
-    assert customer is not None
-    session.add(
-        PointsEntry(
-            customer_id=customer_id,
-            reason="spend",
-            delta=-points,
-            balance_after=customer.points,
-            order_number=order_number,
-            actor=f"customer:{customer_id}",
-        )
-    )
-    await session.flush()
 
 
 def earned_for(settings: Settings, amount: int) -> int:
