@@ -70,6 +70,8 @@ async def test_setting_up_coupons_checks_every_rule(
         (coupon(value=0), 400, "invalid_coupon"),
         (coupon(count=10), 400, "invalid_coupon"),
         (coupon(code="no spaces!"), 400, "invalid_coupon"),
+        (coupon(code=None, count=2, prefix="-D11"), 400, "invalid_coupon"),
+        (coupon(code=None, count=2, prefix="双十一"), 400, "invalid_coupon"),
         (coupon(max_uses=1, per_customer_limit=2), 400, "invalid_coupon"),
         (coupon(**window(length=-5)), 400, "invalid_window"),
         (coupon(starts_at="2026-12-12T00:00:00"), 400, "validation_error"),
