@@ -79,16 +79,23 @@ def dispatch_flag(order: Order, now: dt.datetime | None = None) -> str | None:
     return None
 
 
+def awaits_group(order: Order) -> bool:
+    """A group-buy order waits for its group: its dispatch clock (``ready_at``) starts only
+    when the group succeeds (at payment if it had succeeded already)."""
+    return order.group_buy_id is not None and order.ready_at is None
+
+
 def allowed_actions(order: Order) -> list[str]:
     """The staff actions this order's status allows now (the TUI shows only these)."""
     s = order.status
     actions: list[str] = ["note"]
     if s == "pending_payment" and order.payment_method == "bank_transfer":
         actions.append("confirm_payment")
-    # A paid group-buy order waits for its group: its dispatch clock (ready_at) starts only
-    # when the group succeeds.
-    held = order.group_buy_id is not None and order.ready_at is None
-    if "picking" in TRANSITIONS[s] and (s == "paid" or order.payment_method == "cod") and not held:
+    if (
+        "picking" in TRANSITIONS[s]
+        and (s == "paid" or order.payment_method == "cod")
+        and not awaits_group(order)
+    ):
         actions.append("start_picking")
     if s == "picking":
         actions.append("ship")
@@ -171,7 +178,7 @@ async def start_picking(session: AsyncSession, actor: Actor, number: str) -> Ord
     order = await get_order(session, number)
     if order.status == "pending_payment":
         _require_method(order, "cod")
-    if order.status in TRANSITIONS and await group_buys.is_held(session, order):
+    if awaits_group(order):
         raise Conflict(
             "this order belongs to a group buy that has not succeeded yet; it ships after",
             code="group_buy_pending",
@@ -250,10 +257,10 @@ async def deliver(session: AsyncSession, settings: Settings, actor: Actor, numbe
 
         await payments.record_cod_collected(session, order, actor)
         values["paid_at"] = utcnow()
-        order = await move(session, order, "delivered", actor, values=values)
+    order = await move(session, order, "delivered", actor, values=values)
+    if "paid_at" in values:
         await membership.order_paid(session, settings, order)
-        return order
-    return await move(session, order, "delivered", actor, values=values)
+    return order
 
 
 async def complete(session: AsyncSession, actor: Actor, number: str) -> Order:
