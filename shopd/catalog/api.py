@@ -20,7 +20,6 @@ from shopd.catalog.schemas import (
     SkuOut,
     StockStatus,
 )
-from shopd.db import utcnow
 from shopd.http import DB, Conf
 from shopd.promotions import group_buys
 from shopd.promotions.schemas import sale_out
@@ -108,10 +107,7 @@ class CatalogController(Controller):
             d = await service.get_product(
                 session, slug, settings=settings, customer_id=customer.id if customer else None
             )
-            groups = [
-                await group_buys.view(session, settings, g)
-                for g in await group_buys.for_skus(session, [v.sku.id for v in d.skus], utcnow())
-            ]
+            groups = await group_buys.on_offer(session, settings, [v.sku.id for v in d.skus])
             more = await related.suggestions(session, d.product)
         prices = [v.price for v in d.skus] or [d.product.list_price]
         return ProductOut(

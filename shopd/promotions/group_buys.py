@@ -90,21 +90,23 @@ def unit_price(group: GroupBuy, regular: int, settings: Settings) -> int:
     )
 
 
-async def for_skus(session: AsyncSession, sku_ids: list[int], now: dt.datetime) -> list[GroupBuy]:
-    """Groups of these SKUs a buyer can see now: joinable, or waiting to be settled."""
+async def on_offer(
+    session: AsyncSession, settings: Settings, sku_ids: list[int]
+) -> list[GroupBuyOut]:
+    """Groups of these SKUs a buyer can see now (joinable, or waiting to be settled), as the
+    product page and the product API show them."""
     if not sku_ids:
         return []
-    return list(
-        await session.scalars(
-            select(GroupBuy)
-            .where(
-                GroupBuy.sku_id.in_(sku_ids),
-                GroupBuy.status == "open",
-                GroupBuy.starts_at <= now,
-            )
-            .order_by(GroupBuy.ends_at)
+    groups = await session.scalars(
+        select(GroupBuy)
+        .where(
+            GroupBuy.sku_id.in_(sku_ids),
+            GroupBuy.status == "open",
+            GroupBuy.starts_at <= utcnow(),
         )
+        .order_by(GroupBuy.ends_at)
     )
+    return [await view(session, settings, g) for g in list(groups)]
 
 
 async def get(session: AsyncSession, group_id: int) -> GroupBuy:

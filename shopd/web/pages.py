@@ -20,7 +20,7 @@ from shopd.content import service as content
 from shopd.customers import membership
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
-from shopd.db import Database, utcnow
+from shopd.db import Database
 from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
 from shopd.orders import lifecycle, payments
@@ -254,12 +254,7 @@ class StorefrontController(Controller):
             detail = await catalog.get_product(
                 session, slug, settings=settings, customer_id=customer.id if customer else None
             )
-            groups = [
-                await group_buys.view(session, settings, g)
-                for g in await group_buys.for_skus(
-                    session, [v.sku.id for v in detail.skus], utcnow()
-                )
-            ]
+            groups = await group_buys.on_offer(session, settings, [v.sku.id for v in detail.skus])
             more = await related.suggestions(session, detail.product)
             review_list, rating = await content.reviews(session, detail.product.id)
             can_review = bool(
