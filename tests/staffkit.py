@@ -3,11 +3,12 @@ driven along the lifecycle through the staff API."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import httpx
 
-from shopd.db import Database
+from shopd.db import Database, utcnow
 from shopd.staff import service as staff_service
 from tests.conftest import checkout_body
 
@@ -120,3 +121,12 @@ async def order_in(
     r = await client.get(f"/api/v1/staff/orders/{order['number']}", headers=staff.clerk)
     assert r.json()["status"] == status
     return r.json()
+
+
+def window(start_in: float = -60, length: float = 3600) -> dict[str, str]:
+    """A campaign's ``starts_at``/``ends_at``, ``start_in`` seconds from now, ``length`` long."""
+    start = utcnow() + dt.timedelta(seconds=start_in)
+    return {
+        "starts_at": start.isoformat(),
+        "ends_at": (start + dt.timedelta(seconds=length)).isoformat(),
+    }

@@ -18,7 +18,7 @@ from shopd.promotions import coupons
 from shopd.promotions.models import Coupon, CouponRedemption
 from tests.conftest import SmallCatalog, checkout_body
 from tests.crowd import by_transfer, check_out_at_once, guest_carts
-from tests.staffkit import Staff, make_staff
+from tests.staffkit import Staff, make_staff, window
 from tests.test_checkout import count, stock_of
 
 BASE = "/api/v1/staff/coupons"
@@ -29,14 +29,6 @@ async def staff(client: httpx.AsyncClient, db: Database) -> Staff:
     return await make_staff(client, db)
 
 
-def window(start_in: float = -60, length: float = 86400) -> dict[str, str]:
-    start = utcnow() + dt.timedelta(seconds=start_in)
-    return {
-        "starts_at": start.isoformat(),
-        "ends_at": (start + dt.timedelta(seconds=length)).isoformat(),
-    }
-
-
 def coupon(**fields: object) -> dict[str, object]:
     body: dict[str, object] = {
         "code": "FULL200",
@@ -44,7 +36,7 @@ def coupon(**fields: object) -> dict[str, object]:
         "value": 3000,
         "min_spend": 20000,
         "max_uses": 100,
-        **window(),
+        **window(length=86400),
     }
     body.update(fields)
     return body

@@ -17,7 +17,7 @@ from shopd.orders.models import Order, OrderLine
 from shopd.promotions.models import FlashSale
 from tests.conftest import SmallCatalog, checkout_body
 from tests.crowd import by_transfer, check_out_at_once, guest_carts
-from tests.staffkit import Staff, make_staff
+from tests.staffkit import Staff, make_staff, window
 from tests.test_checkout import count, stock_of
 
 REGULAR = 7900  # TEE-M, TEE-L: the T-shirt's list price
@@ -27,14 +27,6 @@ BASE = "/api/v1/staff/flash-sales"
 @pytest.fixture
 async def staff(client: httpx.AsyncClient, db: Database) -> Staff:
     return await make_staff(client, db)
-
-
-def window(start_in: float = -60, length: float = 3600) -> dict[str, str]:
-    start = utcnow() + dt.timedelta(seconds=start_in)
-    return {
-        "starts_at": start.isoformat(),
-        "ends_at": (start + dt.timedelta(seconds=length)).isoformat(),
-    }
 
 
 def sale_body(sku: str, **extra: object) -> dict[str, object]:

@@ -4,29 +4,20 @@ prices, a group buy's progress and joining it, and "bought together" from real o
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import httpx
 import pytest
 
-from shopd.db import Database, utcnow
+from shopd.db import Database
 from tests.conftest import SmallCatalog
-from tests.staffkit import Staff, make_staff, place_order
+from tests.staffkit import Staff, make_staff, place_order, window
 from tests.test_storefront import FORM_ADDRESS, csrf
 
 
 @pytest.fixture
 async def staff(client: httpx.AsyncClient, db: Database) -> Staff:
     return await make_staff(client, db)
-
-
-def window() -> dict[str, str]:
-    now = utcnow()
-    return {
-        "starts_at": (now - dt.timedelta(minutes=1)).isoformat(),
-        "ends_at": (now + dt.timedelta(days=1)).isoformat(),
-    }
 
 
 def checkout_form(page: str, tok: str, **extra: str) -> dict[str, str]:
@@ -57,7 +48,7 @@ async def test_a_coupon_at_checkout_is_applied_explained_and_charged(
             "kind": "amount_off",
             "value": 3000,
             "min_spend": 20000,
-            **window(),
+            **window(length=86400),
         },
         headers=staff.manager,
     )
@@ -110,7 +101,12 @@ async def test_member_prices_group_buys_and_bought_together_on_the_product_page(
 
     r = await client.post(
         "/api/v1/staff/group-buys",
-        json={"sku": catalog.sku_pot, "group_price": 49900, "min_buyers": 3, **window()},
+        json={
+            "sku": catalog.sku_pot,
+            "group_price": 49900,
+            "min_buyers": 3,
+            **window(length=86400),
+        },
         headers=staff.manager,
     )
     gid = r.json()["id"]
@@ -156,7 +152,7 @@ async def test_member_prices_group_buys_and_bought_together_on_the_product_page(
     # A group buy of one size says which.
     r = await client.post(
         "/api/v1/staff/group-buys",
-        json={"sku": catalog.sku_l, "group_price": 6900, "min_buyers": 2, **window()},
+        json={"sku": catalog.sku_l, "group_price": 6900, "min_buyers": 2, **window(length=86400)},
         headers=staff.manager,
     )
     assert r.status_code == 201
