@@ -1,5 +1,15 @@
-"""pyinfra inventory: ``pyinfra inventory.py deploy.py``.
+"""pyinfra inventory: ``pyinfra inventory.py deploy.py`` (or ``shopctl deploy``).
 
-No host groups are defined until the lab and deploy issues (7, 8) land; pyinfra then reads the
-lab's generated inventory or the shop's own hosts from here.
+The hosts live in a TOML file the shop edits — ``SHOPD_INVENTORY``, default ``inventory.toml``
+here (start from ``inventory.example.toml``). ``shopctl lab up`` writes one of the same shape for
+the lab. Groups: routers, firewalls, app_servers, db_servers.
 """
+
+from infra.inventory_file import load, pyinfra_groups
+
+_groups = pyinfra_groups(load())
+
+routers = _groups["routers"]
+firewalls = _groups["firewalls"]
+app_servers = _groups["app_servers"]
+db_servers = _groups["db_servers"]

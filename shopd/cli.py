@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import migrations, preflight
+from shopd.cli_lab import lab_app
 from shopd.config import Settings, get_settings
 from shopd.db import Database
 from shopd.errors import DomainError
+from shopd.terminal import console, fail
 
 app = typer.Typer(
     help="shopd — run, provision, back up and load-test the shop.", no_args_is_help=True
@@ -32,17 +33,8 @@ staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 
-console = Console()
-err = Console(stderr=True)
+app.add_typer(lab_app, name="lab")
 T = TypeVar("T")
-
-
-def fail(message: str, hint: str = "", code: int = 1) -> typer.Exit:
-    body = f"[bold red]error:[/] {message}"
-    if hint:
-        body += f"\n[dim]→ {hint}[/]"
-    err.print(body)
-    return typer.Exit(code)
 
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:

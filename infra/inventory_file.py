@@ -1,0 +1,155 @@
+"""The shop's inventory file (TOML): hosts by group, with the addresses and roles deploys need.
+
+The shop edits one file (``SHOPD_INVENTORY``, default ``inventory.toml`` beside ``inventory.py``);
+the lab writes a file of the same shape. ``inventory.py`` turns it into pyinfra groups, so every
+deploy reads its facts about the network from host data, never from constants of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
+from pathlib import Path
+from typing import Any
+
+GROUPS = ("routers", "firewalls", "app_servers", "db_servers")
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "inventory.toml"
+
+
+class InventoryError(ValueError):
+    """The inventory file is missing, unreadable or says something impossible."""
+
+
+@dataclass(frozen=True)
+class InventoryHost:
+    name: str
+    groups: tuple[str, ...]
+    data: dict[str, Any]
+
+
+def inventory_path() -> Path:
+    return Path(os.environ.get("SHOPD_INVENTORY") or DEFAULT_PATH)
+
+
+def _network(value: object, where: str) -> IPv4Network:
+    try:
+        net = ip_network(str(value), strict=True)
+    except ValueError as exc:
+        raise InventoryError(f"{where}: {value!r} is not a network ({exc})") from None
+    if not isinstance(net, IPv4Network):
+        raise InventoryError(f"{where}: only IPv4 networks are supported")
+    return net
+
+
+def _address(value: object, where: str) -> IPv4Address:
+    try:
+        addr = ip_address(str(value))
+    except ValueError:
+        raise InventoryError(f"{where}: {value!r} is not an IPv4 address") from None
+    if not isinstance(addr, IPv4Address):
+        raise InventoryError(f"{where}: only IPv4 addresses are supported")
+    return addr
+
+
+def load(path: Path | None = None) -> list[InventoryHost]:
+    path = path or inventory_path()
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise InventoryError(
+            f"no inventory at {path}: copy inventory.example.toml there, or set SHOPD_INVENTORY"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InventoryError(f"{path}: {exc}") from None
+    return parse(raw, str(path))
+
+
+def parse(raw: dict[str, Any], source: str = "inventory") -> list[InventoryHost]:
+    network = dict(raw.get("network", {}))
+    admin_net = _network(network.get("admin"), f"{source}: network.admin")
+    lan_net = _network(network.get("lan"), f"{source}: network.lan")
+    ssh = dict(raw.get("ssh", {}))
+    admins = raw.get("admins", [])
+    if not admins or not all(
+        isinstance(a, dict) and a.get("name") and a.get("keys") for a in admins
+    ):
+        raise InventoryError(f"{source}: at least one [[admins]] with a name and keys is needed")
+    hosts_raw = raw.get("hosts", {})
+    if not hosts_raw:
+        raise InventoryError(f"{source}: no [hosts.*] tables")
+
+    common: dict[str, Any] = {
+        "admin_network": str(admin_net),
+        "lan_network": str(lan_net),
+        "lan_interface": network.get("lan_interface", "lan0"),
+        "wan_interface": network.get("wan_interface", "wan0"),
+        "admin_interface": network.get("admin_interface", "adm0"),
+        "domain": network.get("domain", "shop.lan"),
+        "dhcp_range": list(network.get("dhcp_range", [])),
+        "apt_proxy": network.get("apt_proxy"),
+        "ntp_servers": list(network.get("ntp_servers", ["0.debian.pool.ntp.org"])),
+        "wireguard": network.get("wireguard"),
+        "admins": admins,
+        "ssh_rate_per_minute": int(network.get("ssh_rate_per_minute", 10)),
+        "firewall_confirm_seconds": int(network.get("firewall_confirm_seconds", 60)),
+        "_sudo": bool(ssh.get("sudo", True)),
+    }
+    for key, target in (
+        ("user", "ssh_user"),
+        ("key", "ssh_key"),
+        ("known_hosts", "ssh_known_hosts_file"),
+        ("port", "ssh_port"),
+    ):
+        if key in ssh:
+            common[target] = ssh[key]
+    if "known_hosts" in ssh:
+        common["ssh_strict_host_key_checking"] = "yes"
+
+    hosts: list[InventoryHost] = []
+    lan_addresses: dict[str, str] = {}
+    for name, spec in hosts_raw.items():
+        where = f"{source}: hosts.{name}"
+        groups = tuple(spec.get("groups", ()))
+        unknown = [g for g in groups if g not in GROUPS]
+        if unknown:
+            raise InventoryError(f"{where}: unknown group(s) {unknown}; known: {list(GROUPS)}")
+        ssh_address = _address(spec.get("ssh"), f"{where}.ssh")
+        if ssh_address not in admin_net:
+            raise InventoryError(f"{where}.ssh: {ssh_address} is not in the admin network")
+        lan_address = _address(spec.get("lan_address"), f"{where}.lan_address")
+        if lan_address not in lan_net:
+            raise InventoryError(f"{where}.lan_address: {lan_address} is not in {lan_net}")
+        data = dict(common)
+        data.update(
+            ssh_hostname=str(ssh_address),
+            admin_address=str(ssh_address),
+            lan_address=str(lan_address),
+            roles=list(groups),
+        )
+        if "wan_address" in spec:
+            data["wan_address"] = str(_address(spec["wan_address"], f"{where}.wan_address"))
+        hosts.append(InventoryHost(name, groups, data))
+        lan_addresses[name] = str(lan_address)
+
+    routers = [h for h in hosts if "routers" in h.groups]
+    for h in routers:
+        if "wan_address" not in h.data:
+            raise InventoryError(f"{source}: router {h.name} needs a wan_address")
+    app_lan = [lan_addresses[h.name] for h in hosts if "app_servers" in h.groups]
+    forward_to = network.get("forward_http_to") or (app_lan[0] if app_lan else None)
+    gateway = routers[0].data["lan_address"] if routers else network.get("gateway")
+    for h in hosts:
+        h.data.update(
+            app_server_addresses=app_lan,
+            db_server_addresses=[lan_addresses[x.name] for x in hosts if "db_servers" in x.groups],
+            lan_hosts=lan_addresses,
+            forward_http_to=forward_to,
+            lan_gateway=gateway,
+        )
+    return hosts
+
+
+def pyinfra_groups(hosts: list[InventoryHost]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    return {group: [(h.name, h.data) for h in hosts if group in h.groups] for group in GROUPS}

@@ -1,0 +1,35 @@
+"""SSH to the shop's hosts with Fabric, the way an operator does: key auth, known hosts enforced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import paramiko
+from fabric import Connection
+
+
+def connect(
+    address: str,
+    *,
+    user: str,
+    key: str | Path,
+    known_hosts: str | Path | None = None,
+    timeout: float = 5,
+) -> Connection:
+    conn = Connection(
+        address,
+        user=user,
+        connect_timeout=timeout,
+        connect_kwargs={
+            "key_filename": str(Path(key).expanduser()),
+            "look_for_keys": False,
+            "allow_agent": False,
+            "banner_timeout": timeout,
+            "auth_timeout": timeout,
+        },
+    )
+    if known_hosts is not None:
+        # An unknown or changed host key is refused, never silently trusted.
+        conn.client.load_host_keys(str(Path(known_hosts).expanduser()))
+        conn.client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    return conn

@@ -1,0 +1,89 @@
+"""``shopctl lab up|status|down``: the rehearsal network of real Debian hosts (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from infra.lab import lab, topology
+from infra.lab.system import LabError
+from shopd.terminal import console, fail
+
+lab_app = typer.Typer(
+    help="The lab: Debian hosts in namespaces for rehearsing deploys.", no_args_is_help=True
+)
+
+
+@lab_app.command("up")
+def lab_up() -> None:
+    """Build the network and boot edge, app1, app2 and db1 (root; needs debootstrap, systemd-container)."""
+    try:
+        steps = lab.up_steps()
+    except LabError as exc:
+        raise fail(str(exc), exc.hint) from None
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            task = progress.add_task("lab up", total=len(steps))
+            lab.up(
+                steps,
+                lambda index, step: progress.update(task, description=step.title, completed=index),
+            )
+            progress.update(task, description="lab up", completed=len(steps))
+    except LabError as exc:
+        raise fail(f"{exc} — everything the lab made is removed again", exc.hint) from None
+    _show_status()
+    console.print(f"inventory: [bold]{lab.inventory_path()}[/]  ·  ssh key: {lab.key_path()}")
+    console.print(
+        f"deploy: [bold]SHOPD_INVENTORY={lab.inventory_path()} shopctl deploy[/]  ·  "
+        "tear down: [bold]shopctl lab down[/]"
+    )
+
+
+@lab_app.command("status")
+def lab_status() -> None:
+    """Each host, its addresses, and whether SSH answers."""
+    if not lab.is_up():
+        console.print("the lab is down")
+        leftovers = lab.leftovers()
+        if leftovers:
+            console.print(f"[yellow]leftovers:[/] {', '.join(leftovers)} → shopctl lab down")
+        return
+    _show_status()
+
+
+def _show_status() -> None:
+    table = Table(title="lab hosts")
+    for column in ("host", "groups", "admin", "lan", "wan", "running", "ssh", "systemd"):
+        table.add_column(column)
+    for host in lab.status():
+        table.add_row(
+            host.name,
+            ", ".join(host.groups) or "probe",
+            host.addresses["admin"],
+            host.addresses["lan"],
+            host.addresses["wan"],
+            "[green]yes[/]"
+            if host.running
+            else ("—" if not topology.host(host.name).container else "[red]no[/]"),
+            "[green]yes[/]" if host.ssh else "—",
+            host.state,
+        )
+    console.print(table)
+
+
+@lab_app.command("down")
+def lab_down() -> None:
+    """Stop every host and remove every namespace, link, mount and process the lab made."""
+    with console.status("tearing the lab down…"):
+        removed = lab.down()
+    left = lab.leftovers()
+    if left:
+        raise fail(f"could not remove: {', '.join(left)}")
+    console.print(f"[green]✓[/] lab down ({len(removed)} things removed)")
