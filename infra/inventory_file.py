@@ -89,6 +89,7 @@ def parse(raw: dict[str, Any], source: str = "inventory") -> list[InventoryHost]
         "domain": network.get("domain", "shop.lan"),
         "dhcp_range": list(network.get("dhcp_range", [])),
         "apt_proxy": network.get("apt_proxy"),
+        "dns_upstream": list(network.get("dns_upstream", [])),
         "ntp_servers": list(network.get("ntp_servers", ["0.debian.pool.ntp.org"])),
         "wireguard": network.get("wireguard"),
         "admins": admins,

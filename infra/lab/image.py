@@ -36,7 +36,7 @@ deb http://deb.debian.org/debian-security {SUITE}-security main
 
 
 def image_key() -> str:
-    recipe = "\n".join([SUITE, MIRROR, *PACKAGES, ADMIN_USER, SOURCES, "v1"])
+    recipe = "\n".join([SUITE, MIRROR, *PACKAGES, ADMIN_USER, SOURCES, "v2"])
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
@@ -71,6 +71,9 @@ def ensure_image(log: Path) -> tuple[Path, bool]:
     _finish(partial)
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
+    for stale in target.parent.glob(f"rootfs-{SUITE}-*"):
+        if stale != target:  # images of an older recipe
+            shutil.rmtree(stale, ignore_errors=True)
     return target, True
 
 
@@ -84,8 +87,8 @@ def _finish(root: Path) -> None:
     sudoers = root / "etc/sudoers.d/ops"
     sudoers.write_text(f"{ADMIN_USER} ALL=(ALL) NOPASSWD: ALL\n")
     sudoers.chmod(0o440)
-    # Containers have no consoles to log in on.
-    for unit in ("getty@tty1.service", "console-getty.service"):
+    # Containers have no consoles to log in on, and no fstab to remount.
+    for unit in ("getty@tty1.service", "console-getty.service", "systemd-remount-fs.service"):
         (root / "etc/systemd/system" / unit).unlink(missing_ok=True)
         (root / "etc/systemd/system" / unit).symlink_to("/dev/null")
     (root / "etc/shopd-lab-image").write_text(image_key() + "\n")

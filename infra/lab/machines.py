@@ -53,7 +53,7 @@ def personalise(host: topo.Host, authorized_keys: str) -> str:
         f"127.0.0.1 localhost\n127.0.1.1 {host.name}.{topo.DOMAIN} {host.name}\n"
     )
     (root / "etc/machine-id").write_text(secrets.token_hex(16) + "\n")
-    resolver = "127.0.0.1" if "routers" in host.groups else str(topo.host("edge").address_on("lan"))
+    resolver = topo.host("edge").address_on("lan")
     (root / "etc/resolv.conf").unlink(missing_ok=True)
     (root / "etc/resolv.conf").write_text(f"nameserver {resolver}\nsearch {topo.DOMAIN}\n")
     (root / "etc/apt/apt.conf.d/01shopd-lab-proxy").write_text(
@@ -95,7 +95,11 @@ def boot(host: topo.Host) -> int:
             "--resolv-conf=off",
             "--timezone=off",
             "--link-journal=no",
+            # Its own network namespace is the host's to configure: firewall, forwarding.
+            "--capability=CAP_NET_ADMIN",
         ],
+        # Routers set net.* sysctls (forwarding) in their own namespace, as on real hardware.
+        env={**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"},
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,

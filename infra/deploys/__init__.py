@@ -1,0 +1,1 @@
+"""pyinfra deploys, one module per role; ``deploy.py`` at the top level applies them by group."""
