@@ -94,6 +94,7 @@ def parse(raw: dict[str, Any], source: str = "inventory") -> list[InventoryHost]
         "wireguard": network.get("wireguard"),
         "admins": admins,
         "ssh_rate_per_minute": int(network.get("ssh_rate_per_minute", 10)),
+        "firewall_extra_input": list(network.get("firewall_extra_input", [])),
         "firewall_confirm_seconds": int(network.get("firewall_confirm_seconds", 60)),
         "_sudo": bool(ssh.get("sudo", True)),
     }

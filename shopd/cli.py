@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import migrations, preflight
+from shopd.cli_deploy import deploy
 from shopd.cli_lab import lab_app
 from shopd.config import Settings, get_settings
 from shopd.db import Database
@@ -34,6 +35,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 
 app.add_typer(lab_app, name="lab")
+app.command("deploy")(deploy)
 T = TypeVar("T")
 
 

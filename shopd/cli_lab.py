@@ -40,10 +40,7 @@ def lab_up() -> None:
         raise fail(f"{exc} — everything the lab made is removed again", exc.hint) from None
     _show_status()
     console.print(f"inventory: [bold]{lab.inventory_path()}[/]  ·  ssh key: {lab.key_path()}")
-    console.print(
-        f"deploy: [bold]SHOPD_INVENTORY={lab.inventory_path()} shopctl deploy[/]  ·  "
-        "tear down: [bold]shopctl lab down[/]"
-    )
+    console.print("deploy: [bold]shopctl deploy --lab[/]  ·  tear down: [bold]shopctl lab down[/]")
 
 
 @lab_app.command("status")

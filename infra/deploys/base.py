@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.server import Command
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import apt, files, server
 
 from infra.deploys.checked import checked_file
 
@@ -71,7 +71,6 @@ def base() -> None:
         restart="systemd-timesyncd",
         ntp_servers=host.data.ntp_servers,
     )
-    systemd.service(name="time sync enabled", service="systemd-timesyncd", enabled=True)
 
     files.put(
         name="unattended security upgrades",

@@ -35,7 +35,13 @@ def ruleset_context() -> dict[str, object]:
         "lan_if": host.data.lan_interface,
         "wan_if": host.data.wan_interface,
         "wireguard": host.data.get("wireguard") if "routers" in roles else None,
+        "extra_input": _as_list(host.data.get("firewall_extra_input", [])),
     }
+
+
+def _as_list(value: object) -> list[str]:
+    # ``pyinfra --data firewall_extra_input='…'`` gives one string; the inventory gives a list.
+    return [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
 
 
 def confirm_over_fresh_ssh(staged: str) -> None:
@@ -47,7 +53,8 @@ def confirm_over_fresh_ssh(staged: str) -> None:
             user=data.ssh_user,
             key=data.ssh_key,
             known_hosts=data.get("ssh_known_hosts_file"),
-            timeout=10,
+            # Give up well before the host's rollback fires, so the outcome is never a race.
+            timeout=max(2, int(data.firewall_confirm_seconds) // 3),
         ) as conn:
             conn.sudo(f"/usr/local/sbin/shopd-firewall-confirm {staged}", hide=True)
     except Exception as exc:

@@ -164,6 +164,8 @@ def write_inventory() -> None:
         # The lab has no internet, hence no NTP servers to reach: the router serves none either.
         "ntp_servers = []",
         "firewall_confirm_seconds = 30",
+        # Tests and status open many SSH connections from the control machine in a minute.
+        "ssh_rate_per_minute = 120",
         "",
         "[ssh]",
         f'user = "{image.ADMIN_USER}"',

@@ -58,6 +58,7 @@ def personalise(host: topo.Host, authorized_keys: str) -> str:
     (root / "etc/resolv.conf").write_text(f"nameserver {resolver}\nsearch {topo.DOMAIN}\n")
     (root / "etc/apt/apt.conf.d/01shopd-lab-proxy").write_text(
         f'Acquire::http::Proxy "http://{topo.CONTROL_ADMIN.ip}:{topo.APT_PROXY_PORT}";\n'
+        'Acquire::http::Timeout "30";\nAcquire::Retries "3";\n'
     )
     ssh_dir = root / "home" / ADMIN_USER / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)

@@ -1,7 +1,8 @@
-"""The package proxy lab hosts install from: apt-cacher-ng on the machine's admin address.
+"""The package proxy lab hosts install from: tinyproxy on the machine's admin address.
 
-Hosts have no route out; apt on them talks to this proxy only, which is also how an air-gapped
-shop would run. Its cache outlives the lab, so a second ``lab up`` and deploy download nothing.
+Hosts have no route out; apt on them talks to this proxy only, and the proxy forwards only to
+Debian's archive — which is also how an air-gapped shop runs. (apt-cacher-ng was tried first:
+with several hosts refreshing the same index at once it left one apt waiting forever.)
 """
 
 from __future__ import annotations
@@ -9,46 +10,55 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 from infra.lab import topology as topo
-from infra.lab.system import LabError, cache_dir, find_tool, processes_with, state_dir, terminate
+from infra.lab.system import LabError, find_tool, processes_with, state_dir, terminate
+
+ALLOWED_HOSTS = ("deb.debian.org",)
 
 
-def _dir():
+def _dir() -> Path:
     return state_dir() / "apt-proxy"
 
 
+def _conf() -> Path:
+    return _dir() / "tinyproxy.conf"
+
+
 def start() -> int:
-    conf = _dir() / "conf"
-    conf.mkdir(parents=True, exist_ok=True)
-    cache = cache_dir() / "apt"
-    cache.mkdir(parents=True, exist_ok=True)
-    # An own config directory: Debian's default one remaps deb.debian.org to mirror lists
-    # this machine may not reach; the lab only wants plain caching of what is asked for.
-    (conf / "acng.conf").write_text(
+    _dir().mkdir(parents=True, exist_ok=True)
+    allowed = _dir() / "allowed"
+    allowed.write_text("".join(f"^{h.replace('.', chr(92) + '.')}$\n" for h in ALLOWED_HOSTS))
+    _conf().write_text(
         "\n".join(
             [
-                "ForeGround: 1",
-                f"BindAddress: {topo.CONTROL_ADMIN.ip}",
-                f"Port: {topo.APT_PROXY_PORT}",
-                f"CacheDir: {cache}",
-                f"LogDir: {_dir()}",
-                f"SocketPath: {_dir() / 'acng.socket'}",
-                "ExThreshold: 30",
+                f"Port {topo.APT_PROXY_PORT}",
+                f"Listen {topo.CONTROL_ADMIN.ip}",
+                f"Allow {topo.ADMIN_NET}",
+                f'Filter "{allowed}"',
+                "FilterDefaultDeny Yes",
+                "FilterURLs Off",
+                "FilterType ere",
+                "ConnectPort 443",
+                "Timeout 600",
+                "MaxClients 100",
+                "LogLevel Connect",
+                "User nobody",
+                "Group nogroup",
             ]
         )
         + "\n"
     )
     log = open(_dir() / "proxy.log", "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
-        [find_tool("apt-cacher-ng") or "apt-cacher-ng", "-c", str(conf)],
+        [find_tool("tinyproxy") or "tinyproxy", "-d", "-c", str(_conf())],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     log.close()
-    (_dir() / "pid").write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -67,12 +77,11 @@ def answers() -> bool:
         return False
 
 
-def stop() -> list[str]:
-    marker = str(_dir() / "conf")
-    pids = list(processes_with("apt-cacher-ng", marker))
-    terminate(pids, 5, "apt-cacher-ng", marker)
-    return [f"package proxy (pid {pid})" for pid in pids]
-
-
 def running() -> bool:
-    return bool(processes_with("apt-cacher-ng", str(_dir() / "conf")))
+    return bool(processes_with("tinyproxy", str(_conf())))
+
+
+def stop() -> list[str]:
+    pids = list(processes_with("tinyproxy", str(_conf())))
+    terminate(pids, 5, "tinyproxy", str(_conf()))
+    return [f"package proxy (pid {pid})" for pid in pids]

@@ -17,7 +17,7 @@ TOOLS = {
     "systemd-nspawn": "systemd-container",
     "ip": "iproute2",
     "nft": "nftables",
-    "apt-cacher-ng": "apt-cacher-ng",
+    "tinyproxy": "tinyproxy",
     "ssh-keygen": "openssh-client",
     "busybox": "busybox",
 }

@@ -18,7 +18,7 @@ ADMIN_NET = IPv4Network("10.77.0.0/24")
 LAN_NET = IPv4Network("10.78.0.0/24")
 WAN_NET = IPv4Network("198.51.100.0/24")
 CONTROL_ADMIN = IPv4Interface("10.77.0.1/24")  # the control machine on the admin segment
-APT_PROXY_PORT = 3150  # not 3142: a system apt-cacher-ng may hold that one
+APT_PROXY_PORT = 3150  # not 8888 or 3142: a system tinyproxy or apt-cacher-ng may hold those
 DHCP_RANGE = ("10.78.0.100", "10.78.0.199")
 DOMAIN = "lab.shop"
 

@@ -1,0 +1,101 @@
+"""``shopctl deploy``: pyinfra over the shop's inventory, with a per-host summary of what changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from infra.inventory_file import GROUPS, InventoryError, inventory_path, load
+from shopd.terminal import console, fail
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def deploy(
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(help=f"a group ({', '.join(GROUPS)}) or host name; repeatable"),
+    ] = None,
+    dry: Annotated[
+        bool, typer.Option("--dry", help="show what would change, change nothing")
+    ] = False,
+    diff: Annotated[bool, typer.Option(help="show the differences of changed files")] = False,
+    lab: Annotated[bool, typer.Option("--lab", help="deploy to the lab (shopctl lab up)")] = False,
+    log: Annotated[Path, typer.Option(help="pyinfra's full output")] = Path("var/deploy.log"),
+) -> None:
+    """Apply deploy.py to every host of the inventory (SHOPD_INVENTORY, or the lab's with --lab)."""
+    env = dict(os.environ)
+    if lab:
+        from infra.lab.lab import inventory_path as lab_inventory
+
+        env["SHOPD_INVENTORY"] = str(lab_inventory())
+    try:
+        hosts = load(Path(env["SHOPD_INVENTORY"]) if "SHOPD_INVENTORY" in env else inventory_path())
+    except InventoryError as exc:
+        raise fail(str(exc)) from None
+    args = [str(Path(sys.executable).with_name("pyinfra")), "-y", "--json"]
+    for item in limit or []:
+        args += ["--limit", item]
+    if dry:
+        args.append("--dry")
+    if diff:
+        args.append("--diff")
+    args += [str(ROOT / "inventory.py"), str(ROOT / "deploy.py")]
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as log_file, console.status(f"deploying to {len(hosts)} hosts…") as status:
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert proc.stderr is not None and proc.stdout is not None
+        for line in proc.stderr:
+            log_file.write(line)
+            if "Starting operation:" in line:
+                status.update(f"[bold]{line.split('Starting operation:', 1)[1].strip()}")
+        out = proc.stdout.read()
+        proc.wait()
+    try:
+        report = json.loads(out)
+    except json.JSONDecodeError:
+        raise fail(f"pyinfra failed before it reported (see {log})") from None
+    _summary(report, dry)
+    if proc.returncode != 0:
+        raise fail(f"the deploy failed on some hosts (details in {log})")
+
+
+def _summary(report: dict, dry: bool) -> None:
+    counts: dict[str, Counter[str]] = {}
+    failures: list[str] = []
+    if dry:
+        for op in report.get("plan", []):
+            for host in op.get("hosts_with_change", []):
+                counts.setdefault(host, Counter())["would change"] += 1
+    else:
+        for op in report.get("results", {}).get("operations", []):
+            for kind in ("success", "no_change", "error"):
+                for host in op.get(kind, []):
+                    counts.setdefault(host, Counter())[kind] += 1
+            failures += [f"{host}: {op['name']}" for host in op.get("error", [])]
+    columns = ("would change",) if dry else ("success", "no_change", "error")
+    table = Table(title="deploy (dry run)" if dry else "deploy")
+    table.add_column("host")
+    for column in columns:
+        table.add_column(
+            {"success": "changed", "no_change": "unchanged"}.get(column, column), justify="right"
+        )
+    for host in sorted(counts):
+        row = [str(counts[host][c]) for c in columns]
+        if not dry and counts[host]["error"]:
+            row[-1] = f"[red]{row[-1]}[/]"
+        table.add_row(host, *row)
+    console.print(table if counts else "nothing to do")
+    for failure in failures:
+        console.print(f"[red]✗[/] {failure}")

@@ -1,0 +1,75 @@
+"""Helpers for lab tests: commands on lab hosts over SSH, probes from the lab's namespaces."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.lab import lab, topology
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOPCTL = str(Path(sys.executable).with_name("shopctl"))
+PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
+DNS_PROBE = str(Path(__file__).with_name("data") / "dnsprobe.py")
+
+
+def on(host: str, command: str, *, sudo: bool = True, warn: bool = False):
+    """Run a command on a lab host over a fresh SSH connection; returns the Fabric result."""
+    with lab.lab_connection(topology.host(host), timeout=10) as conn:
+        runner = conn.sudo if sudo else conn.run
+        return runner(command, hide=True, warn=warn)
+
+
+def from_ns(probe: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["ip", "netns", "exec", topology.PREFIX + probe, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def tcp_open(probe: str, address: str, port: int, timeout: float = 3) -> bool:
+    """Whether a TCP connection from the probe's namespace or host gets through."""
+    code = f"import socket; socket.create_connection(({address!r}, {port}), {timeout}).close()"
+    if topology.host(probe).container:
+        return on(probe, f"python3 -c {_quote(code)}", sudo=False, warn=True).ok
+    return from_ns(probe, sys.executable, "-c", code).returncode == 0
+
+
+def dns_lookup(probe: str, server: str, name: str) -> str | None:
+    proc = from_ns(probe, sys.executable, DNS_PROBE, server, name)
+    return proc.stdout.strip() or None
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def deploy(*args: str) -> tuple[int, dict, str]:
+    """``pyinfra --json`` against the lab's inventory: (exit code, results, stderr)."""
+    proc = subprocess.run(
+        [PYINFRA, "-y", "--json", *args, "inventory.py", "deploy.py"],
+        cwd=ROOT,
+        env={**os.environ, "SHOPD_INVENTORY": str(lab.inventory_path())},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    try:
+        results = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        results = {}
+    return proc.returncode, results, proc.stderr
+
+
+def changed(results: dict) -> list[tuple[str, list[str]]]:
+    """Operations that changed or failed something, by name, with the hosts."""
+    return [
+        (op["name"], op["success"] + op["error"])
+        for op in results["results"]["operations"]
+        if op["success"] or op["error"]
+    ]

@@ -1,0 +1,232 @@
+"""The lab and the network deploys, end to end on real Debian hosts (marker ``lab``).
+
+One lab is built for the module: ``shopctl lab up``, then the whole network deploy through
+pyinfra, then probes from outside — the WAN client, the LAN PC, the hosts themselves.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.lab import lab, machines, network
+from infra.lab.system import missing_prerequisites
+from tests.conftest import missing_prerequisite
+from tests.labkit import SHOPCTL, changed, deploy, dns_lookup, from_ns, on, tcp_open
+
+pytestmark = pytest.mark.lab
+
+EDGE_WAN = "198.51.100.2"
+APP1, DB1, EDGE_LAN = "10.78.0.11", "10.78.0.21", "10.78.0.1"
+
+
+def _require_lab() -> None:
+    problems = missing_prerequisites()
+    if problems:
+        missing_prerequisite("; ".join(problems))
+    if lab.is_up():
+        missing_prerequisite("a lab is already up on this machine: shopctl lab down first")
+
+
+def _shopctl(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SHOPCTL, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def _nothing_left() -> list[str]:
+    """What the kernel and /proc still hold of the lab, read independently of lab.leftovers."""
+    found = []
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    found += [f"netns {line.split()[0]}" for line in netns.splitlines() if "shopd-lab-" in line]
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    found += [
+        f"link {line.split(':')[1].strip()}" for line in links.splitlines() if ": sl-" in line
+    ]
+    found += [
+        f"mount {line}"
+        for line in Path("/proc/mounts").read_text().splitlines()
+        if "shopd-lab" in line
+    ]
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "--machine=shopd-lab-" in cmd or ("tinyproxy" in cmd and "shopd-lab" in cmd):
+                found.append(f"process {proc.name}: {cmd[:60]}")
+    return found
+
+
+def test_up_killed_halfway_then_down_leaves_nothing() -> None:
+    _require_lab()
+    proc = subprocess.Popen(
+        [SHOPCTL, "lab", "up"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 600
+    # Kill it once hosts are booting: namespaces, links, mounts and containers all exist.
+    while time.monotonic() < deadline and not machines.running_pids():
+        assert proc.poll() is None, "lab up ended before it was killed"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert lab.is_up() and _nothing_left(), "the kill came too late to leave anything behind"
+
+    result = _shopctl("lab", "down")
+    assert result.returncode == 0, result.stderr
+    assert _nothing_left() == []
+    assert lab.leftovers() == []
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[dict]:
+    _require_lab()
+    up = _shopctl("lab", "up")
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        code, results, stderr = deploy()
+        assert code == 0, stderr[-3000:]
+        yield results
+    finally:
+        _shopctl("lab", "down")
+
+
+def test_status_shows_every_host_answering(deployed: dict) -> None:
+    result = _shopctl("lab", "status")
+    assert result.returncode == 0
+    for host in ("edge", "app1", "app2", "db1"):
+        row = next(line for line in result.stdout.splitlines() if f" {host} " in line)
+        assert "yes" in row and "no SSH" not in row, row
+    assert all(h.ssh for h in lab.status() if h.name in {"edge", "app1", "app2", "db1"})
+
+
+def test_second_deploy_changes_nothing(deployed: dict) -> None:
+    assert changed(deployed), "the first deploy should have changed the bare hosts"
+    code, results, stderr = deploy()
+    assert code == 0, stderr[-2000:]
+    assert changed(results) == []
+
+
+def test_base_hardening_is_in_place(deployed: dict) -> None:
+    sshd = on("app1", "sshd -T").stdout
+    assert "permitrootlogin no" in sshd
+    assert "passwordauthentication no" in sshd
+    assert on("db1", "sysctl -n net.ipv4.ip_forward").stdout.strip() == "0"
+    assert on("edge", "sysctl -n net.ipv4.ip_forward").stdout.strip() == "1"
+    assert 'Unattended-Upgrade "1"' in on("app2", "cat /etc/apt/apt.conf.d/20auto-upgrades").stdout
+    assert on("app1", "dpkg -s unattended-upgrades nftables", warn=True).ok
+
+
+def test_router_forwards_http_to_the_app_side(deployed: dict) -> None:
+    on("app1", "mkdir -p /srv/probe && echo lab-probe-app1 > /srv/probe/index.html")
+    on("app1", "systemd-run --unit=lab-probe-http python3 -m http.server 80 --directory /srv/probe")
+    try:
+        for _ in range(50):
+            page = from_ns(
+                "client",
+                "python3",
+                "-c",
+                f"import urllib.request; print(urllib.request.urlopen('http://{EDGE_WAN}/', timeout=3).read().decode())",
+            )
+            if page.returncode == 0:
+                break
+            time.sleep(0.2)
+        assert "lab-probe-app1" in page.stdout, page.stderr
+        # From the WAN only the forwarded ports reach the LAN, never a host directly.
+        assert not tcp_open("client", APP1, 80)
+    finally:
+        on("app1", "systemctl stop lab-probe-http", warn=True)
+
+
+def test_ssh_is_refused_from_the_wan(deployed: dict) -> None:
+    assert not tcp_open("client", EDGE_WAN, 22)
+    assert not tcp_open("client", APP1, 22)
+    # …while the admin network still gets in.
+    assert on("edge", "true", sudo=False).ok
+
+
+def test_lan_pc_gets_a_lease_and_names_resolve(deployed: dict, tmp_path: Path) -> None:
+    out = tmp_path / "lease"
+    script = tmp_path / "udhcpc.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = bound ]; then\n'
+        '  ip addr add "$ip/$mask" dev "$interface"\n'
+        f'  echo "$ip $router $dns $domain" > {out}\n'
+        "fi\n"
+    )
+    script.chmod(0o755)
+    lease = from_ns(
+        "pc", "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "10", "-s", str(script)
+    )
+    assert lease.returncode == 0, lease.stdout + lease.stderr
+    ip, router, dns, domain = out.read_text().split()
+    assert ip.startswith("10.78.0.1") and 100 <= int(ip.rsplit(".", 1)[1]) <= 199
+    assert (router, dns, domain) == (EDGE_LAN, EDGE_LAN, "lab.shop")
+    assert dns_lookup("pc", EDGE_LAN, "db1.lab.shop") == DB1
+    assert on("app1", "getent hosts db1", sudo=False).stdout.split()[0] == DB1
+    # The router's DNS answers the LAN only.
+    assert dns_lookup("client", EDGE_WAN, "db1.lab.shop") is None
+
+
+def test_database_port_only_from_app_servers(deployed: dict) -> None:
+    on("db1", "systemd-run --unit=lab-probe-db nc -lk 3306")
+    try:
+        assert tcp_open("app1", DB1, 3306)
+        assert tcp_open("app2", DB1, 3306)
+        assert not tcp_open("edge", DB1, 3306)
+        assert not tcp_open("client", DB1, 3306)
+        assert not tcp_open("client", EDGE_WAN, 3306)
+    finally:
+        on("db1", "systemctl stop lab-probe-db", warn=True)
+
+
+def test_broken_rule_is_refused_and_changes_nothing(deployed: dict) -> None:
+    before = on("app2", "nft list ruleset").stdout
+    code, results, _ = deploy(
+        "--limit", "app2", "--data", "firewall_extra_input=tcp dport 8080 acept"
+    )
+    assert code != 0
+    failed = [name for name, hosts in changed(results) if "app2" in hosts]
+    assert any("nft -c" in name for name in failed), failed
+    assert on("app2", "nft list ruleset").stdout == before
+    # The refused file is not kept: a fixed deploy afterwards is a change, and it applies.
+    code, results, stderr = deploy("--limit", "app2")
+    assert code == 0, stderr[-2000:]
+    assert any("render ruleset" in name for name, _ in changed(results))
+    assert on("app2", "nft list ruleset").stdout == before
+
+
+def test_change_that_cuts_ssh_is_rolled_back(deployed: dict) -> None:
+    before = on("app2", "nft list ruleset").stdout
+    code, _, stderr = deploy(
+        "--limit",
+        "app2",
+        "--data",
+        "admin_network=192.0.2.0/24",
+        "--data",
+        "firewall_confirm_seconds=8",
+    )
+    assert code != 0
+    assert "fresh SSH connection failed" in stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not lab.ssh_answers("10.77.0.12"):
+        time.sleep(1)
+    # The admin segment reaches app2 again, and its rules are the ones before the change.
+    assert on("app2", "nft list ruleset").stdout == before
+    assert (
+        "previous ruleset restored" in on("app2", "journalctl -t shopd-firewall --no-pager").stdout
+    )
+    code, results, stderr = deploy("--limit", "app2")
+    assert code == 0 and changed(results) == [], stderr[-2000:]
+
+
+def test_down_leaves_nothing(deployed: dict) -> None:
+    result = _shopctl("lab", "down")
+    assert result.returncode == 0, result.stderr
+    assert _nothing_left() == []
+    assert lab.leftovers() == [] and network.namespaces() == []
