@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import paramiko
-from fabric import Connection
+from fabric import Config, Connection
 
 
 def connect(
@@ -20,6 +20,8 @@ def connect(
         address,
         user=user,
         connect_timeout=timeout,
+        # Commands never read our stdin: tests and timers have none to give.
+        config=Config(overrides={"run": {"in_stream": False}}),
         connect_kwargs={
             "key_filename": str(Path(key).expanduser()),
             "look_for_keys": False,

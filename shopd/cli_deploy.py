@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from infra.inventory_file import GROUPS, InventoryError, inventory_path, load
 from shopd.terminal import console, fail
@@ -51,6 +52,7 @@ def deploy(
     args += [str(ROOT / "inventory.py"), str(ROOT / "deploy.py")]
 
     log.parent.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
     with log.open("w") as log_file, console.status(f"deploying to {len(hosts)} hosts…") as status:
         proc = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -58,14 +60,18 @@ def deploy(
         assert proc.stderr is not None and proc.stdout is not None
         for line in proc.stderr:
             log_file.write(line)
+            if line.lstrip().startswith("[") and "rror" in line:
+                problems.append(line.strip())
             if "Starting operation:" in line:
                 status.update(f"[bold]{line.split('Starting operation:', 1)[1].strip()}")
         out = proc.stdout.read()
         proc.wait()
+    for problem in problems[-10:]:
+        console.print(Text(f"✗ {problem}", style="red"))
     try:
         report = json.loads(out)
     except json.JSONDecodeError:
-        raise fail(f"pyinfra failed before it reported (see {log})") from None
+        raise fail(f"the deploy stopped: every host failed (full output in {log})") from None
     _summary(report, dry)
     if proc.returncode != 0:
         raise fail(f"the deploy failed on some hosts (details in {log})")

@@ -19,8 +19,9 @@ DNS_PROBE = str(Path(__file__).with_name("data") / "dnsprobe.py")
 def on(host: str, command: str, *, sudo: bool = True, warn: bool = False):
     """Run a command on a lab host over a fresh SSH connection; returns the Fabric result."""
     with lab.lab_connection(topology.host(host), timeout=10) as conn:
-        runner = conn.sudo if sudo else conn.run
-        return runner(command, hide=True, warn=warn)
+        if sudo:  # the whole command line as root, not only its first command
+            return conn.sudo(f"sh -c {_quote(command)}", hide=True, warn=warn)
+        return conn.run(command, hide=True, warn=warn)
 
 
 def from_ns(probe: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

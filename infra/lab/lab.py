@@ -214,8 +214,8 @@ def status() -> list[HostStatus]:
                 with lab_connection(host, timeout=3) as conn:
                     result = conn.run("systemctl is-system-running", hide=True, warn=True)
                 ssh_ok, state = True, result.stdout.strip()
-            except Exception:
-                state = "no SSH"
+            except Exception as exc:
+                state = f"no SSH: {exc or type(exc).__name__}"
         elif not host.container:
             state = "namespace" if host.namespace in network.namespaces() else "absent"
         return HostStatus(host.name, host.groups, addresses, host.name in pids, ssh_ok, state)

@@ -41,15 +41,22 @@ def build() -> None:
 table inet {GUARD_TABLE} {{
     chain forward {{
         type filter hook forward priority -10; policy accept;
-        iifname "{topo.LINK_PREFIX}*" drop
-        oifname "{topo.LINK_PREFIX}*" drop
+        iifname "{topo.LINK_PREFIX}*" oifname != "{topo.LINK_PREFIX}*" drop
+        oifname "{topo.LINK_PREFIX}*" iifname != "{topo.LINK_PREFIX}*" drop
     }}
 }}
 """,
     )
     for segment in topo.SEGMENTS:
         name = topo.bridge(segment)
-        run(["ip", "link", "add", name, "type", "bridge"])
+        # A switch does not filter: frames crossing a lab bridge skip the machine's own
+        # netfilter, whatever br_netfilter and the machine's firewall would do with them.
+        run(
+            [
+                *("ip", "link", "add", name, "type", "bridge"),
+                *("nf_call_iptables", "0", "nf_call_ip6tables", "0", "nf_call_arptables", "0"),
+            ]
+        )
         run(["ip", "link", "set", name, "up"])
     run(["ip", "addr", "add", str(topo.CONTROL_ADMIN), "dev", topo.bridge("admin")])
     for host in topo.HOSTS:
