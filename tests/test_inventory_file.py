@@ -1,0 +1,141 @@
+"""The TOML inventory and the firewall rulesets rendered from it (no hosts needed)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from infra.inventory_file import InventoryError, load, parse, pyinfra_groups
+from tests.conftest import missing_prerequisite
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "inventory.example.toml"
+
+
+def example() -> dict:
+    return tomllib.loads(EXAMPLE.read_text())
+
+
+def test_example_inventory_gives_groups_and_host_data() -> None:
+    groups = pyinfra_groups(load(EXAMPLE))
+    assert [name for name, _ in groups["routers"]] == ["edge"]
+    assert [name for name, _ in groups["app_servers"]] == ["app1"]
+    edge = dict(groups["routers"])["edge"]
+    assert edge["ssh_hostname"] == "10.77.0.10"
+    assert edge["wan_address"] == "198.51.100.2"
+    db = dict(groups["db_servers"])["db1"]
+    assert db["app_server_addresses"] == ["10.78.0.11"]
+    assert db["forward_http_to"] == "10.78.0.11"
+    assert db["lan_gateway"] == "10.78.0.1"
+    assert db["lan_hosts"] == {"edge": "10.78.0.1", "app1": "10.78.0.11", "db1": "10.78.0.21"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda raw: raw["network"].update(admin="10.77.0.1/24"), "network.admin"),
+        (lambda raw: raw["network"].update(lan="not a net"), "network.lan"),
+        (lambda raw: raw["hosts"]["app1"].update(groups=["webservers"]), "unknown group"),
+        (lambda raw: raw["hosts"]["app1"].update(ssh="10.99.0.1"), "not in the admin network"),
+        (
+            lambda raw: raw["hosts"]["app1"].update(lan_address="10.77.0.5"),
+            "is not in 10.78.0.0/24",
+        ),
+        (lambda raw: raw["hosts"]["edge"].pop("wan_address"), "needs a wan_address"),
+        (lambda raw: raw.update(admins=[]), "[[admins]]"),
+        (lambda raw: raw.update(hosts={}), "no [hosts.*]"),
+        (lambda raw: raw["hosts"]["db1"].update(ssh="::1"), "IPv4"),
+    ],
+)
+def test_impossible_inventories_are_refused_with_the_place(change, message: str) -> None:
+    raw = example()
+    change(raw)
+    with pytest.raises(InventoryError, match=re.escape(message)):
+        parse(raw, "inventory.toml")
+
+
+def test_missing_and_broken_files_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match=re.escape("inventory.example.toml")):
+        load(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[network\n")
+    with pytest.raises(InventoryError, match=re.escape("broken.toml")):
+        load(broken)
+
+
+def _render(**context: object) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "infra" / "templates"))
+    base = {
+        "admin_network": "10.77.0.0/24",
+        "lan_network": "10.78.0.0/24",
+        "ssh_rate": 10,
+        "web": False,
+        "db": False,
+        "app_servers": ["10.78.0.11", "10.78.0.12"],
+        "router": False,
+        "forward_http_to": "10.78.0.11",
+        "lan_if": "lan0",
+        "wan_if": "wan0",
+        "wireguard": None,
+        "extra_input": [],
+    }
+    return env.get_template("nftables.conf.j2").render(**{**base, **context})
+
+
+def _nft_check(ruleset: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    if os.geteuid() != 0:
+        missing_prerequisite("nft -c needs root")
+    path = tmp_path / "rules.nft"
+    path.write_text(ruleset)
+    return subprocess.run(["nft", "-c", "-f", str(path)], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        {"web": True},
+        {"db": True},
+        {"router": True, "wireguard": {"port": 51820}},
+        {"extra_input": ["ip saddr 10.78.0.0/24 tcp dport 9100 accept"]},
+    ],
+)
+def test_every_role_renders_a_ruleset_nft_accepts(role: dict, tmp_path: Path) -> None:
+    rules = _render(**role)
+    assert "policy drop" in rules
+    check = _nft_check(rules, tmp_path)
+    assert check.returncode == 0, check.stderr
+
+
+def test_openings_follow_the_roles() -> None:
+    db = _render(db=True)
+    assert "ip saddr { 10.78.0.11, 10.78.0.12 } tcp dport 3306 accept" in db
+    assert "dport { 80, 443 }" not in db and "table ip nat" not in db
+    router = _render(router=True)
+    assert 'iifname "wan0" tcp dport { 80, 443 } dnat to 10.78.0.11' in router
+    assert 'oifname "wan0" ip saddr 10.78.0.0/24 masquerade' in router
+    assert "3306" not in router
+    # SSH only from the admin network, whatever the role.
+    for rules in (db, router, _render(web=True)):
+        ssh = [line for line in rules.splitlines() if "dport 22" in line]
+        assert len(ssh) == 1 and "ip saddr 10.77.0.0/24" in ssh[0]
+
+
+def test_a_broken_extra_rule_is_caught_by_nft(tmp_path: Path) -> None:
+    check = _nft_check(_render(extra_input=["tcp dport 8080 acept"]), tmp_path)
+    assert check.returncode != 0 and "syntax error" in check.stderr
+
+
+def test_lab_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.lab import system
+
+    monkeypatch.setattr(system.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(system, "find_tool", lambda name: None if name == "debootstrap" else name)
+    problems = system.missing_prerequisites()
+    assert any("needs root" in p for p in problems)
+    assert any(p == "missing Debian packages: debootstrap" for p in problems)
