@@ -97,7 +97,14 @@ def parse(raw: dict[str, Any], source: str = "inventory") -> list[InventoryHost]
         "firewall_extra_input": list(network.get("firewall_extra_input", [])),
         "firewall_confirm_seconds": int(network.get("firewall_confirm_seconds", 60)),
         "_sudo": bool(ssh.get("sudo", True)),
+        "secrets_file": str(raw.get("secrets", {}).get("file", "~/.config/shopd/secrets.toml")),
+        "staff_keys": list(raw.get("staff", {}).get("keys", [])),
+        "drained": [],
     }
+    for key, value in raw.get("db", {}).items():  # buffer_pool_mb, max_connections
+        common[f"db_{key}"] = value
+    for key, value in raw.get("app", {}).items():  # workers
+        common[f"app_{key}"] = value
     for key, target in (
         ("user", "ssh_user"),
         ("key", "ssh_key"),
@@ -145,6 +152,7 @@ def parse(raw: dict[str, Any], source: str = "inventory") -> list[InventoryHost]
     for h in hosts:
         h.data.update(
             app_server_addresses=app_lan,
+            app_server_names=[x.name for x in hosts if "app_servers" in x.groups],
             db_server_addresses=[lan_addresses[x.name] for x in hosts if "db_servers" in x.groups],
             lan_hosts=lan_addresses,
             forward_http_to=forward_to,

@@ -88,6 +88,25 @@ def db_upgrade() -> None:
     do_upgrade(_settings())
 
 
+@db_app.command("status")
+def db_status() -> None:
+    """The schema revision of the database against this shopd's; exit 0 only when up to date.
+
+    Deploys ask this before migrating, so a migration that failed is retried and an up-to-date
+    database is left alone."""
+    settings = settings_or_fail()
+    url = settings.effective_database_url
+
+    async def current() -> str | None:
+        await preflight.check_database_reachable(url)
+        return await migrations.current_revision(url)
+
+    have, want = run(current), migrations.head_revision()
+    console.print(f"database {have or 'empty'} · this shopd {want}")
+    if have != want:
+        raise typer.Exit(3)
+
+
 @asynccontextmanager
 async def _migrated_session(settings: Settings) -> AsyncIterator[AsyncSession]:
     """A write session on the configured database, after checking it answers and is migrated."""

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from infra.inventory_file import GROUPS, InventoryError, inventory_path, load
+from infra.wheels import ensure_wheels
 from shopd.terminal import console, fail
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,10 @@ def deploy(
         args.append("--diff")
     args += [str(ROOT / "inventory.py"), str(ROOT / "deploy.py")]
 
+    if any("app_servers" in h.groups for h in hosts):
+        with console.status("building wheels for the app servers…"):
+            _wheels, release = ensure_wheels()
+        console.print(f"release [bold]{release}[/]")
     log.parent.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     with log.open("w") as log_file, console.status(f"deploying to {len(hosts)} hosts…") as status:
@@ -71,7 +76,10 @@ def deploy(
     try:
         report = json.loads(out)
     except json.JSONDecodeError:
-        raise fail(f"the deploy stopped: every host failed (full output in {log})") from None
+        tail = [line.rstrip() for line in log.read_text().splitlines()[-6:] if line.strip()]
+        for line in tail:
+            console.print(Text(line, style="dim"))
+        raise fail(f"the deploy stopped before any host finished (full output in {log})") from None
     _summary(report, dry)
     if proc.returncode != 0:
         raise fail(f"the deploy failed on some hosts (details in {log})")
@@ -89,7 +97,12 @@ def _summary(report: dict, dry: bool) -> None:
             for kind in ("success", "no_change", "error"):
                 for host in op.get(kind, []):
                     counts.setdefault(host, Counter())[kind] += 1
-            failures += [f"{host}: {op['name']}" for host in op.get("error", [])]
+            # Later operations of a failed host count as errors too: name only the first.
+            failures += [
+                f"{host}: {op['name']}"
+                for host in op.get("error", [])
+                if not any(f.startswith(f"{host}: ") for f in failures)
+            ]
     columns = ("would change",) if dry else ("success", "no_change", "error")
     table = Table(title="deploy (dry run)" if dry else "deploy")
     table.add_column("host")

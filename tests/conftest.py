@@ -237,3 +237,25 @@ def checkout_body(**overrides: object) -> dict[str, object]:
 @pytest.fixture(scope="session")
 def repo_root() -> Iterator[Path]:
     yield Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def lab_deployed() -> Iterator[dict]:
+    """The lab, up and with the whole site deployed (network and shop), for every lab test."""
+    from infra.lab import lab
+    from tests.labkit import deploy, require_lab, shopctl
+
+    require_lab()
+    up = shopctl("lab", "up")
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        # The first deploy as an operator types it; the summary table names every host.
+        first = shopctl("deploy", "--lab", "--log", str(lab.state_dir() / "first-deploy.log"))
+        assert first.returncode == 0, first.stdout + first.stderr
+        for host in ("edge", "app1", "app2", "db1"):
+            assert f" {host} " in first.stdout
+        code, results, stderr = deploy()
+        assert code == 0, stderr[-3000:]
+        yield results
+    finally:
+        shopctl("lab", "down")

@@ -4,16 +4,61 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from infra.lab import lab, topology
+from infra.lab.system import missing_prerequisites
+from tests.conftest import missing_prerequisite
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOPCTL = str(Path(sys.executable).with_name("shopctl"))
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 DNS_PROBE = str(Path(__file__).with_name("data") / "dnsprobe.py")
+
+
+def require_lab() -> None:
+    problems = missing_prerequisites()
+    if problems:
+        missing_prerequisite("; ".join(problems))
+    if lab.is_up():
+        missing_prerequisite("a lab is already up on this machine: shopctl lab down first")
+
+
+def shopctl(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SHOPCTL, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def nothing_left() -> list[str]:
+    """What the kernel and /proc still hold of the lab, read independently of lab.leftovers."""
+    found = []
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    found += [f"netns {line.split()[0]}" for line in netns.splitlines() if "shopd-lab-" in line]
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    found += [
+        f"link {line.split(':')[1].strip()}" for line in links.splitlines() if ": sl-" in line
+    ]
+    found += [
+        f"mount {line}"
+        for line in Path("/proc/mounts").read_text().splitlines()
+        if "shopd-lab" in line
+    ]
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "--machine=shopd-lab-" in cmd or ("tinyproxy" in cmd and "shopd-lab" in cmd):
+                found.append(f"process {proc.name}: {cmd[:60]}")
+    return found
+
+
+def rules(host: str) -> str:
+    """The host's ruleset without the SSH rate limiter's live entries, which tick by the second."""
+    return re.sub(r"elements = \{[^}]*\}", "", on(host, "nft -s list ruleset").stdout)
 
 
 def on(host: str, command: str, *, sudo: bool = True, warn: bool = False):

@@ -6,20 +6,29 @@ pyinfra, then probes from outside — the WAN client, the LAN PC, the hosts them
 
 from __future__ import annotations
 
-import re
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from infra.lab import lab, machines, network
-from infra.lab.system import missing_prerequisites
-from tests.conftest import missing_prerequisite
-from tests.labkit import SHOPCTL, changed, deploy, dns_lookup, from_ns, on, tcp_open
+from infra.lab import lab, machines
+from tests.labkit import (
+    SHOPCTL,
+    changed,
+    deploy,
+    dns_lookup,
+    from_ns,
+    nothing_left,
+    on,
+    require_lab,
+    rules,
+    shopctl,
+    tcp_open,
+)
 
 pytestmark = pytest.mark.lab
 
@@ -27,50 +36,8 @@ EDGE_WAN = "198.51.100.2"
 APP1, DB1, EDGE_LAN = "10.78.0.11", "10.78.0.21", "10.78.0.1"
 
 
-def _require_lab() -> None:
-    problems = missing_prerequisites()
-    if problems:
-        missing_prerequisite("; ".join(problems))
-    if lab.is_up():
-        missing_prerequisite("a lab is already up on this machine: shopctl lab down first")
-
-
-def _shopctl(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SHOPCTL, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def _nothing_left() -> list[str]:
-    """What the kernel and /proc still hold of the lab, read independently of lab.leftovers."""
-    found = []
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    found += [f"netns {line.split()[0]}" for line in netns.splitlines() if "shopd-lab-" in line]
-    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
-    found += [
-        f"link {line.split(':')[1].strip()}" for line in links.splitlines() if ": sl-" in line
-    ]
-    found += [
-        f"mount {line}"
-        for line in Path("/proc/mounts").read_text().splitlines()
-        if "shopd-lab" in line
-    ]
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if "--machine=shopd-lab-" in cmd or ("tinyproxy" in cmd and "shopd-lab" in cmd):
-                found.append(f"process {proc.name}: {cmd[:60]}")
-    return found
-
-
-def _rules(host: str) -> str:
-    """The host's ruleset without the SSH rate limiter's live entries, which tick by the second."""
-    return re.sub(r"elements = \{[^}]*\}", "", on(host, "nft -s list ruleset").stdout)
-
-
 def test_up_killed_halfway_then_down_leaves_nothing() -> None:
-    _require_lab()
+    require_lab()
     proc = subprocess.Popen(
         [SHOPCTL, "lab", "up"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -81,34 +48,16 @@ def test_up_killed_halfway_then_down_leaves_nothing() -> None:
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert lab.is_up() and _nothing_left(), "the kill came too late to leave anything behind"
+    assert lab.is_up() and nothing_left(), "the kill came too late to leave anything behind"
 
-    result = _shopctl("lab", "down")
+    result = shopctl("lab", "down")
     assert result.returncode == 0, result.stderr
-    assert _nothing_left() == []
+    assert nothing_left() == []
     assert lab.leftovers() == []
 
 
-@pytest.fixture(scope="module")
-def deployed() -> Iterator[dict]:
-    _require_lab()
-    up = _shopctl("lab", "up")
-    try:
-        assert up.returncode == 0, up.stdout + up.stderr
-        # The first deploy as an operator types it; the summary table names every host.
-        first = _shopctl("deploy", "--lab", "--log", str(lab.state_dir() / "first-deploy.log"))
-        assert first.returncode == 0, first.stdout + first.stderr
-        for host in ("edge", "app1", "app2", "db1"):
-            assert f" {host} " in first.stdout
-        code, results, stderr = deploy()
-        assert code == 0, stderr[-3000:]
-        yield results
-    finally:
-        _shopctl("lab", "down")
-
-
-def test_status_shows_every_host_answering(deployed: dict) -> None:
-    result = _shopctl("lab", "status")
+def test_status_shows_every_host_answering(lab_deployed: dict) -> None:
+    result = shopctl("lab", "status")
     assert result.returncode == 0
     for host in ("edge", "app1", "app2", "db1"):
         row = next(line for line in result.stdout.splitlines() if f" {host} " in line)
@@ -117,13 +66,13 @@ def test_status_shows_every_host_answering(deployed: dict) -> None:
     assert all(h.ssh for h in hosts if h.name in {"edge", "app1", "app2", "db1"}), hosts
 
 
-def test_second_deploy_changes_nothing(deployed: dict) -> None:
+def test_second_deploy_changes_nothing(lab_deployed: dict) -> None:
     # ``deployed`` is already the second run, after ``shopctl deploy --lab`` set the hosts up.
-    assert changed(deployed) == []
-    assert deployed["results"]["totals"]["no_change"] > 100
+    assert changed(lab_deployed) == []
+    assert lab_deployed["results"]["totals"]["no_change"] > 100
 
 
-def test_base_hardening_is_in_place(deployed: dict) -> None:
+def test_base_hardening_is_in_place(lab_deployed: dict) -> None:
     sshd = on("app1", "sshd -T").stdout
     assert "permitrootlogin no" in sshd
     assert "passwordauthentication no" in sshd
@@ -133,28 +82,21 @@ def test_base_hardening_is_in_place(deployed: dict) -> None:
     assert on("app1", "dpkg -s unattended-upgrades nftables", warn=True).ok
 
 
-def test_router_forwards_http_to_the_app_side(deployed: dict) -> None:
-    on("app1", "mkdir -p /srv/probe && echo lab-probe-app1 > /srv/probe/index.html")
-    on("app1", "systemd-run --unit=lab-probe-http python3 -m http.server 80 --directory /srv/probe")
-    try:
-        for _ in range(50):
-            page = from_ns(
-                "client",
-                "python3",
-                "-c",
-                f"import urllib.request; print(urllib.request.urlopen('http://{EDGE_WAN}/', timeout=3).read().decode())",
-            )
-            if page.returncode == 0:
-                break
-            time.sleep(0.2)
-        assert "lab-probe-app1" in page.stdout, page.stderr
-        # From the WAN only the forwarded ports reach the LAN, never a host directly.
-        assert not tcp_open("client", APP1, 80)
-    finally:
-        on("app1", "systemctl stop lab-probe-http", warn=True)
+def test_router_forwards_http_to_the_app_side(lab_deployed: dict) -> None:
+    # nginx on the app side answers port 80 with the way to HTTPS.
+    reply = from_ns(
+        "client",
+        sys.executable,
+        "-c",
+        f"import httpx; r = httpx.get('http://{EDGE_WAN}/catalog', timeout=5); print(r.status_code, r.headers['location'])",
+    )
+    assert reply.stdout.split() == ["301", f"https://{EDGE_WAN}/catalog"], reply.stderr
+    # From the WAN only the forwarded ports reach the LAN, never a host directly.
+    assert not tcp_open("client", APP1, 80)
+    assert not tcp_open("client", APP1, 8000)
 
 
-def test_hosts_have_no_route_to_the_internet(deployed: dict) -> None:
+def test_hosts_have_no_route_to_the_internet(lab_deployed: dict) -> None:
     archive = socket.gethostbyname("deb.debian.org")
     for host in ("edge", "app1", "db1"):
         assert not tcp_open(host, archive, 80), host
@@ -162,14 +104,14 @@ def test_hosts_have_no_route_to_the_internet(deployed: dict) -> None:
     assert on("db1", "apt-get -q update", warn=True).ok
 
 
-def test_ssh_is_refused_from_the_wan(deployed: dict) -> None:
+def test_ssh_is_refused_from_the_wan(lab_deployed: dict) -> None:
     assert not tcp_open("client", EDGE_WAN, 22)
     assert not tcp_open("client", APP1, 22)
     # …while the admin network still gets in.
     assert on("edge", "true", sudo=False).ok
 
 
-def test_lan_pc_gets_a_lease_and_names_resolve(deployed: dict, tmp_path: Path) -> None:
+def test_lan_pc_gets_a_lease_and_names_resolve(lab_deployed: dict, tmp_path: Path) -> None:
     out = tmp_path / "lease"
     script = tmp_path / "udhcpc.sh"
     script.write_text(
@@ -193,35 +135,31 @@ def test_lan_pc_gets_a_lease_and_names_resolve(deployed: dict, tmp_path: Path) -
     assert dns_lookup("client", EDGE_WAN, "db1.lab.shop") is None
 
 
-def test_database_port_only_from_app_servers(deployed: dict) -> None:
-    on("db1", "systemd-run --unit=lab-probe-db nc -lk 3306")
-    try:
-        assert tcp_open("app1", DB1, 3306)
-        assert tcp_open("app2", DB1, 3306)
-        assert not tcp_open("edge", DB1, 3306)
-        assert not tcp_open("client", DB1, 3306)
-        assert not tcp_open("client", EDGE_WAN, 3306)
-    finally:
-        on("db1", "systemctl stop lab-probe-db", warn=True)
+def test_database_port_only_from_app_servers(lab_deployed: dict) -> None:
+    assert tcp_open("app1", DB1, 3306)
+    assert tcp_open("app2", DB1, 3306)
+    assert not tcp_open("edge", DB1, 3306)
+    assert not tcp_open("client", DB1, 3306)
+    assert not tcp_open("client", EDGE_WAN, 3306)
 
 
-def test_broken_rule_is_refused_and_changes_nothing(deployed: dict) -> None:
-    before = _rules("app2")
+def test_broken_rule_is_refused_and_changes_nothing(lab_deployed: dict) -> None:
+    before = rules("app2")
     code, _, stderr = deploy(
         "--limit", "app2", "--data", "firewall_extra_input=tcp dport 8080 acept"
     )
     assert code != 0
     assert "refused by nft -c" in stderr and "acept" in stderr
-    assert _rules("app2") == before
+    assert rules("app2") == before
     # The refused file is not kept: a fixed deploy afterwards is a change, and it applies.
     code, results, stderr = deploy("--limit", "app2")
     assert code == 0, stderr[-2000:]
     assert any("render ruleset" in name for name, _ in changed(results))
-    assert _rules("app2") == before
+    assert rules("app2") == before
 
 
-def test_change_that_cuts_ssh_is_rolled_back(deployed: dict) -> None:
-    before = _rules("app2")
+def test_change_that_cuts_ssh_is_rolled_back(lab_deployed: dict) -> None:
+    before = rules("app2")
     code, _, stderr = deploy(
         "--limit",
         "app2",
@@ -236,7 +174,7 @@ def test_change_that_cuts_ssh_is_rolled_back(deployed: dict) -> None:
     while time.monotonic() < deadline and not lab.ssh_answers("10.77.0.12"):
         time.sleep(1)
     # The admin segment reaches app2 again, and its rules are the ones before the change.
-    assert _rules("app2") == before
+    assert rules("app2") == before
     assert (
         "previous ruleset restored" in on("app2", "journalctl -t shopd-firewall --no-pager").stdout
     )
@@ -247,10 +185,3 @@ def test_change_that_cuts_ssh_is_rolled_back(deployed: dict) -> None:
     # …and after that there is nothing left to do.
     code, results, stderr = deploy("--limit", "app2")
     assert code == 0 and changed(results) == [], stderr[-2000:]
-
-
-def test_down_leaves_nothing(deployed: dict) -> None:
-    result = _shopctl("lab", "down")
-    assert result.returncode == 0, result.stderr
-    assert _nothing_left() == []
-    assert lab.leftovers() == [] and network.namespaces() == []

@@ -28,7 +28,14 @@ def base() -> None:
     )
     apt.packages(
         name="base packages",
-        packages=["sudo", "unattended-upgrades", "systemd-timesyncd", "nftables", "openssh-server"],
+        packages=[
+            "sudo",
+            "unattended-upgrades",
+            "systemd-timesyncd",
+            "nftables",
+            "openssh-server",
+            "procps",
+        ],
         update=True,
         cache_time=3600,
     )

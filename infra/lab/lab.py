@@ -21,10 +21,19 @@ from infra.lab import image, machines, network, proxy
 from infra.lab import topology as topo
 from infra.lab.system import LabError, missing_prerequisites, run, state_dir
 from infra.remote import connect
+from infra.secrets_file import make_secrets
 
 
 def key_path() -> Path:
     return state_dir() / "id_ed25519"
+
+
+def staff_key_path() -> Path:
+    return state_dir() / "staff_ed25519"
+
+
+def secrets_path() -> Path:
+    return state_dir() / "secrets.toml"
 
 
 def known_hosts_path() -> Path:
@@ -62,21 +71,10 @@ def up_steps() -> list[Step]:
         down()
         state_dir().mkdir(parents=True, exist_ok=True)
         (state_dir() / "logs").mkdir(exist_ok=True)
-        if not key_path().exists():
-            run(
-                [
-                    "ssh-keygen",
-                    "-q",
-                    "-t",
-                    "ed25519",
-                    "-N",
-                    "",
-                    "-C",
-                    "shopd-lab",
-                    "-f",
-                    str(key_path()),
-                ]
-            )
+        for path, comment in ((key_path(), "shopd-lab"), (staff_key_path(), "shopd-lab-staff")):
+            if not path.exists():
+                run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)])
+        make_secrets(secrets_path())
 
     def make_image() -> None:
         base["image"], _built = image.ensure_image(state_dir() / "logs" / "debootstrap.log")
@@ -175,6 +173,20 @@ def write_inventory() -> None:
         "[[admins]]",
         f'name = "{image.ADMIN_USER}"',
         f"keys = {json.dumps(_operator_keys().split(chr(10))[:-1])}",
+        "",
+        "[secrets]",
+        f'file = "{secrets_path()}"',
+        "",
+        "[staff]",
+        f"keys = {json.dumps([staff_key_path().with_suffix('.pub').read_text().strip()])}",
+        "",
+        "# Lab hosts share the machine: small sizes, whatever the machine's memory and cores.",
+        "[db]",
+        "buffer_pool_mb = 128",
+        "max_connections = 100",
+        "",
+        "[app]",
+        "workers = 2",
     ]
     for host in topo.servers():
         lines += ["", f"[hosts.{host.name}]", f'ssh = "{host.ssh_address}"']

@@ -1,0 +1,207 @@
+"""The shop deployed on bare lab hosts (marker ``lab``): MariaDB on db1, shopd on app1 and app2
+behind nginx, the staff login — checked from the internet side through the router.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from infra.deploys.db import APP_PRIVILEGES, APP_USER, BACKUP_PRIVILEGES, BACKUP_USER, DATABASE
+from infra.lab import lab, network
+from tests.labkit import from_ns, nothing_left, on, shopctl
+
+pytestmark = pytest.mark.lab
+
+EDGE_WAN = "198.51.100.2"
+SHOPPER = str(Path(__file__).with_name("data") / "lab_shopper.py")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[>=]")
+STAFF_PASSWORD = "lab-staff-pass-1"
+
+
+def _on_app(command: str) -> str:
+    """A shopctl command on app1 with the deployed configuration, as root."""
+    return on(
+        "app1", f"set -a && . /etc/shopd/shopd.env && /opt/shopd/current/bin/{command}"
+    ).stdout
+
+
+@pytest.fixture(scope="module")
+def shop(lab_deployed: dict) -> dict:
+    _on_app("shopctl db seed-demo --products 24")
+    on(
+        "app1",
+        f"echo {STAFF_PASSWORD} | sh -c 'set -a && . /etc/shopd/shopd.env && "
+        "/opt/shopd/current/bin/shopctl staff add labstaff --role manager --password-stdin'",
+    )
+    placed = from_ns("client", sys.executable, SHOPPER, f"https://{EDGE_WAN}")
+    assert placed.returncode == 0, placed.stderr
+    return json.loads(placed.stdout)
+
+
+def _wan_get(path: str) -> tuple[int, str]:
+    code = (
+        f"import httpx; r = httpx.get('https://{EDGE_WAN}{path}', verify=False, timeout=10); "
+        "print(r.status_code); print(r.text)"
+    )
+    reply = from_ns("client", sys.executable, "-c", code)
+    status, _, body = reply.stdout.partition("\n")
+    return int(status or 0), body
+
+
+def test_storefront_answers_over_https_from_the_internet(shop: dict) -> None:
+    status, body = _wan_get("/")
+    assert status == 200 and "<html" in body.lower()
+    # nginx serves the static files itself, straight from the release.
+    css = re.findall(r'href="(/static/[^"]+\.css)', body)
+    assert css, "the storefront links no stylesheet"
+    assert _wan_get(css[0])[0] == 200
+
+
+def test_an_order_from_the_internet_reaches_staff_and_mariadb(shop: dict) -> None:
+    number = shop["number"]
+    login = on(
+        "app1",
+        "curl -fsS -H 'Content-Type: application/json' -d "
+        f'\'{{"name": "labstaff", "password": "{STAFF_PASSWORD}"}}\' '
+        "http://127.0.0.1:8000/api/v1/staff/session",
+    ).stdout
+    token = json.loads(login)["token"]
+    order = on(
+        "app1",
+        f"curl -fsS -H 'Authorization: Bearer {token}' http://127.0.0.1:8000/api/v1/staff/orders/{number}",
+    ).stdout
+    assert json.loads(order)["number"] == number
+    rows = on("db1", f'mariadb -N -e "SELECT number FROM {DATABASE}.orders"').stdout.split()
+    assert number in rows
+
+
+def test_mariadb_users_have_only_their_privileges(shop: dict) -> None:
+    grants = on("db1", f"mariadb -N -e \"SHOW GRANTS FOR '{APP_USER}'@'10.78.0.11'\"").stdout
+    assert f"GRANT {APP_PRIVILEGES} ON `{DATABASE}`.*" in grants
+    assert "ALL PRIVILEGES" not in grants and " ON *.*" not in grants.replace("USAGE ON *.*", "")
+    backup = on("db1", f"mariadb -N -e \"SHOW GRANTS FOR '{BACKUP_USER}'@'localhost'\"").stdout
+    assert f"GRANT {BACKUP_PRIVILEGES} ON *.*" in backup
+    users = on(
+        "db1", "mariadb -N -e \"SELECT CONCAT(User, '@', Host) FROM mysql.user\""
+    ).stdout.split()
+    assert not [
+        u
+        for u in users
+        if u.startswith("@") or (u.startswith("root@") and u not in {"root@localhost"})
+    ]
+    assert "test" not in on("db1", "mariadb -N -e 'SHOW DATABASES'").stdout.split()
+    # The app user from anywhere but an app server: refused by MariaDB itself (db1 is not one).
+    password = re.search(r"shopd_app:([^@]+)@", on("app1", "cat /etc/shopd/shopd.env").stdout)[1]
+    refused = on(
+        "db1",
+        f"MYSQL_PWD={password} mariadb -h 10.78.0.21 -u {APP_USER} -e 'SELECT 1'",
+        warn=True,
+    )
+    assert not refused.ok and "Access denied" in refused.stderr
+    assert "bind-address" in on("db1", "my_print_defaults mariadbd").stdout.replace("_", "-")
+
+
+def test_secrets_are_not_in_process_lists_or_readable(shop: dict) -> None:
+    password = re.search(r"shopd_app:([^@]+)@", on("app1", "cat /etc/shopd/shopd.env").stdout)[1]
+    for host in ("app1", "db1"):
+        assert password not in on(host, "ps -eo args").stdout
+    assert on("app1", "stat -c '%a %U' /etc/shopd/shopd.env").stdout.split() == ["600", "root"]
+    assert on("db1", "stat -c '%a' /etc/mysql/shopd-users.sql").stdout.strip() == "600"
+
+
+def test_app_unit_is_hardened_and_sized(shop: dict) -> None:
+    show = on(
+        "app1", "systemctl show shopd -p User -p NoNewPrivileges -p ProtectSystem -p PrivateTmp"
+    ).stdout
+    assert {"User=shopd", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes"} <= set(
+        show.split()
+    )
+    assert "--workers 2" in on("app1", "systemctl show shopd -p ExecStart").stdout
+
+
+def _staff_session(command: str, keys: str = "", wait: float = 12) -> str:
+    client = paramiko.SSHClient()
+    client.load_host_keys(str(lab.known_hosts_path()))
+    client.connect(
+        "10.77.0.11",
+        username="staff",
+        key_filename=str(lab.staff_key_path()),
+        look_for_keys=False,
+        allow_agent=False,
+        timeout=10,
+    )
+    try:
+        channel = client.get_transport().open_session()
+        channel.get_pty(term="xterm-256color", width=110, height=32)
+        channel.exec_command(command)
+        screen = ""
+        deadline = time.monotonic() + wait
+        sent = False
+        while time.monotonic() < deadline:
+            if channel.recv_ready():
+                screen += channel.recv(65536).decode(errors="replace")
+            elif keys and not sent and "staff log-in" in ANSI.sub("", screen):
+                time.sleep(1)
+                for key in keys:
+                    channel.send(key)
+                    time.sleep(0.05)
+                sent = True
+            else:
+                time.sleep(0.1)
+        channel.send("q")
+        return ANSI.sub("", screen)
+    finally:
+        client.close()
+
+
+def test_staff_ssh_opens_the_tui_and_no_shell(shop: dict) -> None:
+    # Whatever command staff ask for, the TUI answers: log in and see the order.
+    screen = _staff_session(
+        "cat /etc/shopd/shopd.env",
+        keys=f"labstaff\t{STAFF_PASSWORD}\r",
+        wait=20,
+    )
+    assert "staff log-in" in screen
+    assert "SHOPD_DATABASE_URL" not in screen
+    assert shop["number"] in screen
+    # No forwarding either.
+    client = paramiko.SSHClient()
+    client.load_host_keys(str(lab.known_hosts_path()))
+    client.connect(
+        "10.77.0.11",
+        username="staff",
+        key_filename=str(lab.staff_key_path()),
+        look_for_keys=False,
+        allow_agent=False,
+        timeout=10,
+    )
+    try:
+        with pytest.raises(paramiko.ChannelException):
+            client.get_transport().open_channel(
+                "direct-tcpip", ("10.78.0.21", 3306), ("127.0.0.1", 0)
+            )
+    finally:
+        client.close()
+
+
+def test_shop_keeps_answering_with_app2_stopped(shop: dict) -> None:
+    on("app2", "systemctl stop shopd")
+    try:
+        statuses = [_wan_get("/api/v1/categories")[0] for _ in range(12)]
+        assert statuses == [200] * 12
+    finally:
+        on("app2", "systemctl start shopd")
+
+
+def test_down_leaves_nothing(lab_deployed: dict) -> None:
+    result = shopctl("lab", "down")
+    assert result.returncode == 0, result.stderr
+    assert nothing_left() == []
+    assert lab.leftovers() == [] and network.namespaces() == []
