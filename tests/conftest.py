@@ -245,6 +245,12 @@ def lab_deployed() -> Iterator[dict]:
     from infra.lab import lab
     from tests.labkit import deploy, require_lab, shopctl
 
+    if os.environ.get("SHOPD_TEST_LAB_REUSE") and lab.is_up():
+        # Developing lab tests: keep the running lab, deploy what changed, leave it up after.
+        code, results, stderr = deploy()
+        assert code == 0, stderr[-3000:]
+        yield results
+        return
     require_lab()
     up = shopctl("lab", "up")
     try:

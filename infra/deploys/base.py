@@ -68,6 +68,8 @@ def base() -> None:
         " && sshd -t -f {path}.test; rc=$?; rm -f {path}.test; test $rc = 0",
         reload="ssh",
         admins=host.data.admins,
+        # The staff login (deploys/staff.py) on app servers; it can only run the TUI.
+        extra_ssh_users=["staff"] if "app_servers" in host.groups else [],
     )
 
     checked_file(
