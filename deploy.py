@@ -9,17 +9,27 @@ from pyinfra.operations import files
 
 from infra.deploys.app import app
 from infra.deploys.base import base
+from infra.deploys.checked import as_list
 from infra.deploys.db import database
 from infra.deploys.firewall import firewall
 from infra.deploys.proxy import proxy
 from infra.deploys.router import router
 from infra.deploys.staff import staff
 
-base()
-firewall()
-if "routers" in host.groups:
+# ``--data only=proxy`` (a rolling deploy draining a host) runs just those roles.
+only = set(as_list(host.data.get("only", "")))
+
+
+def wanted(role: str, group: str) -> bool:
+    return group in host.groups and (not only or role in only)
+
+
+if not only:
+    base()
+    firewall()
+if wanted("router", "routers"):
     router()
-if "db_servers" in host.groups:
+if wanted("db", "db_servers"):
     database()
 
 
@@ -30,7 +40,9 @@ def barrier(title: str) -> None:
 
 
 barrier("network and database ready")
-if "app_servers" in host.groups:
+if wanted("app", "app_servers"):
     app()
+if wanted("proxy", "app_servers"):
     proxy()
+if wanted("staff", "app_servers"):
     staff()

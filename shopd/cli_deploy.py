@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from infra.deploys.app import APP_PORT
 from infra.inventory_file import GROUPS, InventoryError, inventory_path, load
 from infra.wheels import ensure_wheels
 from shopd.terminal import console, fail
@@ -30,6 +31,13 @@ def deploy(
         bool, typer.Option("--dry", help="show what would change, change nothing")
     ] = False,
     diff: Annotated[bool, typer.Option(help="show the differences of changed files")] = False,
+    rolling: Annotated[
+        bool,
+        typer.Option(
+            "--rolling",
+            help="update (and restart) the app servers one at a time, each drained from nginx",
+        ),
+    ] = False,
     lab: Annotated[bool, typer.Option("--lab", help="deploy to the lab (shopctl lab up)")] = False,
     log: Annotated[Path, typer.Option(help="pyinfra's full output")] = Path("var/deploy.log"),
 ) -> None:
@@ -43,22 +51,53 @@ def deploy(
         hosts = load(Path(env["SHOPD_INVENTORY"]) if "SHOPD_INVENTORY" in env else inventory_path())
     except InventoryError as exc:
         raise fail(str(exc)) from None
-    args = [str(Path(sys.executable).with_name("pyinfra")), "-y", "--json"]
-    for item in limit or []:
-        args += ["--limit", item]
-    if dry:
-        args.append("--dry")
-    if diff:
-        args.append("--diff")
-    args += [str(ROOT / "inventory.py"), str(ROOT / "deploy.py")]
-
     if any("app_servers" in h.groups for h in hosts):
         with console.status("building wheels for the app servers…"):
             _wheels, release = ensure_wheels()
         console.print(f"release [bold]{release}[/]")
     log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    if not rolling:
+        extra = [arg for item in limit or [] for arg in ("--limit", item)]
+        extra += ["--dry"] if dry else []
+        extra += ["--diff"] if diff else []
+        _run_pyinfra(extra, env, log, dry, f"deploying to {len(hosts)} hosts")
+        return
+    if dry or limit:
+        raise fail("--rolling deploys every app server in turn; it takes no --dry or --limit")
+    apps = [h for h in hosts if "app_servers" in h.groups]
+    for app_host in apps:
+        upstream = f"{app_host.data['lan_address']}:{APP_PORT}"
+        console.rule(f"[bold]{app_host.name}")
+        # 1. nginx everywhere stops sending new requests to this host (in-flight ones finish).
+        _run_pyinfra(
+            ["--limit", "app_servers", "--data", "only=proxy", "--data", f"drained={upstream}"],
+            env,
+            log,
+            False,
+            f"draining {app_host.name} from nginx",
+        )
+        # 2. this host alone gets the release and a restart, and answers /readyz again.
+        _run_pyinfra(
+            ["--limit", app_host.name, "--data", f"drained={upstream}", "--data", "restart=yes"],
+            env,
+            log,
+            False,
+            f"updating {app_host.name}",
+        )
+    # 3. every app server back in nginx; then the rest of the site as usual.
+    _run_pyinfra(
+        ["--data", "only=proxy", "--limit", "app_servers"], env, log, False, "back in nginx"
+    )
+    _run_pyinfra([], env, log, False, "the rest of the site")
+
+
+def _run_pyinfra(extra: list[str], env: dict[str, str], log: Path, dry: bool, what: str) -> None:
+    args = [str(Path(sys.executable).with_name("pyinfra")), "-y", "--json", *extra]
+    args += [str(ROOT / "inventory.py"), str(ROOT / "deploy.py")]
     problems: list[str] = []
-    with log.open("w") as log_file, console.status(f"deploying to {len(hosts)} hosts…") as status:
+    with log.open("a") as log_file, console.status(f"{what}…") as status:
+        log_file.write(f"\n===== {what}: {' '.join(extra)}\n")
         proc = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -68,7 +107,7 @@ def deploy(
             if line.lstrip().startswith("[") and "rror" in line:
                 problems.append(line.strip())
             if "Starting operation:" in line:
-                status.update(f"[bold]{line.split('Starting operation:', 1)[1].strip()}")
+                status.update(f"{what}: [bold]{line.split('Starting operation:', 1)[1].strip()}")
         out = proc.stdout.read()
         proc.wait()
     for problem in problems[-10:]:
@@ -79,13 +118,13 @@ def deploy(
         tail = [line.rstrip() for line in log.read_text().splitlines()[-6:] if line.strip()]
         for line in tail:
             console.print(Text(line, style="dim"))
-        raise fail(f"the deploy stopped before any host finished (full output in {log})") from None
-    _summary(report, dry)
+        raise fail(f"{what}: stopped before any host finished (full output in {log})") from None
+    _summary(report, dry, what)
     if proc.returncode != 0:
-        raise fail(f"the deploy failed on some hosts (details in {log})")
+        raise fail(f"{what}: failed on some hosts (details in {log})")
 
 
-def _summary(report: dict, dry: bool) -> None:
+def _summary(report: dict, dry: bool, what: str) -> None:
     counts: dict[str, Counter[str]] = {}
     failures: list[str] = []
     if dry:
@@ -104,7 +143,7 @@ def _summary(report: dict, dry: bool) -> None:
                 if not any(f.startswith(f"{host}: ") for f in failures)
             ]
     columns = ("would change",) if dry else ("success", "no_change", "error")
-    table = Table(title="deploy (dry run)" if dry else "deploy")
+    table = Table(title=f"{what} (dry run)" if dry else what)
     table.add_column("host")
     for column in columns:
         table.add_column(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ pytestmark = pytest.mark.lab
 
 EDGE_WAN = "198.51.100.2"
 SHOPPER = str(Path(__file__).with_name("data") / "lab_shopper.py")
+LOAD = str(Path(__file__).with_name("data") / "lab_load.py")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[>=]")
 STAFF_PASSWORD = "lab-staff-pass-1"
 
@@ -200,6 +203,43 @@ def test_staff_ssh_opens_the_tui_and_no_shell(shop: dict) -> None:
             )
     finally:
         client.close()
+
+
+def test_rolling_deploy_under_load_fails_no_request(shop: dict) -> None:
+    pids = {
+        h: on(h, "systemctl show -p MainPID --value shopd").stdout.strip() for h in ("app1", "app2")
+    }
+    load = subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            "shopd-lab-client",
+            sys.executable,
+            LOAD,
+            f"https://{EDGE_WAN}",
+            "5",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(2)
+        rolled = shopctl(
+            "deploy", "--lab", "--rolling", "--log", str(lab.state_dir() / "rolling.log")
+        )
+    finally:
+        load.send_signal(signal.SIGTERM)
+        stats = json.loads(load.communicate(timeout=30)[0])
+    assert rolled.returncode == 0, rolled.stdout[-3000:]
+    assert "draining app1" in rolled.stdout and "draining app2" in rolled.stdout
+    # Every app server was restarted, one at a time, and no customer saw an error.
+    after = {h: on(h, "systemctl show -p MainPID --value shopd").stdout.strip() for h in pids}
+    assert all(after[h] != pids[h] for h in pids), (pids, after)
+    assert stats["failed"] == [] and stats["ok"] > 100, stats
+    # Both are back behind nginx.
+    for host in ("app1", "app2"):
+        assert " down;" not in on(host, "cat /etc/nginx/conf.d/shopd.conf").stdout
 
 
 def test_shop_keeps_answering_with_app2_stopped(shop: dict) -> None:

@@ -82,7 +82,9 @@ def app() -> None:
         port=APP_PORT,
         workers=workers(),
     )
-    changed = lambda: current.did_change() or env.did_change() or unit.did_change()  # noqa: E731
+    # A rolling deploy restarts each app server in its turn even when nothing else changed.
+    forced = str(host.data.get("restart", "")).lower() in ("yes", "true", "1")
+    changed = lambda: forced or current.did_change() or env.did_change() or unit.did_change()  # noqa: E731
     systemd.service(
         name="shopd (re)started",
         service="shopd",

@@ -15,6 +15,13 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STAGING = "/var/lib/shopd-deploy/staged"
 
 
+def as_list(value: object) -> list[str]:
+    """``pyinfra --data key=…`` gives one string (maybe comma-separated); the inventory a list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [str(item) for item in value or []]  # type: ignore[attr-defined]
+
+
 def staged_path(dest: str) -> str:
     return f"{STAGING}/{dest.strip('/').replace('/', '__')}"
 

@@ -35,13 +35,10 @@ def ruleset_context() -> dict[str, object]:
         "lan_if": host.data.lan_interface,
         "wan_if": host.data.wan_interface,
         "wireguard": host.data.get("wireguard") if "routers" in roles else None,
-        "extra_input": _as_list(host.data.get("firewall_extra_input", [])),
+        "extra_input": [host.data.firewall_extra_input]
+        if isinstance(host.data.get("firewall_extra_input"), str)
+        else list(host.data.get("firewall_extra_input", [])),
     }
-
-
-def _as_list(value: object) -> list[str]:
-    # ``pyinfra --data firewall_extra_input='…'`` gives one string; the inventory gives a list.
-    return [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
 
 
 def confirm_over_fresh_ssh(staged: str) -> None:

@@ -8,7 +8,7 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, server, systemd
 
 from infra.deploys.app import APP_PORT, HOME
-from infra.deploys.checked import checked_file
+from infra.deploys.checked import as_list, checked_file
 
 CERT = "/etc/nginx/tls/shop.crt"
 KEY = "/etc/nginx/tls/shop.key"
@@ -48,7 +48,7 @@ def proxy() -> None:
         " && nginx -t -q -c {path}.main; rc=$?; rm -f {path}.main; test $rc = 0",
         reload="nginx",
         upstreams=[f"{address}:{APP_PORT}" for address in host.data.app_server_addresses],
-        drained=list(host.data.get("drained", [])),
+        drained=as_list(host.data.get("drained", [])),
         static=f"{HOME}/current/lib/python3.11/site-packages/shopd/web/static/",
         cert=CERT,
         key=KEY,
