@@ -205,6 +205,31 @@ def test_staff_ssh_opens_the_tui_and_no_shell(shop: dict) -> None:
         client.close()
 
 
+def test_nginx_limits_log_in_attempts_per_address(shop: dict) -> None:
+    code = (
+        "import httpx\n"
+        f"with httpx.Client(base_url='https://{EDGE_WAN}', verify=False, timeout=10) as c:\n"
+        "    for _ in range(12):\n"
+        "        r = c.post('/api/v1/staff/session', json={'username': 'x', 'password': 'y'})\n"
+        "        print(r.status_code, r.headers['content-type'].split(';')[0])"
+    )
+    replies = [
+        tuple(line.split())
+        for line in from_ns("client", sys.executable, "-c", code).stdout.splitlines()
+    ]
+    assert len(replies) == 12
+    # A burst reaches shopd (which refuses the log-in, or throttles it itself, in JSON)…
+    assert replies[0][1] == "application/json" and replies[0][0] in {"401", "429"}, replies
+    # …the rest stop at nginx.
+    assert replies[-1] == ("429", "text/html"), replies
+
+
+def test_dry_run_after_a_deploy_has_nothing_to_do(shop: dict) -> None:
+    dry = shopctl("deploy", "--lab", "--dry", "--log", str(lab.state_dir() / "dry.log"))
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "nothing to do" in dry.stdout
+
+
 def test_rolling_deploy_under_load_fails_no_request(shop: dict) -> None:
     pids = {
         h: on(h, "systemctl show -p MainPID --value shopd").stdout.strip() for h in ("app1", "app2")
