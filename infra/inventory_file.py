@@ -53,16 +53,19 @@ def _address(value: object, where: str) -> IPv4Address:
     return addr
 
 
-def load(path: Path | None = None) -> list[InventoryHost]:
-    path = path or inventory_path()
+def read_toml(path: Path, missing: str) -> dict[str, Any]:
+    """A TOML file of the operator's; ``missing`` says what to do when there is none."""
     try:
-        raw = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
-        raise InventoryError(
-            f"no inventory at {path}: copy inventory.example.toml there, or set SHOPD_INVENTORY"
-        ) from None
+        raise InventoryError(f"no file at {path}: {missing}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(f"{path}: {exc}") from None
+
+
+def load(path: Path | None = None) -> list[InventoryHost]:
+    path = path or inventory_path()
+    raw = read_toml(path, "copy inventory.example.toml there, or set SHOPD_INVENTORY")
     return parse(raw, str(path))
 
 

@@ -6,26 +6,17 @@ from __future__ import annotations
 
 import secrets
 import stat
-import tomllib
 from pathlib import Path
 
-from infra.inventory_file import InventoryError
+from infra.inventory_file import InventoryError, read_toml
 
 KEYS = ("db_app_password", "db_backup_password", "secret_key")
 
 
 def load_secrets(path: str | Path) -> dict[str, str]:
     path = Path(path).expanduser()
-    try:
-        mode = path.stat().st_mode
-        values = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise InventoryError(
-            f"no secrets file at {path}: make one with `shopctl deploy secrets {path}`"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InventoryError(f"{path}: {exc}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    values = read_toml(path, f"make one with random values: shopctl make-secrets {path}")
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InventoryError(f"{path} is readable by others: chmod 600 {path}")
     missing = [key for key in KEYS if not values.get(key)]
     if missing:

@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import migrations, preflight
-from shopd.cli_deploy import deploy
+from shopd.cli_deploy import deploy, make_secrets_file
 from shopd.cli_lab import lab_app
 from shopd.config import Settings, get_settings
 from shopd.db import Database
@@ -36,6 +36,7 @@ app.add_typer(staff_app, name="staff")
 
 app.add_typer(lab_app, name="lab")
 app.command("deploy")(deploy)
+app.command("make-secrets")(make_secrets_file)
 T = TypeVar("T")
 
 

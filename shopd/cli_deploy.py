@@ -16,6 +16,7 @@ from rich.text import Text
 
 from infra.deploys.app import APP_PORT
 from infra.inventory_file import GROUPS, InventoryError, inventory_path, load
+from infra.secrets_file import make_secrets
 from infra.wheels import ensure_wheels
 from shopd.terminal import console, fail
 
@@ -157,3 +158,12 @@ def _summary(report: dict, dry: bool, what: str) -> None:
     console.print(table if counts else "nothing to do")
     for failure in failures:
         console.print(f"[red]✗[/] {failure}")
+
+
+def make_secrets_file(
+    path: Annotated[Path, typer.Argument(help="where the secrets file goes (outside the repo)")],
+) -> None:
+    """Write a deploy secrets file with random passwords and key (mode 0600; never overwrites)."""
+    existed = path.expanduser().exists()
+    made = make_secrets(path)
+    console.print(f"{'kept the existing' if existed else '[green]✓[/] wrote'} {made} (mode 0600)")

@@ -61,7 +61,7 @@ def test_impossible_inventories_are_refused_with_the_place(change, message: str)
 
 
 def test_missing_and_broken_files_say_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match=re.escape("inventory.example.toml")):
+    with pytest.raises(InventoryError, match=re.escape("copy inventory.example.toml")):
         load(tmp_path / "nope.toml")
     broken = tmp_path / "broken.toml"
     broken.write_text("[network\n")
@@ -139,3 +139,26 @@ def test_lab_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     problems = system.missing_prerequisites()
     assert any("needs root" in p for p in problems)
     assert any(p == "missing Debian packages: debootstrap" for p in problems)
+
+
+def test_secrets_file_is_made_private_and_checked(tmp_path: Path) -> None:
+    from infra.secrets_file import KEYS, load_secrets, make_secrets
+
+    path = make_secrets(tmp_path / "deploy" / "secrets.toml")
+    assert path.stat().st_mode & 0o777 == 0o600
+    values = load_secrets(path)
+    assert set(values) == set(KEYS) and all(v.isalnum() and len(v) >= 32 for v in values.values())
+    assert make_secrets(path) == path and load_secrets(path) == values  # never overwritten
+
+    path.chmod(0o644)
+    with pytest.raises(InventoryError, match="readable by others"):
+        load_secrets(path)
+    path.chmod(0o600)
+    path.write_text('db_app_password = "x\'; DROP USER root; --"\n')
+    with pytest.raises(InventoryError, match="missing"):
+        load_secrets(path)
+    path.write_text("".join(f'{key} = "a b"\n' for key in KEYS))
+    with pytest.raises(InventoryError, match="letters and digits"):
+        load_secrets(path)
+    with pytest.raises(InventoryError, match="make-secrets"):
+        load_secrets(tmp_path / "none.toml")

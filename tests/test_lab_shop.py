@@ -17,6 +17,8 @@ import pytest
 
 from infra.deploys.db import APP_PRIVILEGES, APP_USER, BACKUP_PRIVILEGES, BACKUP_USER, DATABASE
 from infra.lab import lab, network
+from infra.remote import connect
+from tests.conftest import ADDRESS
 from tests.labkit import from_ns, nothing_left, on, shopctl
 
 pytestmark = pytest.mark.lab
@@ -45,7 +47,7 @@ def shop(lab_deployed: dict) -> dict:
         warn=True,
     )
     assert added.ok or "exists already" in added.stderr, added.stderr
-    placed = from_ns("client", sys.executable, SHOPPER, f"https://{EDGE_WAN}")
+    placed = from_ns("client", sys.executable, SHOPPER, f"https://{EDGE_WAN}", json.dumps(ADDRESS))
     assert placed.returncode == 0, placed.stderr
     return json.loads(placed.stdout)
 
@@ -140,17 +142,21 @@ def test_app_unit_is_hardened_and_sized(shop: dict) -> None:
     assert "--workers 2" in on("app1", "systemctl show shopd -p ExecStart").stdout
 
 
-def _staff_session(command: str, keys: str = "", wait: float = 12) -> str:
-    client = paramiko.SSHClient()
-    client.load_host_keys(str(lab.known_hosts_path()))
-    client.connect(
+def _staff_client() -> paramiko.SSHClient:
+    """An SSH connection as staff to app1, with the lab's pinned host keys."""
+    conn = connect(
         "10.77.0.11",
-        username="staff",
-        key_filename=str(lab.staff_key_path()),
-        look_for_keys=False,
-        allow_agent=False,
+        user="staff",
+        key=lab.staff_key_path(),
+        known_hosts=lab.known_hosts_path(),
         timeout=10,
     )
+    conn.open()
+    return conn.client
+
+
+def _staff_session(command: str, keys: str = "", wait: float = 12) -> str:
+    client = _staff_client()
     try:
         channel = client.get_transport().open_session()
         channel.get_pty(term="xterm-256color", width=110, height=32)
@@ -186,16 +192,7 @@ def test_staff_ssh_opens_the_tui_and_no_shell(shop: dict) -> None:
     assert "SHOPD_DATABASE_URL" not in screen
     assert shop["number"] in screen
     # No forwarding either.
-    client = paramiko.SSHClient()
-    client.load_host_keys(str(lab.known_hosts_path()))
-    client.connect(
-        "10.77.0.11",
-        username="staff",
-        key_filename=str(lab.staff_key_path()),
-        look_for_keys=False,
-        allow_agent=False,
-        timeout=10,
-    )
+    client = _staff_client()
     try:
         with pytest.raises(paramiko.ChannelException):
             client.get_transport().open_channel(
