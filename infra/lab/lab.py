@@ -96,7 +96,7 @@ def up_steps() -> list[Step]:
 
     def wait_ssh() -> None:
         with ThreadPoolExecutor(len(topo.servers())) as pool:
-            list(pool.map(_wait_for_ssh, topo.servers()))
+            list(pool.map(_ssh_or_reboot, topo.servers()))
         write_inventory()
 
     return [
@@ -120,6 +120,33 @@ def up(
     except BaseException:
         down()
         raise
+
+
+def _ssh_or_reboot(host: topo.Host) -> None:
+    """Wait for SSH; a host that boots but will not let us in gets one more boot, with what
+    its sshd said kept in the logs (seen once in many runs: auth cut off for two minutes)."""
+    try:
+        _wait_for_ssh(host, timeout=60)
+        return
+    except LabError as first:
+        (state_dir() / "logs" / f"{host.name}-ssh.log").write_text(f"{first}\n{_diagnose(host)}")
+    machines.stop(host)
+    machines.boot(host)
+    _wait_for_ssh(host, timeout=90)
+
+
+def _diagnose(host: topo.Host) -> str:
+    pid = machines.running_pids().get(host.name)
+    if pid is None:
+        return "not running"
+    init = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    if not init:
+        return "no init"
+    journal = run(
+        ["nsenter", "-t", init[0], "-a", "journalctl", "-b", "-n", "60", "--no-pager"],
+        check=False,
+    )
+    return journal.stdout + journal.stderr
 
 
 def _wait_for_ssh(host: topo.Host, timeout: float = 120) -> None:

@@ -119,6 +119,12 @@ def running_pids() -> dict[str, int]:
     return found
 
 
+def stop(host: topo.Host, timeout: float = 20) -> None:
+    pid = running_pids().get(host.name)
+    if pid is not None:
+        terminate([pid], timeout, "systemd-nspawn", f"--machine={host.machine} ")
+
+
 def stop_all(timeout: float = 20) -> list[str]:
     """Power every lab container off: SIGTERM makes nspawn shut the host's systemd down."""
     pids = running_pids()
