@@ -162,3 +162,19 @@ def test_secrets_file_is_made_private_and_checked(tmp_path: Path) -> None:
         load_secrets(path)
     with pytest.raises(InventoryError, match="make-secrets"):
         load_secrets(tmp_path / "none.toml")
+
+
+def test_wireguard_config_keeps_the_key_on_the_router() -> None:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "infra" / "templates"))
+    settings = {
+        "address": "10.79.0.1/24",
+        "peers": [{"public_key": "PEERKEY=", "allowed_ips": "10.79.0.2/32"}],
+    }
+    conf = env.get_template("wg0.conf.j2").render(wireguard=settings)
+    assert "Address = 10.79.0.1/24" in conf and "ListenPort = 51820" in conf
+    assert "PublicKey = PEERKEY=" in conf and "AllowedIPs = 10.79.0.2/32" in conf
+    # The private key is read from the router's own file, never written into the config.
+    assert "PrivateKey" not in conf and "/etc/wireguard/private.key" in conf
+    # …and the router's firewall opens the port on the WAN side only.
+    rules = _render(router=True, wireguard=settings)
+    assert 'iifname "wan0" udp dport 51820 accept' in rules
