@@ -10,7 +10,7 @@ from pyinfra.operations import files
 from infra.deploys.app import app
 from infra.deploys.base import base
 from infra.deploys.checked import as_list
-from infra.deploys.db import database
+from infra.deploys.db import database, replica
 from infra.deploys.firewall import firewall
 from infra.deploys.proxy import proxy
 from infra.deploys.router import router
@@ -40,6 +40,8 @@ def barrier(title: str) -> None:
 
 
 barrier("network and database ready")
+if wanted("db", "db_replicas"):
+    replica()
 if wanted("app", "app_servers"):
     app()
 if wanted("proxy", "app_servers"):

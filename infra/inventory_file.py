@@ -14,7 +14,7 @@ from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 from pathlib import Path
 from typing import Any
 
-GROUPS = ("routers", "firewalls", "app_servers", "db_servers")
+GROUPS = ("routers", "firewalls", "app_servers", "db_servers", "db_replicas")
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "inventory.toml"
 
 
@@ -157,6 +157,9 @@ def parse(raw: dict[str, Any], source: str = "inventory") -> list[InventoryHost]
             app_server_addresses=app_lan,
             app_server_names=[x.name for x in hosts if "app_servers" in x.groups],
             db_server_addresses=[lan_addresses[x.name] for x in hosts if "db_servers" in x.groups],
+            db_replica_addresses=[
+                lan_addresses[x.name] for x in hosts if "db_replicas" in x.groups
+            ],
             lan_hosts=lan_addresses,
             forward_http_to=forward_to,
             lan_gateway=gateway,

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import secrets
 import stat
+import tomllib
 from pathlib import Path
 
 from infra.inventory_file import InventoryError, read_toml
 
-KEYS = ("db_app_password", "db_backup_password", "secret_key")
+KEYS = ("db_app_password", "db_backup_password", "db_repl_password", "secret_key")
 
 
 def load_secrets(path: str | Path) -> dict[str, str]:
@@ -28,12 +29,16 @@ def load_secrets(path: str | Path) -> dict[str, str]:
 
 
 def make_secrets(path: str | Path) -> Path:
-    """Write a new secrets file with random values (mode 0600); never overwrites one."""
+    """Write a secrets file with random values (mode 0600). An existing file keeps every value
+    it has and only gains keys a newer shopd needs."""
     path = Path(path).expanduser()
-    if path.exists():
+    have = tomllib.loads(path.read_text()) if path.exists() else {}
+    missing = [key for key in KEYS if key not in have]
+    if path.exists() and not missing:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = "".join(f'{key} = "{secrets.token_hex(24)}"\n' for key in KEYS)
     path.touch(mode=0o600)
-    path.write_text("# shopd deploy secrets: keep off the hosts and out of git.\n" + body)
+    body = path.read_text() or "# shopd deploy secrets: keep off the hosts and out of git.\n"
+    body += "".join(f'{key} = "{secrets.token_hex(24)}"\n' for key in missing)
+    path.write_text(body)
     return path

@@ -78,6 +78,7 @@ def _render(**context: object) -> str:
         "web": False,
         "db": False,
         "app_servers": ["10.78.0.11", "10.78.0.12"],
+        "replicas": [],
         "router": False,
         "forward_http_to": "10.78.0.11",
         "lan_if": "lan0",

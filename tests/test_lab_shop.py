@@ -98,6 +98,35 @@ def _privileges(grants: str, on_what: str) -> set[str]:
     return set()
 
 
+def test_replica_follows_the_primary_and_its_health_is_watched(shop: dict) -> None:
+    query = f'mariadb -N -e "SELECT number FROM {DATABASE}.orders"'
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and shop["number"] not in on("db2", query).stdout:
+        time.sleep(0.5)
+    assert shop["number"] in on("db2", query).stdout
+    status = on("db2", "mariadb -e 'SHOW SLAVE STATUS\\G'").stdout
+    for line in ("Slave_IO_Running: Yes", "Slave_SQL_Running: Yes", "Using_Gtid: Slave_Pos"):
+        assert line in status
+    assert on("db2", "mariadb -N -e 'SELECT @@read_only'").stdout.strip() == "1"
+    assert (
+        on("db2", "systemctl is-enabled shopd-replication-check.timer").stdout.strip() == "enabled"
+    )
+    on("db2", "systemctl start shopd-replication-check.service")
+    assert "io=Yes sql=Yes lag=0" in on("db2", "cat /var/lib/shopd-replication/status").stdout
+    assert (
+        "shopd_replication_running 1"
+        in on("db2", "cat /var/lib/shopd-replication/metrics.prom").stdout
+    )
+    # A stopped replication thread is a failed unit and an error in the journal.
+    on("db2", "mariadb -e 'STOP SLAVE SQL_THREAD'")
+    try:
+        assert not on("db2", "systemctl start shopd-replication-check.service", warn=True).ok
+        journal = on("db2", "journalctl -t shopd-replication --no-pager").stdout
+        assert "replica unhealthy: io=Yes sql=No" in journal
+    finally:
+        on("db2", "mariadb -e 'START SLAVE'")
+
+
 def test_mariadb_users_have_only_their_privileges(shop: dict) -> None:
     grants = on("db1", f"mariadb -N -e \"SHOW GRANTS FOR '{APP_USER}'@'10.78.0.11'\"").stdout
     assert _privileges(grants, f"`{DATABASE}`.*") == set(APP_PRIVILEGES.split(", "))

@@ -93,6 +93,12 @@ HOSTS: tuple[Host, ...] = (
         {"adm0": _nic("admin", "10.77.0.21/24"), "lan0": _nic("lan", "10.78.0.21/24")},
         gateway="10.78.0.1",
     ),
+    Host(
+        "db2",
+        ("db_replicas",),
+        {"adm0": _nic("admin", "10.77.0.22/24"), "lan0": _nic("lan", "10.78.0.22/24")},
+        gateway="10.78.0.1",
+    ),
     # The internet: probes and load come from here, as a customer's browser would.
     Host("client", (), {"eth0": _nic("wan", "198.51.100.100/24")}, container=False),
     # A shop PC on the LAN that takes its address from the router's DHCP.
