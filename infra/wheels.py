@@ -58,7 +58,7 @@ def _ensure_wheels(root: Path) -> tuple[Path, str]:
     if not (target / ".complete").exists():
         partial = target.with_name(target.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
-        subprocess.run(
+        build = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -69,8 +69,11 @@ def _ensure_wheels(root: Path) -> tuple[Path, str]:
                 str(partial),
                 str(root),
             ],
-            check=True,
+            capture_output=True,
+            text=True,
         )
+        if build.returncode != 0:  # setuptools chatters on success; only a failure is shown
+            raise RuntimeError(f"building the wheels failed:\n{build.stdout}{build.stderr}")
         (partial / ".complete").write_text("")
         shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)
