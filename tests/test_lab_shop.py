@@ -317,9 +317,6 @@ def test_scaling_out_is_adding_a_host_and_deploying_again(shop: dict, tmp_path: 
             if on("app1", "curl -fsS -o /dev/null http://127.0.0.1:8000/readyz", warn=True).ok:
                 break
             time.sleep(0.5)
-        # nginx retries a failed upstream only after fail_timeout (5 s): until then app2
-        # carries everything, and the next test stops app2.
-        time.sleep(6)
 
 
 def test_shop_keeps_answering_with_app2_stopped(shop: dict) -> None:
