@@ -19,7 +19,7 @@ from infra.deploys.db import APP_PRIVILEGES, APP_USER, BACKUP_PRIVILEGES, BACKUP
 from infra.lab import lab, network
 from infra.remote import connect
 from tests.conftest import ADDRESS
-from tests.labkit import deploy, from_ns, nothing_left, on, shopctl
+from tests.labkit import from_ns, nothing_left, on, shopctl
 
 pytestmark = pytest.mark.lab
 
@@ -291,32 +291,6 @@ def test_rolling_deploy_under_load_fails_no_request(shop: dict) -> None:
     # Both are back behind nginx.
     for host in ("app1", "app2"):
         assert " down;" not in on(host, "cat /etc/nginx/conf.d/shopd.conf").stdout
-
-
-def test_scaling_out_is_adding_a_host_and_deploying_again(shop: dict, tmp_path: Path) -> None:
-    # The shop with app1 only: an inventory without app2.
-    full = lab.inventory_path().read_text()
-    blocks = full.split("\n\n")
-    small = tmp_path / "inventory.toml"
-    small.write_text("\n\n".join(b for b in blocks if not b.startswith("[hosts.app2]")))
-    code, _, stderr = deploy(inventory=small)
-    assert code == 0, stderr[-2000:]
-    assert "10.78.0.12:8000" not in on("app1", "cat /etc/nginx/conf.d/shopd.conf").stdout
-    # Add the host back to app_servers and deploy again: nothing else to do.
-    code, _, stderr = deploy()
-    assert code == 0, stderr[-2000:]
-    for host in ("app1", "app2"):
-        assert "server 10.78.0.12:8000" in on(host, "cat /etc/nginx/conf.d/shopd.conf").stdout
-    # It really serves: with app1's shopd stopped, the shop answers through app2.
-    on("app1", "systemctl stop shopd")
-    try:
-        assert [_wan_get("/api/v1/categories")[0] for _ in range(6)] == [200] * 6
-    finally:
-        on("app1", "systemctl start shopd")
-        for _ in range(60):
-            if on("app1", "curl -fsS -o /dev/null http://127.0.0.1:8000/readyz", warn=True).ok:
-                break
-            time.sleep(0.5)
 
 
 def test_shop_keeps_answering_with_app2_stopped(shop: dict) -> None:
