@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import OperationalError
 
 from shopd import __version__, jobs
 from shopd.cart.api import CartController
@@ -30,7 +31,7 @@ from shopd.content.staff_api import StaffContentController
 from shopd.customers.api import CustomerController
 from shopd.customers.membership_api import MyMembershipController, StaffMembershipController
 from shopd.customers.staff_api import StaffCustomerController
-from shopd.db import Database
+from shopd.db import Database, is_retryable
 from shopd.errors import DomainError, error_body
 from shopd.http import DB
 from shopd.inventory.api import StockController
@@ -137,6 +138,14 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, OperationalError) and is_retryable(exc):
+        # Contention that outlived the retries: the client may safely try again shortly.
+        log.warning("database contention on %s: %s", request.url.path, exc.orig)
+        return _json(
+            error_body("busy", "the shop is very busy right now; try again in a moment"),
+            HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     # The trace goes to the log, never to the client.
     log.exception("unhandled error", exc_info=exc)
     if _is_page(request):

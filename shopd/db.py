@@ -9,14 +9,16 @@ reads keep using cheap deferred transactions that never block a writer under WAL
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -128,6 +130,16 @@ def make_engine(
     return engine
 
 
+T = TypeVar("T")
+# MariaDB error codes worth a retry: deadlock found, lock wait timeout.
+RETRYABLE_MYSQL_ERRORS = {1213, 1205}
+
+
+def is_retryable(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "args", [None])[0]
+    return code in RETRYABLE_MYSQL_ERRORS
+
+
 class Database:
     """The shop's database: a reader and a writer session factory over one or two engines."""
 
@@ -153,6 +165,24 @@ class Database:
         """A session for one unit of work; the caller commits, anything else rolls back."""
         async with self._writer() as session:
             yield session
+
+    async def transaction(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 5
+    ) -> T:
+        """Run one unit of work and commit it. InnoDB may pick it as a deadlock victim (two guests
+        creating carts take gap locks in opposite order): then the whole unit runs again."""
+        for attempt in range(attempts):
+            async with self._writer() as session:
+                try:
+                    result = await work(session)
+                    await session.commit()
+                    return result
+                except OperationalError as exc:
+                    await session.rollback()
+                    if not is_retryable(exc) or attempt == attempts - 1:
+                        raise
+            await asyncio.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -149,3 +149,22 @@ async def test_guest_cart_merges_into_customer_cart_at_login(
     assert {i["sku"]: i["quantity"] for i in cart["items"]} == {"TEE-M": 5, "POT-1": 1}
     async with db.read() as s:
         assert await s.scalar(select(func.count()).select_from(Cart)) == 1  # guest cart gone
+
+
+async def test_many_guests_adding_at_once_all_get_their_cart(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    """Fresh guests create carts concurrently; on MariaDB their gap locks deadlock, and the
+    unit of work must be retried, never answered with a 500."""
+    import asyncio
+
+    async def guest() -> int:
+        async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as c:
+            r = await c.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 1})
+            return r.status_code
+
+    codes = await asyncio.gather(*(guest() for _ in range(16)))
+    assert codes == [200] * 16
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Cart)) == 16
+    assert await items(db) == 16

@@ -77,9 +77,9 @@ class CartController(Controller):
         """Add a quantity of a SKU; refused with ``out_of_stock`` beyond what is available."""
         owner, new_token = await http.cart_owner_for(request, db, create=True)
         assert owner is not None
-        async with db.write() as session:
-            await service.add_item(session, settings, owner, data.sku, data.quantity)
-            await session.commit()
+        await db.transaction(
+            lambda s: service.add_item(s, settings, owner, data.sku, data.quantity)
+        )
         return await self._reply(db, settings, owner, new_token)
 
     @patch("/items/{sku:str}")
@@ -92,9 +92,7 @@ class CartController(Controller):
         settings: Conf,
     ) -> Response[CartOut]:
         owner = await self._existing_owner(request, db, sku)
-        async with db.write() as session:
-            await service.set_quantity(session, settings, owner, sku, data.quantity)
-            await session.commit()
+        await db.transaction(lambda s: service.set_quantity(s, settings, owner, sku, data.quantity))
         return await self._reply(db, settings, owner, None)
 
     @delete("/items/{sku:str}", status_code=200)
@@ -102,9 +100,7 @@ class CartController(Controller):
         self, request: Request[Any, Any, Any], sku: SkuPath, db: DB, settings: Conf
     ) -> Response[CartOut]:
         owner = await self._existing_owner(request, db, sku)
-        async with db.write() as session:
-            await service.remove_item(session, owner, sku)
-            await session.commit()
+        await db.transaction(lambda s: service.remove_item(s, owner, sku))
         return await self._reply(db, settings, owner, None)
 
     async def _existing_owner(

@@ -23,7 +23,7 @@ from shopd.config import Settings
 from shopd.customers import membership
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
-from shopd.db import utcnow
+from shopd.db import is_retryable, utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
@@ -39,8 +39,6 @@ PAYMENT_METHODS: dict[str, str] = {
 
 
 MAX_IDEMPOTENCY_KEY = 255
-# MariaDB error codes worth a retry: deadlock found, lock wait timeout.
-_RETRYABLE_MYSQL_ERRORS = {1213, 1205}
 
 
 @dataclass(slots=True)
@@ -90,11 +88,6 @@ async def _replay(
     return order
 
 
-def _is_retryable(exc: OperationalError) -> bool:
-    code = getattr(exc.orig, "args", [None])[0]
-    return code in _RETRYABLE_MYSQL_ERRORS
-
-
 async def checkout(
     session: AsyncSession,
     settings: Settings,
@@ -125,7 +118,7 @@ async def checkout(
             return order, True
         except OperationalError as exc:
             await session.rollback()
-            if not _is_retryable(exc) or attempt == 4:
+            if not is_retryable(exc) or attempt == 4:
                 raise
             await asyncio.sleep(0.01 * (attempt + 1))
         except BaseException:

@@ -347,11 +347,11 @@ class StorefrontController(Controller):
         cookies = [http.cart_cookie(settings, token)] if token else []
         back = form.get("back", "/cart")
         try:
-            async with db.write() as session:
-                await carts.add_item(
-                    session, settings, owner, form.get("sku", ""), _int(form.get("quantity"))
+            await db.transaction(
+                lambda s: carts.add_item(
+                    s, settings, owner, form.get("sku", ""), _int(form.get("quantity"))
                 )
-                await session.commit()
+            )
         except DomainError as exc:
             target = back if back.startswith("/p/") else "/cart"
             return redirect(f"{target}?error={exc.code}", cookies)
@@ -366,13 +366,13 @@ class StorefrontController(Controller):
         owner, _ = await http.cart_owner_for(request, db, create=False)
         if owner is not None:
             try:
-                async with db.write() as session:
-                    sku, quantity = form.get("sku", ""), _int(form.get("quantity"), 0)
-                    if form.get("remove") or quantity == 0:
-                        await carts.remove_item(session, owner, sku)
-                    else:
-                        await carts.set_quantity(session, settings, owner, sku, quantity)
-                    await session.commit()
+                sku, quantity = form.get("sku", ""), _int(form.get("quantity"), 0)
+                if form.get("remove") or quantity == 0:
+                    await db.transaction(lambda s: carts.remove_item(s, owner, sku))
+                else:
+                    await db.transaction(
+                        lambda s: carts.set_quantity(s, settings, owner, sku, quantity)
+                    )
             except DomainError as exc:
                 return redirect(f"/cart?error={exc.code}")
         return redirect("/cart")
