@@ -1,13 +1,14 @@
 """pyinfra deploy entry point: ``pyinfra inventory.py deploy.py`` (or ``shopctl deploy``).
 
 Every host gets the base and its host firewall; routers get DHCP, DNS and NAT on top; db
-servers MariaDB; app servers shopd, nginx in front of all app servers, and the staff login.
+servers MariaDB and nightly backups; app servers shopd, nginx in front of all app servers, and the staff login.
 """
 
 from pyinfra import host
 from pyinfra.operations import files
 
 from infra.deploys.app import app
+from infra.deploys.backup import backups
 from infra.deploys.base import base
 from infra.deploys.checked import as_list
 from infra.deploys.db import database, replica
@@ -42,6 +43,8 @@ def barrier(title: str) -> None:
 barrier("network and database ready")
 if wanted("db", "db_replicas"):
     replica()
+if wanted("backup", "db_servers"):
+    backups()
 if wanted("app", "app_servers"):
     app()
 if wanted("proxy", "app_servers"):

@@ -6,15 +6,14 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.hardware import Cpus
 from pyinfra.facts.server import Command
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import server, systemd
 
 from infra.deploys.checked import checked_file
 from infra.deploys.db import APP_USER, DATABASE
+from infra.deploys.release import HOME, install_release
 from infra.secrets_file import load_secrets
-from infra.wheels import ensure_wheels
 
 APP_PORT = 8000
-HOME = "/opt/shopd"
 
 
 def workers() -> int:
@@ -25,8 +24,6 @@ def workers() -> int:
 @deploy("App")
 def app() -> None:
     secrets = load_secrets(host.data.secrets_file)
-    wheel_dir, release = ensure_wheels()
-    apt.packages(name="app packages", packages=["python3-venv", "curl"], cache_time=3600)
     server.user(
         name="shopd system user",
         user="shopd",
@@ -35,23 +32,7 @@ def app() -> None:
         shell="/usr/sbin/nologin",
         ensure_home=True,
     )
-    wheels = files.sync(
-        name="wheels", src=str(wheel_dir), dest=f"{HOME}/wheels/{release}", delete=True
-    )
-    venv = f"{HOME}/releases/{release}"
-    server.shell(
-        name=f"release {release}: virtualenv from the shipped wheels",
-        commands=[
-            f"rm -rf {venv} && python3 -m venv {venv}"
-            f" && {venv}/bin/pip install --quiet --no-index --find-links {HOME}/wheels/{release} shopd"
-            f" || {{ rm -rf {venv}; exit 1; }}"
-        ],
-        _if=lambda: (
-            wheels.did_change()
-            or host.get_fact(Command, f"test -x {venv}/bin/shopctl && echo y || echo n") != "y"
-        ),
-    )
-    current = files.link(name="current release", path=f"{HOME}/current", target=venv)
+    current = install_release()
     db_host = host.data.db_server_addresses[0]
     env = checked_file(
         "shopd.env",
