@@ -95,12 +95,12 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def deploy(*args: str) -> tuple[int, dict, str]:
+def deploy(*args: str, inventory: Path | None = None) -> tuple[int, dict, str]:
     """``pyinfra --json`` against the lab's inventory: (exit code, results, stderr)."""
     proc = subprocess.run(
         [PYINFRA, "-y", "--json", *args, "inventory.py", "deploy.py"],
         cwd=ROOT,
-        env={**os.environ, "SHOPD_INVENTORY": str(lab.inventory_path())},
+        env={**os.environ, "SHOPD_INVENTORY": str(inventory or lab.inventory_path())},
         capture_output=True,
         text=True,
         timeout=900,

@@ -10,16 +10,20 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import paramiko
 import pytest
 
+from backups import store
+from backups.checks import integrity_problems
+from backups.database import Database
 from infra.deploys.db import APP_PRIVILEGES, APP_USER, BACKUP_PRIVILEGES, BACKUP_USER, DATABASE
 from infra.lab import lab, network
 from infra.remote import connect
-from tests.conftest import ADDRESS
-from tests.labkit import from_ns, nothing_left, on, shopctl
+from tests.conftest import ADDRESS, mysql_url
+from tests.labkit import deploy, from_ns, nothing_left, on, shopctl
 
 pytestmark = pytest.mark.lab
 
@@ -250,6 +254,69 @@ def test_nginx_limits_log_in_attempts_per_address(shop: dict) -> None:
     assert replies[-1] == ("429", "text/html"), replies
 
 
+def _db1_count(table: str) -> int:
+    return int(on("db1", f"mariadb -N -e 'SELECT COUNT(*) FROM {DATABASE}.{table}'").stdout)
+
+
+def test_nightly_backup_on_db1_is_pulled_verified_and_restored(shop: dict, tmp_path: Path) -> None:
+    timers = on("db1", "systemctl list-timers shopd-backup.timer --all --no-pager").stdout
+    assert "shopd-backup.service" in timers
+    assert on("db1", "systemctl is-enabled shopd-backup.timer").stdout.strip() == "enabled"
+    orders = _db1_count("orders")
+    assert orders > 0, "earlier tests placed orders"
+
+    # The operator's pull starts the timer's unit, copies its backups over SSH and verifies them
+    # here, in a scratch database on the control machine's MariaDB.
+    folder = tmp_path / "pulled"
+    scratch = mysql_url(f"shopd_test_lab_{uuid.uuid4().hex[:8]}")
+    pulled = shopctl(
+        "backup", "pull", "--lab", "--create", "--verify", "--dir", str(folder), "--scratch", scratch
+    )  # fmt: skip
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert "pulled" in pulled.stdout and "verified" in pulled.stdout
+    assert (
+        on("db1", "systemctl show -p Result --value shopd-backup.service").stdout.strip()
+        == "success"
+    )
+    metrics = on("db1", "cat /var/lib/prometheus/node-exporter/shopd_backup.prom").stdout
+    assert "shopd_backup_last_run_ok 1.0" in metrics
+    [entry] = [b for b in store.load(folder / "db1")]
+    assert entry.verified and entry.manifest["tables"]["orders"] == orders
+    assert entry.manifest["binlog"]["file"].startswith("mariadb-bin.")
+    remote_list = on("db1", "ls -l /var/backups/shopd").stdout
+    assert entry.manifest["file"] in remote_list and "-rw-------" in remote_list
+    # The verification ran on db1 too, and its scratch database did not reach the replica.
+    assert "verify" not in on("db2", "mariadb -N -e 'SHOW DATABASES'").stdout
+
+    target = Database.from_url(mysql_url(f"{Database.from_url(scratch).name}_restored"))
+    try:
+        restored = shopctl(
+            "backup", "restore", "latest", "--dir", str(folder / "db1"),
+            "--to", mysql_url(target.name),
+        )  # fmt: skip
+        assert restored.returncode == 0, restored.stderr
+        assert int(target.query("SELECT COUNT(*) FROM orders")[0][0]) == orders
+        assert integrity_problems(target) == []
+    finally:
+        target.drop()
+
+    # A failing night: the unit fails, the journal says why, the metric drops to 0.
+    env = "/etc/shopd/backup.env"
+    on("db1", f"cp {env} {env}.good && sed -i 's/shopd_backup:[^@]*@/shopd_backup:wrong@/' {env}")
+    try:
+        assert not on("db1", "systemctl start shopd-backup.service", warn=True).ok
+        assert (
+            on("db1", "systemctl is-failed shopd-backup.service", warn=True).stdout.strip()
+            == "failed"
+        )
+        journal = on("db1", "journalctl -u shopd-backup.service -n 20 --no-pager -o cat").stdout
+        assert "Access denied for user 'shopd_backup'" in journal
+        failed = on("db1", "cat /var/lib/prometheus/node-exporter/shopd_backup.prom").stdout
+        assert "shopd_backup_last_run_ok 0.0" in failed
+    finally:
+        on("db1", f"mv {env}.good {env} && systemctl reset-failed shopd-backup.service")
+
+
 def test_dry_run_after_a_deploy_has_nothing_to_do(shop: dict) -> None:
     dry = shopctl("deploy", "--lab", "--dry", "--log", str(lab.state_dir() / "dry.log"))
     assert dry.returncode == 0, dry.stdout + dry.stderr
@@ -291,6 +358,35 @@ def test_rolling_deploy_under_load_fails_no_request(shop: dict) -> None:
     # Both are back behind nginx.
     for host in ("app1", "app2"):
         assert " down;" not in on(host, "cat /etc/nginx/conf.d/shopd.conf").stdout
+
+
+def test_scaling_out_is_adding_a_host_and_deploying_again(shop: dict, tmp_path: Path) -> None:
+    # The shop with app1 only: an inventory without app2.
+    full = lab.inventory_path().read_text()
+    blocks = full.split("\n\n")
+    small = tmp_path / "inventory.toml"
+    small.write_text("\n\n".join(b for b in blocks if not b.startswith("[hosts.app2]")))
+    code, _, stderr = deploy(inventory=small)
+    assert code == 0, stderr[-2000:]
+    assert "10.78.0.12:8000" not in on("app1", "cat /etc/nginx/conf.d/shopd.conf").stdout
+    # Add the host back to app_servers and deploy again: nothing else to do.
+    code, _, stderr = deploy()
+    assert code == 0, stderr[-2000:]
+    for host in ("app1", "app2"):
+        assert "server 10.78.0.12:8000" in on(host, "cat /etc/nginx/conf.d/shopd.conf").stdout
+    # It really serves: with app1's shopd stopped, the shop answers through app2.
+    on("app1", "systemctl stop shopd")
+    try:
+        assert [_wan_get("/api/v1/categories")[0] for _ in range(6)] == [200] * 6
+    finally:
+        on("app1", "systemctl start shopd")
+        for _ in range(60):
+            if on("app1", "curl -fsS -o /dev/null http://127.0.0.1:8000/readyz", warn=True).ok:
+                break
+            time.sleep(0.5)
+        # nginx retries a failed upstream only after fail_timeout (5 s): until then app2
+        # carries everything, and the next test stops app2.
+        time.sleep(6)
 
 
 def test_shop_keeps_answering_with_app2_stopped(shop: dict) -> None:
