@@ -19,8 +19,10 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import migrations, preflight
+from shopd.cli_backup import backup_app
 from shopd.cli_deploy import deploy, make_secrets_file
 from shopd.cli_lab import lab_app
+from shopd.cli_loadtest import loadtest_app
 from shopd.config import Settings, get_settings
 from shopd.db import Database
 from shopd.errors import DomainError
@@ -34,6 +36,8 @@ staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 
+app.add_typer(backup_app, name="backup")
+app.add_typer(loadtest_app, name="loadtest")
 app.add_typer(lab_app, name="lab")
 app.command("deploy")(deploy)
 app.command("make-secrets")(make_secrets_file)
@@ -206,7 +210,7 @@ def staff_add(
         console.print(f"  password: [bold]{password}[/]  [dim](shown once; store it now)[/]")
 
 
-def _serve(host: str, port: int, workers: int, log_level: str) -> None:
+def _serve(host: str, port: int, workers: int, log_level: str, access_log: bool = False) -> None:
     import uvicorn
 
     uvicorn.run(
@@ -218,6 +222,8 @@ def _serve(host: str, port: int, workers: int, log_level: str) -> None:
         log_level=log_level,
         proxy_headers=True,
         server_header=False,
+        # Off by default: a log line per request is work under load, and nginx in front logs them.
+        access_log=access_log,
     )
 
 
@@ -244,12 +250,15 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
+    access_log: Annotated[
+        bool, typer.Option(help="log every request (off: nginx logs them)")
+    ] = False,
 ) -> None:
     """Serve the shop with the configured database (SHOPD_DATABASE_URL)."""
     settings = _settings()
     _check_port(host, port)
     _preflight_serve(settings)
-    _serve(host, port, workers, log_level)
+    _serve(host, port, workers, log_level, access_log)
 
 
 @app.command("tui")

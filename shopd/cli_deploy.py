@@ -14,7 +14,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from infra.deploys.app import APP_PORT
 from infra.inventory_file import GROUPS, InventoryError, inventory_path, load
 from infra.secrets_file import make_secrets
 from infra.wheels import ensure_wheels
@@ -66,6 +65,8 @@ def deploy(
         return
     if dry or limit:
         raise fail("--rolling deploys every app server in turn; it takes no --dry or --limit")
+    from infra.deploys.app import APP_PORT  # pyinfra: loaded only when deploying
+
     apps = [h for h in hosts if "app_servers" in h.groups]
     for app_host in apps:
         upstream = f"{app_host.data['lan_address']}:{APP_PORT}"

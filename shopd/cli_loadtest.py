@@ -1,0 +1,205 @@
+"""``shopctl loadtest run|capacity``: Locust profiles with pass/fail thresholds (see loadtest/)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+
+from backups.database import BackupError, Database
+from loadtest import capacity as cap
+from loadtest import consistency, results, runner
+from shopd.terminal import console, err, fail
+
+Watch = Callable[[list[results.Endpoint], list[results.Sample]], bool]
+loadtest_app = typer.Typer(
+    help="Load tests: Locust profiles, thresholds, consistency check, capacity search.",
+    no_args_is_help=True,
+)
+
+Profile = Annotated[str, typer.Option("--profile", help="browse | campaign | flash-sale | staff")]
+Url = Annotated[str, typer.Option("--url", help="The shop under test.")]
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="SHOPD_DATABASE_URL",
+        help="The shop's database, for the consistency check after the run.",
+        show_default=False,
+    ),
+]
+Out = Annotated[Path, typer.Option("--out", help="CSV, HTML report, log and plot go here.")]
+P95 = Annotated[float, typer.Option("--p95", help="Threshold for p95, ms.")]
+P99 = Annotated[float, typer.Option("--p99", help="Threshold for p99, ms.")]
+Errors = Annotated[float, typer.Option("--max-errors", help="Threshold for failed requests, %.")]
+Workers = Annotated[
+    int, typer.Option("--workers", min=0, help="Local Locust worker processes (0: one process).")
+]
+
+
+def _table(rows: list[results.Endpoint], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("endpoint", "requests", "failures", "req/s", "p50 ms", "p95 ms", "p99 ms"):
+        table.add_column(column, justify="left" if column == "endpoint" else "right")
+    for r in rows:
+        style = "bold" if r.name == "Aggregated" else ""
+        table.add_row(
+            escape(r.name),
+            str(r.requests),
+            f"[red]{r.failures}[/]" if r.failures else "0",
+            f"{r.rps:.1f}",
+            f"{r.p50:.0f}",
+            f"{r.p95:.0f}",
+            f"{r.p99:.0f}",
+            style=style,
+        )
+    return table
+
+
+def _live_view(started: float) -> tuple[Live, Watch]:
+    live = Live(Table(title="starting Locust…"), console=console, refresh_per_second=2)
+
+    def watch(rows: list[results.Endpoint], history: list[results.Sample]) -> bool:
+        users = history[-1].users if history else 0
+        overall = results.total(rows)
+        view = Table(title=f"{time.monotonic() - started:.0f} s · {users} users")
+        for column in ("req/s", "requests", "failures", "p50 ms", "p95 ms", "p99 ms"):
+            view.add_column(column, justify="right")
+        if overall:
+            current = history[-1] if history else None
+            view.add_row(
+                f"{current.rps if current else overall.rps:.1f}",
+                str(overall.requests),
+                str(overall.failures),
+                f"{overall.p50:.0f}",
+                f"{(current.p95 if current else overall.p95):.0f}",
+                f"{(current.p99 if current else overall.p99):.0f}",
+            )
+        live.update(view)
+        return True
+
+    return live, watch
+
+
+def _consistency(db: str | None, out: Path) -> list[str]:
+    if not db:
+        err.print("[yellow]no --db: the consistency check was skipped[/]")
+        return ["consistency not checked (give --db or SHOPD_DATABASE_URL)"]
+    try:
+        problems = consistency.check(Database.from_url(db), out)
+    except BackupError as exc:
+        return [f"consistency check failed to run: {exc}"]
+    accepted = len(consistency.accepted_orders(out))
+    if not problems:
+        console.print(
+            f"[green]consistent:[/] {accepted} accepted checkouts are orders, nothing oversold, "
+            "the stock ledger sums to on-hand"
+        )
+    return problems
+
+
+@loadtest_app.command("run")
+def run(
+    profile: Profile = "campaign",
+    url: Url = "http://127.0.0.1:8000",
+    users: Annotated[int, typer.Option("--users", min=1, max=100_000)] = 100,
+    spawn_rate: Annotated[float, typer.Option("--spawn-rate", min=0.1)] = 20,
+    duration: Annotated[str, typer.Option("--duration", help="e.g. 30s, 5m")] = "60s",
+    db: Db = None,
+    out: Out = Path("var/loadtest"),
+    p95: P95 = 300,
+    p99: P99 = 1000,
+    max_errors: Errors = 0.1,
+    workers: Workers = 0,
+) -> None:
+    """Run a profile headless; exit 1 when a threshold is missed or the shop is inconsistent."""
+    limits = results.Thresholds(p95, p99, max_errors / 100)
+    spec = runner.RunSpec(profile, url, out, users, spawn_rate, duration, workers)
+    live, watch = _live_view(time.monotonic())
+    try:
+        with live:
+            runner.run(spec, watch)
+    except runner.LoadTestError as exc:
+        raise fail(str(exc)) from None
+    rows = results.read_stats(spec.prefix)
+    console.print(_table(rows, f"{profile} · {users} users · {duration} · {url}"))
+    missed = results.verdict(results.total(rows), limits)
+    if profile != "ceiling":  # the bare endpoint has no shop behind it to check
+        missed += _consistency(db, out)
+    console.print(f"CSV and report: {out}/locust_*.csv, {out}/report.html")
+    if missed:
+        for line in missed:
+            err.print(f"[bold red]FAIL[/] {line}")
+        raise typer.Exit(1)
+    console.print(
+        f"[bold green]PASS[/] p95 ≤ {p95:.0f} ms, p99 ≤ {p99:.0f} ms, errors ≤ {max_errors}%"
+    )
+
+
+@loadtest_app.command("capacity")
+def capacity(
+    profile: Profile = "campaign",
+    url: Url = "http://127.0.0.1:8000",
+    start: Annotated[int, typer.Option(min=1, help="Users in the first step.")] = 100,
+    step: Annotated[int, typer.Option(min=1, help="Users added per step.")] = 100,
+    step_seconds: Annotated[float, typer.Option(min=3, help="Seconds per step.")] = 30,
+    max_users: Annotated[int, typer.Option(min=1)] = 3000,
+    db: Db = None,
+    out: Out = Path("var/loadtest-capacity"),
+    p95: P95 = 300,
+    p99: P99 = 1000,
+    max_errors: Errors = 0.1,
+    workers: Workers = 0,
+) -> None:
+    """Raise users step by step until a threshold breaks; report the most users that held."""
+    limits = results.Thresholds(p95, p99, max_errors / 100)
+    spec = runner.RunSpec(
+        profile, url, out, workers=workers, steps=(start, step, step_seconds, max_users)
+    )
+    live, show = _live_view(time.monotonic())
+
+    def watch(rows: list[results.Endpoint], history: list[results.Sample]) -> bool:
+        show(rows, history)
+        # Stop at the first step that broke: more users would only break it harder.
+        return not cap.broke(cap.steps(history, limits))
+
+    try:
+        with live:
+            runner.run(spec, watch)
+    except runner.LoadTestError as exc:
+        raise fail(str(exc)) from None
+    history = results.read_history(spec.prefix)
+    judged = cap.steps(history, limits)
+    found = cap.capacity(judged)
+    table = Table(title=f"capacity · {profile} · {url}")
+    for column in ("users", "seconds", "req/s", "p95 ms", "p99 ms", "errors", "held"):
+        table.add_column(column, justify="right")
+    for s in judged:
+        table.add_row(
+            str(s.users),
+            f"{s.seconds:.0f}",
+            f"{s.rps:.1f}",
+            f"{s.p95:.0f}",
+            f"{s.p99:.0f}",
+            f"{s.error_rate:.2%}",
+            "[green]yes[/]" if s.held else "[red]no[/]",
+        )
+    console.print(table)
+    png = cap.plot(history, limits, found, out / "capacity.png") if history else None
+    problems = _consistency(db, out)
+    console.print(
+        f"[bold]capacity: {found} users[/] held p95 ≤ {p95:.0f} ms, p99 ≤ {p99:.0f} ms, "
+        f"errors ≤ {max_errors}%" + (f" · plot: {png}" if png else "")
+    )
+    if not cap.broke(judged):
+        console.print(f"[yellow]no step broke up to {max_users} users: raise --max-users[/]")
+    if problems or found == 0:
+        for line in problems:
+            err.print(f"[bold red]FAIL[/] {line}")
+        raise typer.Exit(1)
