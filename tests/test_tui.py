@@ -191,7 +191,7 @@ def test_the_tui_in_a_real_terminal(tmp_path: Path, colorterm: str | None) -> No
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         screen = b""
 
-        def read_until(text: bytes, timeout: float = 30) -> None:
+        def read_until(text: bytes, timeout: float = 60) -> None:
             nonlocal screen
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -205,6 +205,20 @@ def test_the_tui_in_a_real_terminal(tmp_path: Path, colorterm: str | None) -> No
                     return
             raise AssertionError(f"{text!r} never appeared; output: {screen!r}")
 
+        def settle(quiet: float = 0.5, limit: float = 15) -> None:
+            # As a person does: let the screen stop changing before the next key. A key sent
+            # while a tab is still mounting lands in whatever had focus a moment ago.
+            nonlocal screen
+            deadline = time.monotonic() + limit
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], quiet)
+                if not ready:
+                    return
+                try:
+                    screen += os.read(fd, 65536)
+                except OSError:
+                    return
+
         try:
             read_until(b"log-in")
             os.write(fd, b"pty.clerk\t")
@@ -212,14 +226,17 @@ def test_the_tui_in_a_real_terminal(tmp_path: Path, colorterm: str | None) -> No
             os.write(fd, PASSWORD.encode() + b"\r")
             read_until(b"pty.clerk (clerk)")
             read_until(b"orders: all")
+            settle()
             os.write(fd, b"3")  # the stock tab
             read_until(b"threshold")
             true_colour = b"\x1b[38;2;" in screen
             assert true_colour == bool(colorterm)
             if not colorterm:
                 assert b"\x1b[38;5;" in screen
+            settle()
             os.write(fd, b"1")  # the dashboard: nothing focused, yet `q` must still quit
             read_until(b"low stock:")
+            settle()
             os.write(fd, b"q")
             deadline = time.monotonic() + 20
             status = None
