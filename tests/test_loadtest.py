@@ -1,0 +1,200 @@
+"""Load-test profiles against a real shopd process (seconds long, a handful of users): each profile
+runs, thresholds fail a run, the consistency check catches a corrupted stock row, capacity reports
+a number, and Locust's distributed mode works with two local workers. The 1,000-user figures come
+from the benchmark command in docs/performance.md, not from these tests."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backups.database import Database
+from loadtest import capacity as cap
+from loadtest.results import Sample, Thresholds
+from tests.backupkit import order_numbers, seed_shop
+from tests.server import free_port, running, shopctl
+
+MANAGER = ("ltmanager", "load-test-pass-1")
+LOOSE = ("--p95", "20000", "--p99", "30000", "--max-errors", "0")
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A demo shop served by ``shopctl serve`` on SQLite, with a manager for the staff profiles."""
+    folder = tmp_path_factory.mktemp("loadshop")
+    url = f"sqlite:///{folder / 'shop.sqlite3'}"
+    seed_shop(url, folder)
+    env = {
+        "SHOPD_DATABASE_URL": url,
+        "SHOPD_DATA_DIR": str(folder / "var"),
+        "SHOPD_SECRET_KEY": "lt",
+    }
+    added = shopctl(
+        "staff",
+        "add",
+        MANAGER[0],
+        "--role",
+        "manager",
+        "--password-stdin",
+        env=env,
+        stdin=MANAGER[1] + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    port = free_port()
+    with running("serve", "--port", str(port), env=env, cwd=folder, port=port) as (base, _, _):
+        yield {"url": base, "db": url, "folder": folder}
+
+
+def loadtest(shop: dict, out: Path, *args: str, db: bool = True):  # type: ignore[no-untyped-def]
+    env = {"SHOPD_LOADTEST_STAFF": ":".join(MANAGER), "SHOPD_LOADTEST_FLASH_LEAD": "2"}
+    if not db:
+        env["SHOPD_DATABASE_URL"] = ""
+    extra = ("--db", shop["db"]) if db else ()
+    return shopctl("loadtest", *args, "--url", shop["url"], "--out", str(out), *extra, env=env)
+
+
+def endpoints(out: Path) -> dict[str, int]:
+    with (out / "locust_stats.csv").open() as f:
+        return {row["Name"]: int(row["Request Count"]) for row in csv.DictReader(f)}
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ("browse", {"page /", "page /search", "api products?q", "page /p/[product]"}),
+        ("campaign", {"api checkout", "api cart add", "page /search"}),
+        ("flash-sale", {"api flash cart add", "api flash checkout"}),
+        ("staff", {"staff orders", "staff log-in"}),
+    ],
+)
+def test_each_profile_runs_and_the_shop_stays_consistent(
+    shop: dict, tmp_path: Path, profile: str, expected: set[str]
+) -> None:
+    done = loadtest(
+        shop, tmp_path, "run", "--profile", profile, "--users", "12", "--spawn-rate", "12",
+        "--duration", "8s", *LOOSE,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS" in done.stdout and "consistent:" in done.stdout
+    seen = endpoints(tmp_path)
+    assert expected <= {name for name, count in seen.items() if count > 0}, seen
+    assert seen["Aggregated"] > 10
+    assert (tmp_path / "report.html").stat().st_size > 1000
+    accepted = {line for p in tmp_path.glob("accepted-*.txt") for line in p.read_text().split()}
+    if profile in ("campaign", "flash-sale"):
+        assert accepted, "no checkout was accepted"
+        assert accepted <= order_numbers(Database.from_url(shop["db"]))
+    if profile == "flash-sale":
+        sales = Database.from_url(shop["db"]).query("SELECT sold, quantity FROM flash_sales")
+        assert sales and all(int(sold) <= int(quantity) for sold, quantity in sales)
+        assert sum(int(sold) for sold, _ in sales) > 0
+
+
+def test_a_missed_threshold_fails_the_run(shop: dict, tmp_path: Path) -> None:
+    done = loadtest(
+        shop, tmp_path, "run", "--profile", "browse", "--users", "4", "--spawn-rate", "4",
+        "--duration", "4s", "--p95", "0.001",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "FAIL p95" in done.stderr and "Aggregated" in done.stdout
+
+
+def test_the_consistency_check_catches_a_corrupted_stock_row(shop: dict, tmp_path: Path) -> None:
+    path = Database.from_url(shop["db"]).name
+    statement = "UPDATE stock_levels SET on_hand = on_hand {} 3 WHERE sku_id = (SELECT MIN(sku_id) FROM stock_levels)"
+    with sqlite3.connect(path) as con:
+        con.execute(statement.format("+"))
+    try:
+        done = loadtest(
+            shop, tmp_path, "run", "--profile", "browse", "--users", "2", "--spawn-rate", "2",
+            "--duration", "3s", *LOOSE,
+        )  # fmt: skip
+    finally:
+        with sqlite3.connect(path) as con:
+            con.execute(statement.format("-"))
+    assert done.returncode == 1
+    assert "stock ledger sums to on-hand: 1 SKUs" in done.stderr
+    assert "PASS" not in done.stdout
+
+
+def test_capacity_reports_a_number_and_a_plot(shop: dict, tmp_path: Path) -> None:
+    done = loadtest(
+        shop, tmp_path, "capacity", "--profile", "browse", "--start", "2", "--step", "2",
+        "--step-seconds", "4", "--max-users", "6", *LOOSE,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "capacity: 6 users" in done.stdout
+    assert (tmp_path / "capacity.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _sample(at: float, users: int, p95: float, requests: int, failures: int = 0) -> Sample:
+    return Sample(
+        at=at, users=users, rps=10, p95=p95, p99=p95, requests=requests, failures=failures
+    )
+
+
+def test_capacity_is_the_last_step_before_the_first_that_broke() -> None:
+    history = []
+    for i in range(30):
+        users = 100 * (1 + i // 10)
+        p95 = 900 if users == 300 else 100
+        history.append(_sample(i, users, p95, requests=100 * i))
+    judged = cap.steps(history, Thresholds())
+    assert [s.users for s in judged] == [100, 200, 300]
+    assert [s.held for s in judged] == [True, True, False]
+    assert cap.capacity(judged) == 200
+    failing = [_sample(i, 100, 50, requests=100 * i, failures=i) for i in range(10)]
+    assert cap.capacity(cap.steps(failing, Thresholds())) == 0
+
+
+def test_distributed_mode_with_two_local_workers(shop: dict, tmp_path: Path) -> None:
+    done = loadtest(
+        shop, tmp_path, "run", "--profile", "campaign", "--users", "8", "--spawn-rate", "8",
+        "--duration", "8s", "--workers", "2", *LOOSE,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    roles = sorted(p.read_text().strip() for p in tmp_path.glob("process-*.txt"))
+    assert roles == ["MasterRunner", "WorkerRunner", "WorkerRunner"]
+    assert endpoints(tmp_path)["Aggregated"] > 10
+
+
+def test_bad_input_gets_a_clear_error(shop: dict, tmp_path: Path) -> None:
+    unknown = loadtest(shop, tmp_path, "run", "--profile", "nope", "--duration", "1s")
+    assert unknown.returncode == 1 and "unknown profile 'nope'" in unknown.stderr
+    env_less = shopctl(
+        "loadtest", "run", "--profile", "staff", "--url", shop["url"], "--out", str(tmp_path),
+        env={"SHOPD_LOADTEST_STAFF": ""},
+    )  # fmt: skip
+    assert env_less.returncode == 1 and "SHOPD_LOADTEST_STAFF" in env_less.stderr
+    assert "Traceback" not in unknown.stderr + env_less.stderr
+
+
+def test_ceiling_profile_measures_a_bare_endpoint(tmp_path: Path) -> None:
+    """The yardstick docs/performance.md divides by: the same server on one JSON endpoint."""
+    import subprocess
+    import sys
+
+    from tests.server import wait_healthy
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "loadtest.ceiling_app:app", "--port", str(port),
+         "--no-access-log", "--log-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server, path="/ping")  # type: ignore[arg-type]
+        done = shopctl(
+            "loadtest", "run", "--profile", "ceiling", "--users", "5", "--spawn-rate", "5",
+            "--duration", "3s", "--url", f"http://127.0.0.1:{port}", "--out", str(tmp_path),
+            *LOOSE,
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert endpoints(tmp_path)["ceiling /ping"] > 100
