@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.cart.models import Cart, CartItem
@@ -117,11 +118,21 @@ async def item_count(session: AsyncSession, owner: CartOwner) -> int:
 
 
 async def _get_or_create(session: AsyncSession, owner: CartOwner) -> Cart:
-    cart = await find_cart(session, owner, lock=True)
-    if cart is None:
+    # A locking read of a cart that does not exist yet takes an InnoDB gap lock, and two new
+    # guests' inserts into the same gap deadlock. So look without locking, insert when absent
+    # (the unique owner column settles a race of one owner's own requests), and lock only a row
+    # that exists.
+    if await session.scalar(select(Cart.id).where(_owner_filter(owner))) is None:
         cart = Cart(customer_id=owner.customer_id, token_hash=owner.token_hash)
-        session.add(cart)
-        await session.flush()
+        try:
+            async with session.begin_nested():
+                session.add(cart)
+            return cart
+        except IntegrityError:
+            pass  # the same owner's other request created it a moment ago
+    cart = await find_cart(session, owner, lock=True)
+    if cart is None:  # removed (merged into a customer's cart) between the two reads
+        raise Conflict("the cart changed meanwhile; try again", code="cart_changed")
     return cart
 
 
