@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.exc import OperationalError
 
 from shopd import __version__, jobs
@@ -193,10 +194,40 @@ def media_files(settings: Settings) -> Any:
     )
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Where a change shows in what the read cache holds: the staff API (and the TUI over it), and
+# a customer's review on a product page.
+CHANGES_CATALOG = ("/api/v1/staff/", "/p/")
+
+
+def clear_cache_on_change(db: Database) -> Callable[[ASGIApp], ASGIApp]:
+    """After a change that shows on catalog pages, this worker forgets its cached reads, so
+    whoever made it sees it at once (other workers within ``catalog_cache_seconds``)."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                await app(scope, receive, send)
+            finally:
+                if (
+                    scope["type"] == "http"
+                    and scope["method"] not in SAFE_METHODS
+                    and scope["path"].startswith(CHANGES_CATALOG)
+                ):
+                    db.cache.clear()
+
+        return handle
+
+    return middleware
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or get_settings()
     db = database or Database(
-        settings.effective_database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        echo=settings.db_echo,
+        cache_seconds=settings.catalog_cache_seconds,
     )
     owns_db = database is None
 
@@ -262,7 +293,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             path="/schema",
             description='The shop\'s JSON API. Errors: {"error": {"code", "message", "details"}}.',
         ),
-        middleware=[prometheus.middleware],
+        middleware=[prometheus.middleware, clear_cache_on_change(db)],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         csrf_config=CSRFConfig(
             secret=settings.effective_secret_key(),

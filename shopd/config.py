@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_cart_lines: int = Field(default=50, ge=1)
     max_line_quantity: int = Field(default=99, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    # How long a worker keeps catalog reads shown to anonymous visitors (0: not at all). The
+    # price and stock a page shows may be this old; carts and checkout always read the database.
+    catalog_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     db_echo: bool = False
     # The address customers and the payment gateway reach the shop at (links, return URLs).
     public_url: str = "http://127.0.0.1:8000"

@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from shopd.readcache import ReadCache
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -143,8 +145,12 @@ def is_retryable(exc: OperationalError) -> bool:
 class Database:
     """The shop's database: a reader and a writer session factory over one or two engines."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, echo: bool = False, cache_seconds: float = 0
+    ) -> None:
         self.url = normalise_url(url)
+        # Catalog reads every anonymous visitor shares; off unless asked for (the app asks).
+        self.cache = ReadCache(cache_seconds)
         self.is_sqlite = is_sqlite_url(self.url)
         self.engine = make_engine(self.url, pool_size=pool_size, echo=echo)
         self.write_engine = (

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shopd import http
-from shopd.catalog import related, service
+from shopd.catalog import cached, related, service
 from shopd.catalog.schemas import (
     CategoryOut,
     CategoryRef,
@@ -53,8 +53,7 @@ class CatalogController(Controller):
 
     @get("/categories")
     async def categories(self, db: DB) -> list[SeriesOut]:
-        async with db.read() as session:
-            tree = await service.category_tree(session)
+        tree = await cached.category_tree(db)
         return [
             SeriesOut(
                 slug=s.slug,
@@ -79,15 +78,9 @@ class CatalogController(Controller):
         """List listed products; ``q`` matches any part of a name (Chinese or Latin), a SKU
         code or a category name; ``category`` is a category or series slug."""
         q = q.strip() if q else None
-        async with db.read() as session:
-            items, total = await service.list_products(
-                session,
-                q=q,
-                category=category,
-                page=page,
-                per_page=per_page,
-                sort=sort,
-            )
+        items, total = await cached.listing(
+            db, q=q, category=category, page=page, per_page=per_page, sort=sort
+        )
         return ProductPage(
             items=[summary_out(i, settings.currency) for i in items],
             page=page,
@@ -103,12 +96,17 @@ class CatalogController(Controller):
         """One product: SKUs at the caller's prices now (flash sale, else member price), open
         group buys, and what is bought together with it."""
         customer = await http.current_customer(request, db)
-        async with db.read() as session:
-            d = await service.get_product(
-                session, slug, settings=settings, customer_id=customer.id if customer else None
-            )
-            groups = await group_buys.on_offer(session, settings, [v.sku.id for v in d.skus])
-            more = await related.suggestions(session, d.product)
+
+        async def load() -> tuple[Any, Any, Any]:
+            async with db.read() as session:
+                d = await service.get_product(
+                    session, slug, settings=settings, customer_id=customer.id if customer else None
+                )
+                groups = await group_buys.on_offer(session, settings, [v.sku.id for v in d.skus])
+                return d, groups, await related.suggestions(session, d.product)
+
+        # A member's prices are their own: only what a guest sees is shared.
+        d, groups, more = await (load() if customer else db.cache.get(("product", slug), load))
         prices = [v.price for v in d.skus] or [d.product.list_price]
         return ProductOut(
             slug=d.product.slug,

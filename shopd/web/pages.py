@@ -13,7 +13,7 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from shopd import http, security
 from shopd.cart import service as carts
-from shopd.catalog import related
+from shopd.catalog import cached, related
 from shopd.catalog import service as catalog
 from shopd.config import Settings
 from shopd.content import service as content
@@ -143,25 +143,24 @@ class StorefrontController(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
-        async with db.read() as session:
-            hide = await shop_settings.get(session, "hide_sold_out")  # one read for both lists
-            featured, _ = await catalog.list_products(
-                session, per_page=8, sort="best_selling", hide_sold_out=hide
-            )
-            newest, _ = await catalog.list_products(
-                session, per_page=8, sort="newest", hide_sold_out=hide
-            )
-            news = await content.announcements(session)
-        return await page(
-            request,
-            db,
-            settings,
-            "home.html",
-            cacheable=True,
-            featured=featured,
-            newest=newest,
-            announcements=[(a, content.render_markdown(a.body)) for a in news],
-        )
+        async def load() -> dict[str, Any]:
+            async with db.read() as session:
+                hide = await shop_settings.get(session, "hide_sold_out")  # one read for both
+                featured, _ = await catalog.list_products(
+                    session, per_page=8, sort="best_selling", hide_sold_out=hide
+                )
+                newest, _ = await catalog.list_products(
+                    session, per_page=8, sort="newest", hide_sold_out=hide
+                )
+                news = await content.announcements(session)
+            return {
+                "featured": featured,
+                "newest": newest,
+                "announcements": [(a, content.render_markdown(a.body)) for a in news],
+            }
+
+        lists = await db.cache.get(("home",), load)
+        return await page(request, db, settings, "home.html", cacheable=True, **lists)
 
     async def _listing(
         self,
@@ -176,15 +175,14 @@ class StorefrontController(Controller):
         title: str,
     ) -> Response[Any]:
         sort = sort if sort in SORTS else "newest"
-        async with db.read() as session:
-            items, total = await catalog.list_products(
-                session,
-                q=q,
-                category=category,
-                page=page_no,
-                per_page=PER_PAGE,
-                sort=sort,  # type: ignore[arg-type]
-            )
+        items, total = await cached.listing(
+            db,
+            q=q,
+            category=category,
+            page=page_no,
+            per_page=PER_PAGE,
+            sort=sort,  # type: ignore[arg-type]
+        )
         return await page(
             request,
             db,
@@ -212,8 +210,7 @@ class StorefrontController(Controller):
         page_no: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
         sort: FromQuery[str] = "newest",
     ) -> Response[Any]:
-        async with db.read() as session:
-            tree = await catalog.category_tree(session)
+        tree = await cached.category_tree(db)
         names = {s.slug: s.name for s, _ in tree} | {
             c.slug: c.name for _, cats in tree for c, _n in cats
         }
@@ -250,31 +247,41 @@ class StorefrontController(Controller):
         self, request: Request[Any, Any, Any], slug: Slug, db: DB, settings: Conf
     ) -> Response[Any]:
         customer = await http.current_customer(request, db)
-        async with db.read() as session:
-            detail = await catalog.get_product(
-                session, slug, settings=settings, customer_id=customer.id if customer else None
-            )
-            groups = await group_buys.on_offer(session, settings, [v.sku.id for v in detail.skus])
-            more = await related.suggestions(session, detail.product)
-            review_list, rating = await content.reviews(session, detail.product.id)
-            can_review = bool(
-                customer and await content.has_bought(session, customer.id, detail.product.id)
-            )
+
+        async def load() -> dict[str, Any]:
+            async with db.read() as session:
+                detail = await catalog.get_product(
+                    session, slug, settings=settings, customer_id=customer.id if customer else None
+                )
+                skus = [v.sku.id for v in detail.skus]
+                review_list, rating = await content.reviews(session, detail.product.id)
+                return {
+                    "d": detail,
+                    "groups": await group_buys.on_offer(session, settings, skus),
+                    "more": await related.suggestions(session, detail.product),
+                    "reviews": review_list,
+                    "rating": rating,
+                    "description": content.render_markdown(detail.product.description),
+                    "first_available": next(
+                        (v.sku.code for v in detail.skus if v.available > 0), None
+                    ),
+                }
+
+        # A member sees member prices: only what a guest sees is shared.
+        shown = await (load() if customer else db.cache.get(("product_page", slug), load))
+        can_review = False
+        if customer:
+            async with db.read() as session:
+                can_review = await content.has_bought(session, customer.id, shown["d"].product.id)
         return await page(
             request,
             db,
             settings,
             "product.html",
             cacheable=True,
-            d=detail,
-            reviews=review_list,
-            rating=rating,
             can_review=can_review,
-            description=content.render_markdown(detail.product.description),
-            first_available=next((v.sku.code for v in detail.skus if v.available > 0), None),
             error=request.query_params.get("error", ""),
-            groups=groups,
-            more=more,
+            **shown,
         )
 
     @post("/p/{slug:str}/reviews")

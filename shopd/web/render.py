@@ -21,7 +21,7 @@ from litestar.utils.scope.state import ScopeState
 
 from shopd import http
 from shopd.cart import service as carts
-from shopd.catalog import service as catalog
+from shopd.catalog import cached
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
@@ -91,8 +91,7 @@ async def page(
     **context: Any,
 ) -> Response[Any]:
     who = await visitor(request, db, settings)
-    async with db.read() as session:
-        tree = await catalog.category_tree(session)
+    tree = await cached.category_tree(db)
     gettext = i18n.translator(who.lang)
     html = env.get_template(template).render(
         _=gettext,

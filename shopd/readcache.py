@@ -1,0 +1,86 @@
+"""A short-lived, per-process cache of catalog reads that look the same to every anonymous
+visitor: the category tree, the home page lists, listings and searches, a product's detail.
+
+Under a campaign most requests are guests browsing the same few pages, and each page is several
+queries. Keeping those results for a second or two turns most of them into dictionary look-ups.
+What it may cost is a shown stock level or price up to ``seconds`` old in another worker
+process; nothing that sells reads from here — the cart and checkout always read the database,
+so an order is priced and stock-checked on the truth. A worker clears its own cache when staff
+change anything (``clear``), so a staff member sees their change at once on that worker.
+
+Concurrent misses for one key share a single load, so a cold popular page is one query, not
+one per waiting shopper.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+from cachetools import TTLCache
+
+T = TypeVar("T")
+
+MAX_ENTRIES = 4096
+
+
+class ReadCache:
+    def __init__(self, seconds: float, *, max_entries: int = MAX_ENTRIES) -> None:
+        self.seconds = seconds
+        self._entries: TTLCache[Hashable, Any] | None = (
+            TTLCache(max_entries, seconds) if seconds > 0 else None
+        )
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self._entries is not None
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        if self._entries is None:
+            return await load()
+        try:
+            value: T = self._entries[key]
+        except KeyError:
+            pass
+        else:
+            self.hits += 1
+            return value
+        pending = self._loading.get(key)
+        if pending is not None:
+            self.hits += 1
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this request was cancelled, not the shared load
+                return await load()
+        self.misses += 1
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await load()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # those waiting get it; nobody else must be warned about it
+            raise
+        else:
+            self._entries[key] = value
+            future.set_result(value)
+            return value
+        finally:
+            del self._loading[key]
+
+    def forget(self, key: Hashable) -> None:
+        if self._entries is not None:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        if self._entries is not None:
+            self._entries.clear()

@@ -1,0 +1,152 @@
+"""The read cache of catalog pages and API answers: shared by anonymous visitors for a moment,
+cleared by staff changes on the same worker, never read by anything that sells."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from shopd.app import create_app
+from shopd.config import Settings
+from shopd.db import Database
+from shopd.readcache import ReadCache
+from tests.conftest import Backend, SmallCatalog
+from tests.staffkit import make_staff
+
+TTL = 1.5
+
+
+class Loads:
+    def __init__(self, value: object = "v") -> None:
+        self.value = value
+        self.calls = 0
+
+    async def __call__(self) -> object:
+        self.calls += 1
+        await asyncio.sleep(0.01)
+        return self.value
+
+
+async def test_a_value_is_kept_for_its_seconds_then_loaded_again() -> None:
+    cache = ReadCache(0.2)
+    load = Loads()
+    assert [await cache.get("k", load) for _ in range(3)] == ["v"] * 3
+    assert load.calls == 1
+    await asyncio.sleep(0.25)
+    await cache.get("k", load)
+    assert load.calls == 2
+    assert (cache.hits, cache.misses) == (2, 2)
+
+
+async def test_concurrent_misses_share_one_load() -> None:
+    cache = ReadCache(5)
+    load = Loads()
+    assert await asyncio.gather(*(cache.get("k", load) for _ in range(50))) == ["v"] * 50
+    assert load.calls == 1
+
+
+async def test_a_failed_load_reaches_every_waiter_and_is_not_kept() -> None:
+    cache = ReadCache(5)
+    calls = 0
+
+    async def broken() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        raise LookupError("no such product")
+
+    results = await asyncio.gather(
+        *(cache.get("k", broken) for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, LookupError) for r in results)
+    assert calls == 1
+    with pytest.raises(LookupError):
+        await cache.get("k", broken)
+    assert calls == 2
+
+
+async def test_zero_seconds_is_no_cache_and_clear_forgets() -> None:
+    off = ReadCache(0)
+    load = Loads()
+    await off.get("k", load)
+    await off.get("k", load)
+    assert load.calls == 2 and not off.enabled
+    on = ReadCache(5)
+    await on.get("k", load)
+    on.clear()
+    await on.get("k", load)
+    assert load.calls == 4
+
+
+@asynccontextmanager
+async def worker(backend: Backend, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """One shop worker process, as `shopctl serve --workers N` runs several: its own engine and
+    its own read cache over the shared database."""
+    db = Database(backend.url, cache_seconds=TTL)
+    app = create_app(settings, database=db)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://shop.test"
+        ) as c:
+            yield c
+    finally:
+        await db.dispose()
+
+
+def available(product: dict, sku: str) -> int:
+    return next(s["available"] for s in product["skus"] if s["code"] == sku)
+
+
+async def test_another_workers_stock_change_shows_within_the_ttl_and_carts_see_the_truth(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a, worker(backend, settings) as b:
+        staff = await make_staff(b, db)
+        url = f"/api/v1/products/{catalog.teapot}"
+        assert available((await a.get(url)).json(), catalog.sku_pot) == 3
+        r = await b.post(
+            f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
+            json={"delta": -3, "reason": "damage"},
+            headers=staff.manager,
+        )
+        assert r.status_code == 201, r.text
+        # Worker b cleared its own cache: its next reader sees the change at once.
+        assert available((await b.get(url)).json(), catalog.sku_pot) == 0
+        # Worker a still shows what it read a moment ago ...
+        assert available((await a.get(url)).json(), catalog.sku_pot) == 3
+        # ... but selling reads the database: the cart refuses what is gone.
+        r = await a.post("/api/v1/cart/items", json={"sku": catalog.sku_pot, "quantity": 1})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "out_of_stock"
+        await asyncio.sleep(TTL + 0.1)
+        assert available((await a.get(url)).json(), catalog.sku_pot) == 0
+        assert (
+            "售罄" in (await a.get(f"/p/{catalog.teapot}")).text
+            or "sold out" in (await a.get(f"/p/{catalog.teapot}?lang=en")).text.lower()
+        )
+
+
+async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a:
+        staff = await make_staff(a, db)
+        url = f"/api/v1/products/{catalog.tshirt}"
+        listing = "/api/v1/products?category=t-shirts"
+        assert (await a.get(url)).json()["list_price"] == 7900
+        assert (await a.get(listing)).json()["items"][0]["price"] == 7900
+        hits = a._transport.app.state["db"].cache.hits  # type: ignore[attr-defined]
+        assert (await a.get(url)).json()["list_price"] == 7900
+        assert a._transport.app.state["db"].cache.hits > hits  # type: ignore[attr-defined]
+        r = await a.put(
+            f"/api/v1/staff/products/{catalog.tshirt}/price",
+            json={"price": 6900},
+            headers=staff.manager,
+        )
+        assert r.status_code == 200, r.text
+        assert (await a.get(url)).json()["list_price"] == 6900
+        assert (await a.get(listing)).json()["items"][0]["price"] == 6900
+        assert "69.00" in (await a.get(f"/p/{catalog.tshirt}")).text
