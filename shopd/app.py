@@ -215,6 +215,7 @@ def clear_cache_on_change(db: Database) -> Callable[[ASGIApp], ASGIApp]:
                     and scope["path"].startswith(CHANGES_CATALOG)
                 ):
                     db.cache.clear()
+                    db.rankings.clear()
 
         return handle
 
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         pool_size=settings.db_pool_size,
         echo=settings.db_echo,
         cache_seconds=settings.catalog_cache_seconds,
+        ranking_cache_seconds=settings.ranking_cache_seconds,
     )
     owns_db = database is None
 

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # How long a worker keeps catalog reads shown to anonymous visitors (0: not at all). The
     # price and stock a page shows may be this old; carts and checkout always read the database.
     catalog_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Product suggestions (bought together, best sellers) rank all orders and move slowly.
+    ranking_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
     db_echo: bool = False
     # The address customers and the payment gateway reach the shop at (links, return URLs).
     public_url: str = "http://127.0.0.1:8000"

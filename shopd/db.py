@@ -146,11 +146,18 @@ class Database:
     """The shop's database: a reader and a writer session factory over one or two engines."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, echo: bool = False, cache_seconds: float = 0
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        echo: bool = False,
+        cache_seconds: float = 0,
+        ranking_cache_seconds: float = 0,
     ) -> None:
         self.url = normalise_url(url)
         # Catalog reads every anonymous visitor shares; off unless asked for (the app asks).
         self.cache = ReadCache(cache_seconds)
+        self.rankings = ReadCache(ranking_cache_seconds)
         self.is_sqlite = is_sqlite_url(self.url)
         self.engine = make_engine(self.url, pool_size=pool_size, echo=echo)
         self.write_engine = (

@@ -86,7 +86,7 @@ async def test_zero_seconds_is_no_cache_and_clear_forgets() -> None:
 async def worker(backend: Backend, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """One shop worker process, as `shopctl serve --workers N` runs several: its own engine and
     its own read cache over the shared database."""
-    db = Database(backend.url, cache_seconds=TTL)
+    db = Database(backend.url, cache_seconds=TTL, ranking_cache_seconds=60)
     app = create_app(settings, database=db)
     try:
         async with httpx.AsyncClient(
@@ -138,9 +138,14 @@ async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
         listing = "/api/v1/products?category=t-shirts"
         assert (await a.get(url)).json()["list_price"] == 7900
         assert (await a.get(listing)).json()["items"][0]["price"] == 7900
-        hits = a._transport.app.state["db"].cache.hits  # type: ignore[attr-defined]
+        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        hits, ranked = cached_db.cache.hits, cached_db.rankings.misses
         assert (await a.get(url)).json()["list_price"] == 7900
-        assert a._transport.app.state["db"].cache.hits > hits  # type: ignore[attr-defined]
+        assert cached_db.cache.hits > hits
+        assert cached_db.rankings.misses == ranked  # suggestions kept longer than the page
+        await asyncio.sleep(TTL + 0.1)
+        assert (await a.get(url)).json()["list_price"] == 7900
+        assert cached_db.rankings.misses == ranked
         r = await a.put(
             f"/api/v1/staff/products/{catalog.tshirt}/price",
             json={"price": 6900},
@@ -148,5 +153,6 @@ async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
         )
         assert r.status_code == 200, r.text
         assert (await a.get(url)).json()["list_price"] == 6900
+        assert cached_db.rankings.misses == ranked + 1  # the staff change cleared them too
         assert (await a.get(listing)).json()["items"][0]["price"] == 6900
         assert "69.00" in (await a.get(f"/p/{catalog.tshirt}")).text

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shopd import http
-from shopd.catalog import cached, related, service
+from shopd.catalog import cached, service
 from shopd.catalog.schemas import (
     CategoryOut,
     CategoryRef,
@@ -103,7 +103,7 @@ class CatalogController(Controller):
                     session, slug, settings=settings, customer_id=customer.id if customer else None
                 )
                 groups = await group_buys.on_offer(session, settings, [v.sku.id for v in d.skus])
-                return d, groups, await related.suggestions(session, d.product)
+            return d, groups, await cached.suggestions(db, d.product)
 
         # A member's prices are their own: only what a guest sees is shared.
         d, groups, more = await (load() if customer else db.cache.get(("product", slug), load))

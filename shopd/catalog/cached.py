@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopd.catalog import service
+from shopd.catalog import related, service
+from shopd.catalog.models import Product
 from shopd.catalog.service import ProductSummary, Sort
 from shopd.db import Database
 
@@ -28,3 +29,15 @@ async def listing(
             )
 
     return await db.cache.get(("listing", q, category, page, per_page, sort), load)
+
+
+async def suggestions(db: Database, product: Product) -> related.Suggestions:
+    """What is bought together with a product and its category's best sellers: a ranking over
+    all orders, the dearest read on a product page, and one that moves slowly, so it is kept
+    longer than the rest (``ranking_cache_seconds``)."""
+
+    async def load() -> related.Suggestions:
+        async with db.read() as session:
+            return await related.suggestions(session, product)
+
+    return await db.rankings.get(("suggestions", product.id), load)

@@ -13,7 +13,7 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from shopd import http, security
 from shopd.cart import service as carts
-from shopd.catalog import cached, related
+from shopd.catalog import cached
 from shopd.catalog import service as catalog
 from shopd.config import Settings
 from shopd.content import service as content
@@ -255,17 +255,16 @@ class StorefrontController(Controller):
                 )
                 skus = [v.sku.id for v in detail.skus]
                 review_list, rating = await content.reviews(session, detail.product.id)
-                return {
-                    "d": detail,
-                    "groups": await group_buys.on_offer(session, settings, skus),
-                    "more": await related.suggestions(session, detail.product),
-                    "reviews": review_list,
-                    "rating": rating,
-                    "description": content.render_markdown(detail.product.description),
-                    "first_available": next(
-                        (v.sku.code for v in detail.skus if v.available > 0), None
-                    ),
-                }
+                groups = await group_buys.on_offer(session, settings, skus)
+            return {
+                "d": detail,
+                "groups": groups,
+                "more": await cached.suggestions(db, detail.product),
+                "reviews": review_list,
+                "rating": rating,
+                "description": content.render_markdown(detail.product.description),
+                "first_available": next((v.sku.code for v in detail.skus if v.available > 0), None),
+            }
 
         # A member sees member prices: only what a guest sees is shared.
         shown = await (load() if customer else db.cache.get(("product_page", slug), load))
