@@ -105,14 +105,25 @@ async def list_products(
     total = await session.scalar(select(func.count()).select_from(Product).where(*filters)) or 0
 
     stmt, min_price = _summaries()
-    order = {
+    by_product = {
         "newest": [Product.created_at.desc(), Product.id.desc()],
-        "price_asc": [min_price.asc(), Product.id.asc()],
-        "price_desc": [min_price.desc(), Product.id.asc()],
         "best_selling": [Product.sold_count.desc(), Product.id.asc()],
         "name": [Product.name.asc(), Product.id.asc()],
-    }[sort]
-    stmt = stmt.where(*filters).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    }
+    offset = (page - 1) * per_page
+    if sort in by_product:
+        # Pick the page's products first, then price and stock for those alone: aggregating
+        # every matching product's SKUs only to keep one page of them is the cost of a listing.
+        ids = await session.scalars(
+            select(Product.id)
+            .where(*filters)
+            .order_by(*by_product[sort])
+            .limit(per_page)
+            .offset(offset)
+        )
+        return await summaries_of(session, list(ids)), total
+    order = [min_price.asc() if sort == "price_asc" else min_price.desc(), Product.id.asc()]
+    stmt = stmt.where(*filters).order_by(*order).limit(per_page).offset(offset)
     return _summary_rows((await session.execute(stmt)).all()), total
 
 
