@@ -55,6 +55,12 @@ def steps(history: list[Sample], limits: Thresholds) -> list[Step]:
     return sorted(judged, key=lambda s: s.users)
 
 
+def finished_steps(history: list[Sample], limits: Thresholds) -> list[Step]:
+    """The steps already left behind for more users, while a run is going on."""
+    current = history[-1].users if history else 0
+    return [s for s in steps(history, limits) if s.users != current]
+
+
 def capacity(judged: list[Step]) -> int:
     """The largest user count held, counting only steps before the first that broke."""
     best = 0

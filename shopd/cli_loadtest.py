@@ -166,8 +166,9 @@ def capacity(
 
     def watch(rows: list[results.Endpoint], history: list[results.Sample]) -> bool:
         show(rows, history)
-        # Stop at the first step that broke: more users would only break it harder.
-        return not cap.broke(cap.steps(history, limits))
+        # Stop at the first step that broke: more users would only break it harder. The step
+        # still running is judged when it is over, not on its first seconds.
+        return not cap.broke(cap.finished_steps(history, limits))
 
     try:
         with live:

@@ -151,6 +151,16 @@ def test_capacity_is_the_last_step_before_the_first_that_broke() -> None:
     assert cap.capacity(cap.steps(failing, Thresholds())) == 0
 
 
+def test_a_running_step_is_not_judged_on_its_first_seconds() -> None:
+    """Cold pages and fresh connections make a step's first seconds slow; stopping the search
+    there would report a capacity of nothing for a shop that holds the step."""
+    warming = [_sample(i, 50, 900 if i < 3 else 100, requests=100 * i) for i in range(4)]
+    assert cap.broke(cap.steps(warming, Thresholds()))  # judged now, it would stop the search
+    assert cap.finished_steps(warming, Thresholds()) == []
+    moved_on = [*warming, _sample(4, 100, 100, requests=500)]
+    assert [s.users for s in cap.finished_steps(moved_on, Thresholds())] == [50]
+
+
 def test_distributed_mode_with_two_local_workers(shop: dict, tmp_path: Path) -> None:
     done = loadtest(
         shop, tmp_path, "run", "--profile", "campaign", "--users", "8", "--spawn-rate", "8",
