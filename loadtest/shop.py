@@ -18,7 +18,7 @@ ADDRESS = {
     "line1": "西湖区文三路 1 号",
     "postcode": "310000",
 }
-EXPECTED_REFUSALS = {"out_of_stock", "sold_out", "flash_sale_sold_out", "limit_reached"}
+EXPECTED_REFUSALS = {"out_of_stock", "sale_sold_out", "sale_limit_reached"}
 
 
 @dataclass

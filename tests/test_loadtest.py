@@ -15,6 +15,7 @@ import pytest
 from backups.database import Database
 from loadtest import capacity as cap
 from loadtest.results import Sample, Thresholds
+from loadtest.shop import EXPECTED_REFUSALS
 from tests.backupkit import order_numbers, seed_shop
 from tests.server import free_port, running, shopctl
 
@@ -208,3 +209,12 @@ def test_ceiling_profile_measures_a_bare_endpoint(tmp_path: Path) -> None:
         server.wait(10)
     assert done.returncode == 0, done.stdout + done.stderr
     assert endpoints(tmp_path)["ceiling /ping"] > 100
+
+
+def test_the_refusals_a_rush_expects_are_codes_the_shop_gives() -> None:
+    """A sold-out answer is the shop working; if its code drifted, a flash sale would count
+    every right refusal as an error (as it once did with ``sale_sold_out``)."""
+    shopd = Path(__file__).resolve().parent.parent / "shopd"
+    source = "\n".join(p.read_text() for p in shopd.rglob("*.py"))
+    for code in EXPECTED_REFUSALS:
+        assert f'code="{code}"' in source or f'code = "{code}"' in source, code
