@@ -62,3 +62,10 @@ class Forbidden(DomainError):
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+class Busy(DomainError):
+    """The database could not take this change in time: nothing was changed, try again."""
+
+    status_code = 503
+    code = "busy"
