@@ -33,7 +33,7 @@ from shopd.customers.api import CustomerController
 from shopd.customers.membership_api import MyMembershipController, StaffMembershipController
 from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database, is_retryable
-from shopd.errors import DomainError, error_body
+from shopd.errors import Busy, DomainError, error_body
 from shopd.http import DB
 from shopd.inventory.api import StockController
 from shopd.orders.api import OrderController, payment_return
@@ -142,11 +142,7 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     if isinstance(exc, OperationalError) and is_retryable(exc):
         # Contention that outlived the retries: the client may safely try again shortly.
         log.warning("database contention on %s: %s", request.url.path, exc.orig)
-        return _json(
-            error_body("busy", "the shop is very busy right now; try again in a moment"),
-            HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
-        )
+        return _json(Busy().to_body(), Busy.status_code, headers={"Retry-After": "1"})
     # The trace goes to the log, never to the client.
     log.exception("unhandled error", exc_info=exc)
     if _is_page(request):
@@ -214,8 +210,7 @@ def clear_cache_on_change(db: Database) -> Callable[[ASGIApp], ASGIApp]:
                     and scope["method"] not in SAFE_METHODS
                     and scope["path"].startswith(CHANGES_CATALOG)
                 ):
-                    db.cache.clear()
-                    db.rankings.clear()
+                    db.forget_catalog()
 
         return handle
 

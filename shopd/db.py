@@ -198,7 +198,7 @@ class WriterTurns:
             async with asyncio.timeout(WRITER_WAIT_SECONDS):
                 await lock.acquire()
         except TimeoutError:
-            raise Busy("the shop is very busy right now; try again in a moment") from None
+            raise Busy() from None
         try:
             fd = self._lock_file()
             if fd is None:
@@ -281,6 +281,11 @@ class Database:
                         raise
             await asyncio.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def forget_catalog(self) -> None:
+        """After a change to what catalog pages show: this worker's cached reads are stale."""
+        self.cache.clear()
+        self.rankings.clear()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -69,3 +69,6 @@ class Busy(DomainError):
 
     status_code = 503
     code = "busy"
+
+    def __init__(self, message: str = "the shop is very busy right now; try again in a moment"):
+        super().__init__(message)

@@ -77,10 +77,6 @@ class ReadCache:
         finally:
             del self._loading[key]
 
-    def forget(self, key: Hashable) -> None:
-        if self._entries is not None:
-            self._entries.pop(key, None)
-
     def clear(self) -> None:
         if self._entries is not None:
             self._entries.clear()
