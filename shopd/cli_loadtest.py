@@ -104,6 +104,15 @@ def _consistency(db: str | None, out: Path) -> list[str]:
     return problems
 
 
+def _drive(spec: runner.RunSpec, live: Live, watch: Watch) -> None:
+    """Locust under the live view; one that cannot start is a clear error, not a traceback."""
+    try:
+        with live:
+            runner.run(spec, watch)
+    except runner.LoadTestError as exc:
+        raise fail(str(exc)) from None
+
+
 @loadtest_app.command("run")
 def run(
     profile: Profile = "campaign",
@@ -122,11 +131,7 @@ def run(
     limits = results.Thresholds(p95, p99, max_errors / 100)
     spec = runner.RunSpec(profile, url, out, users, spawn_rate, duration, workers)
     live, watch = _live_view(time.monotonic())
-    try:
-        with live:
-            runner.run(spec, watch)
-    except runner.LoadTestError as exc:
-        raise fail(str(exc)) from None
+    _drive(spec, live, watch)
     rows = results.read_stats(spec.prefix)
     console.print(_table(rows, f"{profile} · {users} users · {duration} · {url}"))
     missed = results.verdict(results.total(rows), limits)
@@ -170,11 +175,7 @@ def capacity(
         # still running is judged when it is over, not on its first seconds.
         return not cap.broke(cap.finished_steps(history, limits))
 
-    try:
-        with live:
-            runner.run(spec, watch)
-    except runner.LoadTestError as exc:
-        raise fail(str(exc)) from None
+    _drive(spec, live, watch)
     history = results.read_history(spec.prefix)
     judged = cap.steps(history, limits)
     found = cap.capacity(judged)

@@ -29,6 +29,21 @@ async def two_workers(tmp_path: Path):  # type: ignore[no-untyped-def]
     await b.dispose()
 
 
+async def holding_a_write(db: Database, release: asyncio.Event) -> asyncio.Task[None]:
+    """A writer that has its turn and keeps it until ``release`` is set."""
+    holding = asyncio.Event()
+
+    async def hold() -> None:
+        async with db.write() as s:
+            holding.set()
+            await release.wait()
+            await s.commit()
+
+    task = asyncio.create_task(hold())
+    await holding.wait()
+    return task
+
+
 async def test_a_writer_in_another_process_waits_for_the_turn(two_workers) -> None:  # type: ignore[no-untyped-def]
     a, b = two_workers
     order: list[str] = []
@@ -56,17 +71,8 @@ async def test_waiting_too_long_is_busy_and_changes_nothing(
 ) -> None:  # type: ignore[no-untyped-def]
     a, _ = two_workers
     monkeypatch.setattr(dbmod, "WRITER_WAIT_SECONDS", 0.2)
-    holding = asyncio.Event()
     release = asyncio.Event()
-
-    async def hold() -> None:
-        async with a.write() as s:
-            holding.set()
-            await release.wait()
-            await s.commit()
-
-    holder = asyncio.create_task(hold())
-    await holding.wait()
+    holder = await holding_a_write(a, release)
     with pytest.raises(Busy) as caught:
         async with a.write() as s:
             await s.execute(text("INSERT INTO t VALUES (2)"))
@@ -80,22 +86,14 @@ async def test_waiting_too_long_is_busy_and_changes_nothing(
 
 async def test_a_cancelled_waiter_gives_the_lock_back(two_workers) -> None:  # type: ignore[no-untyped-def]
     a, b = two_workers
-    holding = asyncio.Event()
-    release = asyncio.Event()
-
-    async def hold() -> None:
-        async with a.write() as s:
-            holding.set()
-            await release.wait()
-            await s.commit()
 
     async def write(db: Database) -> None:
         async with db.write() as s:
             await s.execute(text("INSERT INTO t VALUES (3)"))
             await s.commit()
 
-    holder = asyncio.create_task(hold())
-    await holding.wait()
+    release = asyncio.Event()
+    holder = await holding_a_write(a, release)
     waiter = asyncio.create_task(write(b))  # blocks on the file lock a holds
     await asyncio.sleep(0.1)
     waiter.cancel()
