@@ -21,6 +21,7 @@ from shopd.catalog.schemas import (
     StockStatus,
 )
 from shopd.http import DB, Conf
+from shopd.promotions import group_buys
 from shopd.promotions.schemas import sale_out
 
 LOW_STOCK = 5
@@ -95,8 +96,17 @@ class CatalogController(Controller):
         """One product: SKUs at the caller's prices now (flash sale, else member price), open
         group buys, and what is bought together with it."""
         customer = await http.current_customer(request, db)
-        view = await cached.product(db, settings, slug, customer.id if customer else None)
-        d, groups, more = view.detail, view.groups, view.more
+
+        async def load() -> tuple[Any, Any, Any]:
+            async with db.read() as session:
+                d = await service.get_product(
+                    session, slug, settings=settings, customer_id=customer.id if customer else None
+                )
+                groups = await group_buys.on_offer(session, settings, [v.sku.id for v in d.skus])
+            return d, groups, await cached.suggestions(db, d.product)
+
+        # A member's prices are their own: only what a guest sees is shared.
+        d, groups, more = await (load() if customer else db.cache.get(("product", slug), load))
         prices = [v.price for v in d.skus] or [d.product.list_price]
         return ProductOut(
             slug=d.product.slug,

@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from shopd.catalog import related, service
 from shopd.catalog.models import Product
-from shopd.catalog.service import ProductDetail, ProductSummary, Sort
-from shopd.config import Settings
+from shopd.catalog.service import ProductSummary, Sort
 from shopd.db import Database
-from shopd.promotions import group_buys
-from shopd.promotions.schemas import GroupBuyOut
 
 
 async def category_tree(db: Database) -> list[Any]:
@@ -45,29 +41,3 @@ async def suggestions(db: Database, product: Product) -> related.Suggestions:
             return await related.suggestions(session, product)
 
     return await db.rankings.get(("suggestions", product.id), load)
-
-
-@dataclass(slots=True)
-class ProductView:
-    detail: ProductDetail
-    groups: list[GroupBuyOut]
-    more: related.Suggestions
-
-
-async def product(
-    db: Database, settings: Settings, slug: str, customer_id: int | None
-) -> ProductView:
-    """A product at this buyer's prices now, its open group buys and its suggestions. A
-    member's prices are their own: only what a guest sees is shared."""
-
-    async def load() -> ProductView:
-        async with db.read() as session:
-            detail = await service.get_product(
-                session, slug, settings=settings, customer_id=customer_id
-            )
-            groups = await group_buys.on_offer(session, settings, [v.sku.id for v in detail.skus])
-        return ProductView(detail, groups, await suggestions(db, detail.product))
-
-    if customer_id is not None:
-        return await load()
-    return await db.cache.get(("product", slug), load)

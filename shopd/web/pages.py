@@ -27,7 +27,7 @@ from shopd.orders import lifecycle, payments
 from shopd.orders import service as orders
 from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
-from shopd.promotions import quotes
+from shopd.promotions import group_buys, quotes
 from shopd.staff import shop_settings
 from shopd.web import i18n
 from shopd.web.render import page, redirect
@@ -247,38 +247,40 @@ class StorefrontController(Controller):
         self, request: Request[Any, Any, Any], slug: Slug, db: DB, settings: Conf
     ) -> Response[Any]:
         customer = await http.current_customer(request, db)
-        view = await cached.product(db, settings, slug, customer.id if customer else None)
-        detail = view.detail
 
-        async def load_texts() -> dict[str, Any]:
+        async def load() -> dict[str, Any]:
             async with db.read() as session:
+                detail = await catalog.get_product(
+                    session, slug, settings=settings, customer_id=customer.id if customer else None
+                )
+                skus = [v.sku.id for v in detail.skus]
                 review_list, rating = await content.reviews(session, detail.product.id)
+                groups = await group_buys.on_offer(session, settings, skus)
             return {
+                "d": detail,
+                "groups": groups,
+                "more": await cached.suggestions(db, detail.product),
                 "reviews": review_list,
                 "rating": rating,
                 "description": content.render_markdown(detail.product.description),
+                "first_available": next((v.sku.code for v in detail.skus if v.available > 0), None),
             }
 
-        texts = await (
-            load_texts() if customer else db.cache.get(("product_texts", slug), load_texts)
-        )
+        # A member sees member prices: only what a guest sees is shared.
+        shown = await (load() if customer else db.cache.get(("product_page", slug), load))
         can_review = False
         if customer:
             async with db.read() as session:
-                can_review = await content.has_bought(session, customer.id, detail.product.id)
+                can_review = await content.has_bought(session, customer.id, shown["d"].product.id)
         return await page(
             request,
             db,
             settings,
             "product.html",
             cacheable=True,
-            d=detail,
-            groups=view.groups,
-            more=view.more,
-            first_available=next((v.sku.code for v in detail.skus if v.available > 0), None),
             can_review=can_review,
             error=request.query_params.get("error", ""),
-            **texts,
+            **shown,
         )
 
     @post("/p/{slug:str}/reviews")
