@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,17 +14,18 @@ import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import CacheControlHeader
+from litestar.connection import ASGIConnection
+from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import OperationalError
 
-from shopd import __version__, jobs
+from shopd import __version__, jobs, readcache
 from shopd.cart.api import CartController
 from shopd.catalog.api import CatalogController
 from shopd.catalog.staff_api import StaffCatalogController
@@ -194,22 +196,63 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Where a change shows in what the read cache holds: the staff API (and the TUI over it), and
 # a customer's review on a product page.
 CHANGES_CATALOG = ("/api/v1/staff/", "/p/")
+# Set on the answer to any change a visitor makes (an order, a payment, a group joined): while
+# it lives, that visitor's catalog reads skip the shared cache, on every worker. Not for what
+# shows on no catalog page: the cart (the commonest change under a campaign), logging in and
+# out, the guestbook, and the staff API (staff changes clear the worker's cache instead).
+OWN_WRITES_COOKIE = "shopd_fresh"
+LEAVES_CATALOG = (
+    "/cart/",
+    "/api/v1/cart",
+    "/api/v1/session",
+    "/api/v1/staff/",
+    "/account/login",
+    "/account/logout",
+    "/account/register",
+    "/guestbook",
+    "/newsletter",
+)
 
 
-def clear_cache_on_change(db: Database) -> Callable[[ASGIApp], ASGIApp]:
-    """After a change that shows on catalog pages, this worker forgets its cached reads, so
-    whoever made it sees it at once (other workers within ``catalog_cache_seconds``)."""
+def catalog_reads(db: Database, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    """Keep the read cache honest to whoever changes something: a visitor who has just
+    changed something reads the database, not a cached page from before (``own_writes``);
+    after a staff change this worker forgets its cached reads at once (other workers within
+    ``catalog_cache_seconds``)."""
+    # The mark outlives the cached entries it has to skip, rounded up to whole seconds.
+    mark = Cookie(
+        key=OWN_WRITES_COOKIE,
+        value="1",
+        max_age=math.ceil(db.cache.seconds) + 1,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    ).to_encoded_header()
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-            try:
+            if scope["type"] != "http" or not db.cache.enabled:
                 await app(scope, receive, send)
+                return
+            changes = scope["method"] not in SAFE_METHODS
+            marks = changes and not scope["path"].startswith(LEAVES_CATALOG)
+
+            async def send_marked(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), mark]
+                await send(message)
+
+            fresh = (
+                readcache.own_writes()
+                if OWN_WRITES_COOKIE in ASGIConnection(scope).cookies
+                else contextlib.nullcontext()
+            )
+            try:
+                with fresh:
+                    await app(scope, receive, send_marked if marks else send)
             finally:
-                if (
-                    scope["type"] == "http"
-                    and scope["method"] not in SAFE_METHODS
-                    and scope["path"].startswith(CHANGES_CATALOG)
-                ):
+                if changes and scope["path"].startswith(CHANGES_CATALOG):
                     db.forget_catalog()
 
         return handle
@@ -290,7 +333,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             path="/schema",
             description='The shop\'s JSON API. Errors: {"error": {"code", "message", "details"}}.',
         ),
-        middleware=[prometheus.middleware, clear_cache_on_change(db)],
+        middleware=[prometheus.middleware, catalog_reads(db, settings)],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         csrf_config=CSRFConfig(
             secret=settings.effective_secret_key(),

@@ -241,7 +241,8 @@ class Database:
         self.url = normalise_url(url)
         # Catalog reads every anonymous visitor shares; off unless asked for (the app asks).
         self.cache = ReadCache(cache_seconds)
-        self.rankings = ReadCache(ranking_cache_seconds)
+        # Sales rankings move slowly whoever buys: one's own order need not recompute them.
+        self.rankings = ReadCache(ranking_cache_seconds, fresh_for_writers=False)
         self.is_sqlite = is_sqlite_url(self.url)
         self.engine = make_engine(self.url, pool_size=pool_size, echo=echo)
         self.write_engine = (

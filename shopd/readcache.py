@@ -8,6 +8,11 @@ process; nothing that sells reads from here — the cart and checkout always rea
 so an order is priced and stock-checked on the truth. A worker clears its own cache when staff
 change anything (``clear``), so a staff member sees their change at once on that worker.
 
+Whoever changed something reads their own writes: for a short while after a change the app
+marks that visitor's requests (``own_writes``), and their catalog reads skip the cached entry,
+load from the database and leave the fresh result for everyone else — on whichever worker
+the next request lands.
+
 Concurrent misses for one key share a single load, so a cold popular page is one query, not
 one per waiting shopper.
 """
@@ -15,7 +20,9 @@ one per waiting shopper.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from cachetools import TTLCache
@@ -24,10 +31,25 @@ T = TypeVar("T")
 
 MAX_ENTRIES = 4096
 
+_OWN_WRITES: ContextVar[bool] = ContextVar("shopd_own_writes", default=False)
+
+
+@contextmanager
+def own_writes() -> Iterator[None]:
+    """Reads in this block come from the database, not from what was cached before."""
+    token = _OWN_WRITES.set(True)
+    try:
+        yield
+    finally:
+        _OWN_WRITES.reset(token)
+
 
 class ReadCache:
-    def __init__(self, seconds: float, *, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self, seconds: float, *, max_entries: int = MAX_ENTRIES, fresh_for_writers: bool = True
+    ) -> None:
         self.seconds = seconds
+        self.fresh_for_writers = fresh_for_writers
         self._entries: TTLCache[Hashable, Any] | None = (
             TTLCache(max_entries, seconds) if seconds > 0 else None
         )
@@ -42,8 +64,13 @@ class ReadCache:
     async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         if self._entries is None:
             return await load()
+        if self.fresh_for_writers and _OWN_WRITES.get():
+            self.misses += 1
+            value: T = await load()
+            self._entries[key] = value
+            return value
         try:
-            value: T = self._entries[key]
+            value = self._entries[key]
         except KeyError:
             pass
         else:

@@ -4,6 +4,7 @@ cleared by staff changes on the same worker, never read by anything that sells."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,7 @@ from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
 from shopd.readcache import ReadCache
-from tests.conftest import Backend, SmallCatalog
+from tests.conftest import Backend, SmallCatalog, checkout_body
 from tests.staffkit import make_staff
 
 TTL = 1.5
@@ -127,6 +128,34 @@ async def test_another_workers_stock_change_shows_within_the_ttl_and_carts_see_t
             "售罄" in (await a.get(f"/p/{catalog.teapot}")).text
             or "sold out" in (await a.get(f"/p/{catalog.teapot}?lang=en")).text.lower()
         )
+
+
+async def test_a_guest_who_just_ordered_sees_the_stock_they_took_on_every_worker(
+    backend: Backend, settings: Settings, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a, worker(backend, settings) as b:
+        url = f"/api/v1/products/{catalog.teapot}"
+        page = f"/p/{catalog.teapot}?lang=en"
+        assert available((await a.get(url)).json(), catalog.sku_pot) == 3
+        assert "sold out" not in (await a.get(page)).text.lower()
+        # The cart is no change to the catalog: the buyer still shares cached reads ...
+        r = await b.post("/api/v1/cart/items", json={"sku": catalog.sku_pot, "quantity": 3})
+        assert r.status_code == 200 and "shopd_fresh" not in b.cookies
+        # ... until the order: the buyer's requests then read the database, on whichever worker.
+        # (An httpx client per worker, as behind a load balancer; the buyer's cookies go along.)
+        r = await b.post("/api/v1/orders", json=checkout_body())
+        assert r.status_code == 201, r.text
+        a.cookies.update(b.cookies)
+        assert available((await a.get(url)).json(), catalog.sku_pot) == 0
+        assert "sold out" in (await a.get(page)).text.lower()
+        # Another visitor on worker a shares what the buyer's read left there: it is fresh too.
+        async with httpx.AsyncClient(
+            transport=a._transport, base_url="http://shop.test"
+        ) as stranger:
+            assert available((await stranger.get(url)).json(), catalog.sku_pot) == 0
+        # The mark runs out a moment after the cached entries it has to skip.
+        mark = next(c for c in b.cookies.jar if c.name == "shopd_fresh")
+        assert mark.expires is not None and 0 < mark.expires - time.time() <= TTL + 2
 
 
 async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
