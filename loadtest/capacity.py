@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,4 +105,32 @@ def plot(history: list[Sample], limits: Thresholds, found: int, path: Path) -> P
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    return path
+
+
+RESULT_FILE = "capacity.json"
+
+
+def save_result(
+    out: Path, *, users: int, profile: str, url: str, limits: Thresholds, complete: bool
+) -> Path:
+    """What ``shopctl campaign check`` compares the expected peak with: the users held, when,
+    against what, and whether the search found the limit (``complete``) or ran out of steps."""
+    path = out / RESULT_FILE
+    path.write_text(
+        json.dumps(
+            {
+                "users": users,
+                "profile": profile,
+                "url": url,
+                "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "p95_ms": limits.p95_ms,
+                "p99_ms": limits.p99_ms,
+                "max_error_rate": limits.max_error_rate,
+                "limit_found": complete,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return path

@@ -26,6 +26,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import OperationalError
 
 from shopd import __version__, jobs, readcache
+from shopd.analytics.api import StaffReportController
+from shopd.analytics.counter import VisitCounter
 from shopd.cart.api import CartController
 from shopd.catalog.api import CatalogController
 from shopd.catalog.staff_api import StaffCatalogController
@@ -270,21 +272,30 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ranking_cache_seconds=settings.ranking_cache_seconds,
     )
     owns_db = database is None
+    visits = VisitCounter(
+        db,
+        secret=settings.effective_secret_key(),
+        timezone=settings.timezone,
+        flush_seconds=settings.visit_flush_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        background = (
-            asyncio.create_task(jobs.run_forever(db, settings))
-            if settings.background_jobs
-            else None
-        )
+        tasks = [asyncio.create_task(visits.run())]
+        if settings.background_jobs:
+            tasks.append(asyncio.create_task(jobs.run_forever(db, settings)))
         try:
             yield
         finally:
-            if background is not None:
-                background.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await background
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+                except Exception:
+                    log.exception("a background task failed while stopping")
             if owns_db:
                 await db.dispose()
 
@@ -304,6 +315,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             StaffController,
             StaffAdminController,
             StaffOrderController,
+            StaffReportController,
             StockController,
             StaffCatalogController,
             StaffCustomerController,
@@ -346,6 +358,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ),
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
-        state={"settings": settings, "db": db},
+        state={"settings": settings, "db": db, "visits": visits},
         debug=False,
     )

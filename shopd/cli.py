@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import migrations, preflight
 from shopd.cli_backup import backup_app
+from shopd.cli_common import load_settings, migrated_session, run, settings_or_fail
 from shopd.cli_deploy import deploy, make_secrets_file
 from shopd.cli_lab import lab_app
 from shopd.cli_loadtest import loadtest_app
+from shopd.cli_report import campaign_app, report_app
 from shopd.config import Settings, get_settings
 from shopd.db import Database
 from shopd.errors import DomainError
@@ -39,35 +37,10 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(backup_app, name="backup")
 app.add_typer(loadtest_app, name="loadtest")
 app.add_typer(lab_app, name="lab")
+app.add_typer(report_app, name="report")
+app.add_typer(campaign_app, name="campaign")
 app.command("deploy")(deploy)
 app.command("make-secrets")(make_secrets_file)
-T = TypeVar("T")
-
-
-def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    """Run async work, turning preflight and domain errors into clear messages."""
-    try:
-        return asyncio.run(coro_fn())  # type: ignore[arg-type]
-    except preflight.PreflightError as exc:
-        raise fail(exc.message, exc.hint) from None
-    except DomainError as exc:
-        raise fail(exc.message) from None
-
-
-def settings_or_fail() -> Settings:
-    try:
-        settings = get_settings()
-    except Exception as exc:  # pydantic ValidationError: show which variable is wrong
-        raise fail(f"invalid configuration: {exc}", "check the SHOPD_* variables") from None
-    preflight.check_database_url(settings.effective_database_url)
-    return settings
-
-
-def _settings() -> Settings:
-    try:
-        return settings_or_fail()
-    except preflight.PreflightError as exc:
-        raise fail(exc.message, exc.hint) from None
 
 
 async def _upgrade(url: str) -> tuple[str | None, str | None]:
@@ -90,7 +63,7 @@ def do_upgrade(settings: Settings) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations (safe on an empty and on an up-to-date database)."""
-    do_upgrade(_settings())
+    do_upgrade(load_settings())
 
 
 @db_app.command("status")
@@ -112,24 +85,10 @@ def db_status() -> None:
         raise typer.Exit(3)
 
 
-@asynccontextmanager
-async def _migrated_session(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """A write session on the configured database, after checking it answers and is migrated."""
-    url = settings.effective_database_url
-    await preflight.check_database_reachable(url)
-    await preflight.check_migrated(url)
-    database = Database(url)
-    try:
-        async with database.write() as session:
-            yield session
-    finally:
-        await database.dispose()
-
-
 async def _seed(settings: Settings, products: int, progress: Progress) -> dict[str, int] | None:
     from shopd.demo import catalog_size, seed
 
-    async with _migrated_session(settings) as session:
+    async with migrated_session(settings) as session:
         if await catalog_size(session):
             return None
         task = progress.add_task("Seeding the demo catalog", total=products)
@@ -163,13 +122,13 @@ def db_seed_demo(
     products: Annotated[int, typer.Option(min=1, max=200_000, help="how many products")] = 36,
 ) -> None:
     """Fill an empty database with the demo catalog (two series, a dozen categories)."""
-    do_seed(_settings(), products)
+    do_seed(load_settings(), products)
 
 
 async def _add_staff(settings: Settings, name: str, role: str, password: str, reset: bool) -> None:
     from shopd.staff import service
 
-    async with _migrated_session(settings) as session:
+    async with migrated_session(settings) as session:
         if reset:
             try:
                 await service.set_password(session, name, password)
@@ -192,7 +151,7 @@ def staff_add(
     from shopd.security import new_password
     from shopd.staff.service import check_role, check_username
 
-    settings = _settings()
+    settings = load_settings()
     try:
         check_username(name)
         check_role(role)
@@ -255,7 +214,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the shop with the configured database (SHOPD_DATABASE_URL)."""
-    settings = _settings()
+    settings = load_settings()
     _check_port(host, port)
     _preflight_serve(settings)
     _serve(host, port, workers, log_level, access_log)
@@ -281,7 +240,7 @@ def worker(
     SHOPD_BACKGROUND_JOBS=false on the servers then."""
     from shopd import jobs
 
-    settings = _settings()
+    settings = load_settings()
     _preflight_serve(settings)
 
     async def go() -> None:
@@ -319,7 +278,7 @@ def paygate(
 
     from shopd.paygate import create_gateway_app
 
-    settings = _settings()
+    settings = load_settings()
     if not settings.payment_gateway_key or not settings.payment_webhook_secret:
         raise fail(
             "the gateway needs a key and a webhook secret",
@@ -351,7 +310,7 @@ def demo(
     os.environ.pop("SHOPD_DATABASE_URL", None)
     os.environ["SHOPD_DATA_DIR"] = str(data_dir.resolve())
     get_settings.cache_clear()
-    settings = _settings()
+    settings = load_settings()
     _check_port(host, port)
     do_upgrade(settings)
     do_seed(settings, products)

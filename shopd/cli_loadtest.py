@@ -194,6 +194,9 @@ def capacity(
         )
     console.print(table)
     png = cap.plot(history, limits, found, out / "capacity.png") if history else None
+    cap.save_result(
+        out, users=found, profile=profile, url=url, limits=limits, complete=cap.broke(judged)
+    )
     problems = _consistency(db, out)
     console.print(
         f"[bold]capacity: {found} users[/] held p95 ≤ {p95:.0f} ms, p99 ≤ {p99:.0f} ms, "

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     catalog_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     # Product suggestions (bought together, best sellers) rank all orders and move slowly.
     ranking_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Page views and visitors are counted in memory and written this often (and at shutdown).
+    visit_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
     db_echo: bool = False
     # The address customers and the payment gateway reach the shop at (links, return URLs).
     public_url: str = "http://127.0.0.1:8000"

@@ -1,5 +1,6 @@
 """Imports every area's tables so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from shopd.analytics.models import DailyVisitor, PageView
 from shopd.cart.models import Cart, CartItem
 from shopd.catalog.models import Category, PriceChange, Product, Series, Sku
 from shopd.content.models import (
@@ -57,6 +58,7 @@ __all__ = [
     "Customer",
     "CustomerNote",
     "CustomerSession",
+    "DailyVisitor",
     "FlashSale",
     "FlashSaleBuyer",
     "GatewayEvent",
@@ -72,6 +74,7 @@ __all__ = [
     "OrderLine",
     "OrderNote",
     "OutboxMessage",
+    "PageView",
     "Payment",
     "PointsEntry",
     "PriceChange",

@@ -29,6 +29,10 @@ def _non_negative_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10**12
 
 
+def _basis_points(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10_000
+
+
 KNOWN: dict[str, Known] = {
     "hide_sold_out": Known(
         False,
@@ -39,6 +43,12 @@ KNOWN: dict[str, Known] = {
     "monthly_sales_target": Known(0, "sales target per month, minor units", _non_negative_int),
     "yearly_sales_target": Known(0, "sales target per year, minor units", _non_negative_int),
     "daily_orders_target": Known(0, "orders per day the shop plans for", _non_negative_int),
+    "conversion_target_bp": Known(
+        200, "orders per 10,000 visitors the shop plans for (200 is 2 %)", _basis_points
+    ),
+    "favourable_review_target_bp": Known(
+        9850, "favourable reviews per 10,000 the shop aims at (9850 is 98.5 %)", _basis_points
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from shopd import http, security
+from shopd.analytics.counter import search_key
 from shopd.cart import service as carts
 from shopd.catalog import cached
 from shopd.catalog import service as catalog
@@ -183,12 +184,19 @@ class StorefrontController(Controller):
             per_page=PER_PAGE,
             sort=sort,  # type: ignore[arg-type]
         )
+        if q:
+            seen = [("search", search_key(q))]
+            if total == 0:
+                seen.append(("search_empty", search_key(q)))
+        else:
+            seen = [("category", category)] if category else []
         return await page(
             request,
             db,
             settings,
             "listing.html",
             cacheable=True,
+            seen=seen,
             items=items,
             total=total,
             page_no=page_no,
@@ -278,6 +286,7 @@ class StorefrontController(Controller):
             settings,
             "product.html",
             cacheable=True,
+            seen=[("product", slug)],
             can_review=can_review,
             error=request.query_params.get("error", ""),
             **shown,
@@ -795,6 +804,7 @@ class StorefrontController(Controller):
             settings,
             "help.html",
             cacheable=True,
+            seen=[("topic", slug)],
             pages=all_pages,
             current=current,
             body=content.render_markdown(current.body),

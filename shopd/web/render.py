@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from litestar.datastructures import Cookie
 from litestar.utils.scope.state import ScopeState
 
 from shopd import http
+from shopd.analytics.counter import View, VisitCounter
 from shopd.cart import service as carts
 from shopd.catalog import cached
 from shopd.config import Settings
@@ -88,9 +90,19 @@ async def page(
     status: int = 200,
     cacheable: bool = False,
     cookies: list[Cookie] | None = None,
+    seen: Iterable[View] = (),
     **context: Any,
 ) -> Response[Any]:
+    """Render a storefront page; a page shown (GET, 200) counts as a view of its path and of
+    what it shows (``seen``: a product, a category, a topic, a search)."""
     who = await visitor(request, db, settings)
+    visits: VisitCounter | None = request.app.state.get("visits")
+    if visits is not None and status == 200 and request.method == "GET":
+        visits.visit(
+            request.client.host if request.client else "",
+            request.headers.get("user-agent", ""),
+            [("page", request.url.path), *seen],
+        )
     tree = await cached.category_tree(db)
     gettext = i18n.translator(who.lang)
     html = env.get_template(template).render(

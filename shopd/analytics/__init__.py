@@ -1,0 +1,1 @@
+"""Visit counters, KPIs, targets and reports: how the shop is doing."""
