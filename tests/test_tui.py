@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Label, Sparkline, Static
 
 from shopd import migrations
 from shopd.config import Settings
@@ -292,4 +292,11 @@ async def test_dashboard_counts_and_target(
         await log_in(app, pilot, "clerk.one")
         text = str(app.screen.query_one("#dashboard", Static).render())
         assert "today: 2 orders, CNY 178.00" in text
-        assert "late (>24 h): 1" in text and "10% of CNY 1,780.00" in text
+        assert "late (>24 h): 1" in text
+        month = str(app.screen.query_one("#month-label", Label).render())
+        assert "month: CNY 178.00 — 10% of CNY 1,780.00" in month
+        # The last two weeks, today last: the cancelled order is no order, unpaid is no sale.
+        orders = app.screen.query_one("#orders-trend", Sparkline).data
+        assert orders is not None and len(orders) == 14 and orders[-1] == sum(orders) == 2
+        sales = app.screen.query_one("#sales-trend", Sparkline).data
+        assert sales is not None and sales[-1] == 2 * 8900

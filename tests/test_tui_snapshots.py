@@ -113,6 +113,7 @@ async def test_the_recordings_have_the_real_apis_shape(
         "GET /api/v1/staff/orders": "/api/v1/staff/orders",
         "GET /api/v1/staff/orders/dashboard": "/api/v1/staff/orders/dashboard",
         "GET /api/v1/staff/stock": "/api/v1/staff/stock",
+        "GET /api/v1/staff/reports/kpis?days=14": "/api/v1/staff/reports/kpis?days=14",
         "GET /api/v1/staff/products": "/api/v1/staff/products",
         "GET /api/v1/staff/stock/TEE-M/ledger": "/api/v1/staff/stock/TEE-M/ledger",
         "GET /api/v1/staff/products/cotton-tee/sales?days=30": (

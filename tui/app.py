@@ -27,9 +27,9 @@ from textual.widgets import (
 )
 
 from tui.client import ApiError, StaffClient
-from tui.common import client_of, report
+from tui.common import client_of
+from tui.dashboard import DashboardPane
 from tui.dialogs import FormDialog
-from tui.format import money
 from tui.orders import FILTERS, OrdersPane
 from tui.products import ProductsPane
 from tui.stock import StockPane
@@ -37,7 +37,6 @@ from tui.stock import StockPane
 __all__ = ["FormDialog", "LoginScreen", "MainScreen", "StaffApp"]
 
 DASHBOARD_REFRESH_SECONDS = 30
-LOW_STOCK_SHOWN = 5
 TABS = (("today", "Today"), ("orders", "Orders"), ("stock", "Stock"), ("products", "Products"))
 
 
@@ -89,7 +88,6 @@ class MainScreen(Screen[None]):
     MainScreen #tabs { height: 1fr; }
     MainScreen TabPane { padding: 0; height: 1fr; }
     MainScreen #message { height: 1; color: $warning; }
-    MainScreen #dashboard { padding: 1 2; }
     """
 
     def compose(self) -> ComposeResult:
@@ -98,7 +96,7 @@ class MainScreen(Screen[None]):
             for tab, label in TABS:
                 with TabPane(f"{label}", id=tab):
                     if tab == "today":
-                        yield Static("", id="dashboard", markup=False)
+                        yield DashboardPane()
                     elif tab == "orders":
                         yield OrdersPane()
                     elif tab == "stock":
@@ -130,30 +128,7 @@ class MainScreen(Screen[None]):
         await self.reload()
 
     async def refresh_dashboard(self) -> None:
-        client = client_of(self)
-        board = self.query_one("#dashboard", Static)
-        try:
-            d = await client.dashboard()
-            low = await client.stock(low=True, per_page=LOW_STOCK_SHOWN)
-        except ApiError as exc:
-            report(self, exc, prefix="dashboard unavailable: ")
-            return
-        cur = d["currency"]
-        progress = (
-            f"{d['month_progress']:.0%} of {money(d['month_target'], cur)}"
-            if d["month_progress"] is not None
-            else "no target set"
-        )
-        lows = "".join(
-            f"\n  {s['sku']:<14} {s['available']:>4} left  {s['product']}" for s in low["items"]
-        )
-        board.update(
-            f"today: {d['today_orders']} orders, {money(d['today_sales'], cur)}\n"
-            f"to ship: {d['to_ship']}   late (>24 h): {d['late']}   overdue (>48 h): "
-            f"{d['overdue']}\n"
-            f"this month: {money(d['month_sales'], cur)} — {progress}\n"
-            f"low stock: {d['low_stock']} SKUs{lows}"
-        )
+        await self.query_one(DashboardPane).load()
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab

@@ -109,6 +109,10 @@ class StaffClient:
     async def dashboard(self) -> dict[str, Any]:
         return await self.get("/orders/dashboard")  # type: ignore[no-any-return]
 
+    async def kpis(self, *, days: int) -> dict[str, Any]:
+        """The KPIs of the last ``days`` days up to today, with each day's figures."""
+        return await self.get("/reports/kpis", days=days)  # type: ignore[no-any-return]
+
     async def order(self, number: str) -> dict[str, Any]:
         return await self.get(f"/orders/{number}")  # type: ignore[no-any-return]
 
