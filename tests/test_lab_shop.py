@@ -22,8 +22,11 @@ from backups.database import Database
 from infra.deploys.db import APP_PRIVILEGES, APP_USER, BACKUP_PRIVILEGES, BACKUP_USER, DATABASE
 from infra.lab import lab, network
 from infra.remote import connect
+from loadtest.capacity import save_result
+from loadtest.results import Thresholds
 from tests.conftest import ADDRESS, mysql_url
 from tests.labkit import deploy, from_ns, nothing_left, on, shopctl
+from tests.server import shopctl as shopctl_with
 
 pytestmark = pytest.mark.lab
 
@@ -297,6 +300,23 @@ def test_nightly_backup_on_db1_is_pulled_verified_and_restored(shop: dict, tmp_p
         assert restored.returncode == 0, restored.stderr
         assert int(target.query("SELECT COUNT(*) FROM orders")[0][0]) == orders
         assert integrity_problems(target) == []
+
+        # Before a campaign, from the control machine: the restored copy as the shop's
+        # database, the backups just pulled, and every app and db host over SSH.
+        capacity = tmp_path / "capacity"
+        capacity.mkdir()
+        save_result(
+            capacity, users=100, profile="campaign", url="lab", limits=Thresholds(), complete=True
+        )
+        checked = shopctl_with(
+            "campaign", "check", "--lab", "--visitors", "300", "--date", "2030-01-01",
+            "--capacity", str(capacity), "--backup-dir", str(folder), "--min-free-gb", "0.1",
+            env={"SHOPD_DATABASE_URL": mysql_url(target.name), "SHOPD_DATA_DIR": str(tmp_path)},
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        for line in ("app1 shopd", "app1 disk /", "db1 mariadb", "db1 disk /var/lib/mysql"):
+            assert re.search(rf"GO\s*│\s*{line}\s", checked.stdout), checked.stdout
+        assert checked.stdout.rstrip().endswith("go")
     finally:
         target.drop()
 
