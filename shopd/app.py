@@ -40,6 +40,7 @@ from shopd.db import Database, is_retryable
 from shopd.errors import Busy, DomainError, error_body
 from shopd.http import DB
 from shopd.inventory.api import StockController
+from shopd.openapi_errors import document_errors
 from shopd.orders.api import OrderController, payment_return
 from shopd.orders.staff_api import StaffOrderController
 from shopd.promotions.api import PromotionController
@@ -194,6 +195,12 @@ def media_files(settings: Settings) -> Any:
     )
 
 
+class MetricsController(PrometheusController):
+    """Prometheus's text format for scrapers, not part of the JSON API's document."""
+
+    include_in_schema = False
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Where a change shows in what the read cache holds: the staff API (and the TUI over it), and
 # a customer's review on a product page.
@@ -326,7 +333,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             StaffMembershipController,
             MyMembershipController,
             PromotionController,
-            PrometheusController,
+            MetricsController,
             media_files(settings),
         ],
         dependencies={
@@ -358,6 +365,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ),
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
+        # At start-up, not per app made: building the document takes a while.
+        on_startup=[document_errors],
         state={"settings": settings, "db": db, "visits": visits},
         debug=False,
     )

@@ -1,0 +1,120 @@
+"""The whole OpenAPI schema fuzzed with schemathesis against a real server: as a guest or a
+logged-in customer on the public API, and as each staff role on the staff API. No 5xx, every
+answer as documented (status, content type, body), every 4xx in the one error shape.
+
+Bounded here (``SHOPD_FUZZ_EXAMPLES``, 12 per operation and role); for a longer run:
+``SHOPD_FUZZ_EXAMPLES=500 ./run test tests/test_api_fuzz.py``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.server import free_port, running, shopctl
+
+EXAMPLES = int(os.environ.get("SHOPD_FUZZ_EXAMPLES", "12"))
+PASSWORD = "fuzz-password-1"
+ROLES = ("clerk", "manager", "admin")
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# Logging out would end the tokens the rest of the run uses.
+LOG_OUT = {("DELETE", "/api/v1/session"), ("DELETE", "/api/v1/staff/session")}
+
+
+@dataclass
+class Served:
+    base: str
+    staff: dict[str, str]
+    customer: str
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    tmp = tmp_path_factory.mktemp("fuzz")
+    shop_port, gw_port = free_port(), free_port()
+    env = {
+        "SHOPD_DATA_DIR": str(tmp),
+        "SHOPD_BACKGROUND_JOBS": "false",
+        "SHOPD_PUBLIC_URL": f"http://127.0.0.1:{shop_port}",
+        "SHOPD_PAYMENT_GATEWAY_URL": f"http://127.0.0.1:{gw_port}",
+        "SHOPD_PAYMENT_GATEWAY_KEY": "fuzz-gateway-key",
+        "SHOPD_PAYMENT_WEBHOOK_SECRET": "fuzz-webhook-secret",
+        "SHOPD_MAIL_BACKEND": "files",
+    }
+    assert shopctl("db", "upgrade", env=env).returncode == 0
+    assert shopctl("db", "seed-demo", "--products", "24", env=env).returncode == 0
+    for role in ROLES:
+        added = shopctl(
+            "staff", "add", f"fuzz.{role}", "--role", role, "--password-stdin",
+            env=env, stdin=PASSWORD,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    gw = ("paygate", "--port", str(gw_port))
+    shop = ("serve", "--port", str(shop_port), "--log-level", "warning")
+    with (
+        running(*gw, env=env, cwd=tmp, port=gw_port, health="/pay/-", up=(404,)),
+        running(*shop, env=env, cwd=tmp, port=shop_port) as (base, _, _),
+    ):
+        staff = {}
+        for role in ROLES:
+            r = httpx.post(
+                f"{base}/api/v1/staff/session",
+                json={"username": f"fuzz.{role}", "password": PASSWORD},
+            )
+            assert r.status_code == 201, r.text
+            staff[role] = r.json()["token"]
+        r = httpx.post(
+            f"{base}/api/v1/customers",
+            json={"email": "fuzz@example.com", "password": PASSWORD, "name": "Fuzz"},
+        )
+        assert r.status_code == 201, r.text
+        r = httpx.post(
+            f"{base}/api/v1/session", json={"email": "fuzz@example.com", "password": PASSWORD}
+        )
+        assert r.status_code == 200, r.text
+        yield Served(base, staff, r.json()["token"])
+
+
+@pytest.fixture(scope="module")
+def api_schema(served: Served) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{served.base}/schema/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_answers_as_documented(case: schemathesis.Case, served: Served) -> None:
+    if (case.method.upper(), case.path) in LOG_OUT:
+        pytest.skip("logging out would end the run's sessions")
+    # Each example as everyone who may call it: the staff API as each role, the public API as a
+    # guest and as a logged-in customer.
+    if case.path.startswith("/api/v1/staff/"):
+        tokens = [served.staff[role] for role in ROLES]
+    else:
+        tokens = [None, served.customer]
+    for token in tokens:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        case.call_and_validate(base_url=served.base, headers=headers, checks=CHECKS, timeout=30)
