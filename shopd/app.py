@@ -49,6 +49,7 @@ from shopd.promotions.staff_api import (
     StaffFlashSaleController,
     StaffGroupBuyController,
 )
+from shopd.security_headers import add_security_headers
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
 from shopd.web.pages import StorefrontController
@@ -353,6 +354,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             description='The shop\'s JSON API. Errors: {"error": {"code", "message", "details"}}.',
         ),
         middleware=[prometheus.middleware, catalog_reads(db, settings)],
+        before_send=[add_security_headers],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         csrf_config=CSRFConfig(
             secret=settings.effective_secret_key(),

@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -320,3 +321,23 @@ def test_a_coupon_at_checkout_and_joining_a_group_buy(shop: Shop, browser: objec
     assert re.fullmatch(r"\d{8}-[0-9A-Z]{10}", other.inner_text("#order-number"))
     other.goto(shop.base + "/p/zisha-teapot")
     assert "1 joined, 0 paid, 2 needed" in other.locator("section.group-buy").inner_text()
+
+
+def test_pages_run_only_the_shops_own_scripts(shop: Shop, browser: object) -> None:
+    """The Content-Security-Policy refuses inline and injected scripts; the shop's own
+    conveniences (sorting on change) still work, and nothing of the shop is refused."""
+    page = browser.new_page()  # type: ignore[attr-defined]
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    r = page.goto(shop.base + "/c/t-shirts")
+    policy = r.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert r.headers["x-content-type-options"] == "nosniff"
+    page.select_option("select[name=sort]", "price_asc")
+    page.wait_for_url("**sort=price_asc**")
+    hostile = '"><img src=x onerror="document.title=1"><script>document.title=2</script>'
+    page.goto(shop.base + "/search?q=" + quote(hostile))
+    assert page.locator("img[src=x]").count() == 0  # escaped, not markup
+    assert page.input_value("input[name=q]") == hostile
+    page.goto(shop.base + "/p/zisha-teapot")
+    assert refused == []
