@@ -18,7 +18,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -279,40 +279,10 @@ async def kpis(
                 judged[i] += 1  # late, shipped or not
     k.ready, k.shipped_in = (judged[0], judged[1]), (in_time[0], in_time[1])
 
-    sold = (
-        select(func.sum(OrderLine.quantity), func.sum(OrderLine.line_total))
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(Sku, Sku.id == OrderLine.sku_id)
-        .join(Product, Product.id == Sku.product_id)
-        .where(*placed, Order.status != "cancelled")
-    )
-    for name_col, group in ((Product.name, Product.id), (Category.name, Category.id)):
-        q = sold.add_columns(func.min(name_col)).group_by(group)
-        if name_col is Category.name:
-            q = q.join(Category, Category.id == Product.category_id)
-        ranked = [
-            Ranked(str(name), int(n), int(amount)) for n, amount, name in await session.execute(q)
-        ]
-        ranked.sort(key=lambda r: (-r.count, -r.amount, r.name))
-        if name_col is Product.name:
-            k.top_products = ranked[:TOP]
-        else:
-            k.top_categories = ranked[:TOP]
-
-    for kind in ("search", "search_empty"):
-        total = func.sum(PageView.views)
-        found = await session.execute(
-            select(PageView.key, total)
-            .where(PageView.kind == kind, PageView.day >= period.start, PageView.day < period.end)
-            .group_by(PageView.key)
-            .order_by(total.desc(), PageView.key)
-            .limit(TOP)
-        )
-        searched = [Ranked(key, int(n)) for key, n in found]
-        if kind == "search":
-            k.top_searches = searched
-        else:
-            k.empty_searches = searched
+    k.top_products = await _best_sellers(session, placed, Product.name, Product.id)
+    k.top_categories = await _best_sellers(session, placed, Category.name, Category.id)
+    k.top_searches = await _searches(session, period, "search")
+    k.empty_searches = await _searches(session, period, "search_empty")
 
     review = await session.execute(
         select(func.count(), func.coalesce(func.sum(Review.rating), 0)).where(
@@ -346,3 +316,33 @@ async def kpis(
         or 0
     )
     return k
+
+
+async def _best_sellers(
+    session: AsyncSession, placed: tuple[Any, ...], name: Any, group: Any
+) -> list[Ranked]:
+    """Products or categories by units in the period's orders (not cancelled)."""
+    rows = await session.execute(
+        select(func.sum(OrderLine.quantity), func.sum(OrderLine.line_total), func.min(name))
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Sku, Sku.id == OrderLine.sku_id)
+        .join(Product, Product.id == Sku.product_id)
+        .join(Category, Category.id == Product.category_id)
+        .where(*placed, Order.status != "cancelled")
+        .group_by(group)
+    )
+    ranked = [Ranked(str(label), int(n), int(amount)) for n, amount, label in rows]
+    ranked.sort(key=lambda r: (-r.count, -r.amount, r.name))
+    return ranked[:TOP]
+
+
+async def _searches(session: AsyncSession, period: Period, kind: str) -> list[Ranked]:
+    total = func.sum(PageView.views)
+    rows = await session.execute(
+        select(PageView.key, total)
+        .where(PageView.kind == kind, PageView.day >= period.start, PageView.day < period.end)
+        .group_by(PageView.key)
+        .order_by(total.desc(), PageView.key)
+        .limit(TOP)
+    )
+    return [Ranked(key, int(n)) for key, n in rows]
