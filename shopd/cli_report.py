@@ -45,9 +45,15 @@ def _day(value: str | None, settings: Settings) -> dt.date:
         raise fail(f"not a date: {value!r}", "write it as YYYY-MM-DD") from None
 
 
-async def _kpis(settings: Settings, period: Period) -> Kpis:
-    async with migrated_session(settings) as session:
-        return await kpis(session, period, timezone=settings.timezone, currency=settings.currency)
+def _kpis(settings: Settings, period: Period) -> Kpis:
+    async def count() -> Kpis:
+        async with migrated_session(settings) as session:
+            return await kpis(
+                session, period, timezone=settings.timezone, currency=settings.currency
+            )
+
+    with console.status(f"counting {period.label}"):
+        return run(count)
 
 
 def _show(k: Kpis, title: str, out: Path | None, *, per_day: bool, charts: list[str]) -> None:
@@ -70,7 +76,7 @@ def daily(
 ) -> None:
     """One day's KPIs, top products, categories and searches; charts: funnel, orders per hour."""
     settings = load_settings()
-    k = run(lambda: _kpis(settings, Period.of("day", _day(date, settings))))
+    k = _kpis(settings, Period.of("day", _day(date, settings)))
     _show(k, "daily report", out, per_day=False, charts=["funnel", "hours"])
 
 
@@ -81,7 +87,7 @@ def weekly(
 ) -> None:
     """Monday to Sunday, day by day; charts: sales per day, funnel."""
     settings = load_settings()
-    k = run(lambda: _kpis(settings, Period.of("week", _day(date, settings))))
+    k = _kpis(settings, Period.of("week", _day(date, settings)))
     _show(k, "weekly report", out, per_day=True, charts=["sales", "funnel"])
 
 
@@ -95,7 +101,7 @@ def monthly(
     """The month day by day against its targets; charts: sales per day, funnel."""
     settings = load_settings()
     day = _day(f"{month}-01" if month else None, settings)
-    k = run(lambda: _kpis(settings, Period.of("month", day)))
+    k = _kpis(settings, Period.of("month", day))
     _show(k, "monthly report", out, per_day=True, charts=["sales", "funnel"])
 
 
@@ -115,7 +121,7 @@ def campaign(
         raise fail("--to is before --from")
     if (last - first).days > 366:
         raise fail("a campaign report covers at most a year")
-    k = run(lambda: _kpis(settings, Period(first, last + dt.timedelta(days=1))))
+    k = _kpis(settings, Period(first, last + dt.timedelta(days=1)))
     _show(k, "campaign report", out, per_day=True, charts=["hours", "funnel", "sales"])
     hours = Table(title="orders per hour")
     hours.add_column("hour", justify="right")

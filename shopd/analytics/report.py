@@ -124,6 +124,8 @@ def ranked_table(title: str, rows: Sequence[Ranked], currency: str | None) -> Ta
         table.add_row(
             str(n), r.name, f"{r.count:,}", *([money(r.amount, currency)] if currency else [])
         )
+    if not rows:
+        table.add_row("", "[dim]none in this period[/]", "", *([""] if currency else []))
     return table
 
 
