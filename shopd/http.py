@@ -25,6 +25,10 @@ CART_COOKIE = "shopd_cart"
 MAX_TOKEN_LENGTH = 128
 
 
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else ""
+
+
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

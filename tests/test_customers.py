@@ -9,6 +9,7 @@ from sqlalchemy import select
 from shopd.customers.models import Customer
 from shopd.db import Database
 from tests.conftest import ADDRESS, SmallCatalog, checkout_body
+from tests.test_storefront import csrf
 
 PASSWORD = "correct horse battery"
 
@@ -62,6 +63,35 @@ async def test_wrong_password_and_unknown_email_look_the_same(client: httpx.Asyn
     )
     assert wrong_pw.status_code == unknown.status_code == 401
     assert wrong_pw.json() == unknown.json()
+
+
+async def test_repeated_failed_log_ins_lock_the_email_for_real_and_unknown_accounts(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client)
+    for email in ("zhang@example.com", "nobody@example.com"):
+        for _ in range(5):  # SHOPD_LOGIN_MAX_FAILURES
+            r = await client.post("/api/v1/session", json={"email": email, "password": "guess-1"})
+            assert r.status_code == 401
+        r = await client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
+        # Locked whether the account exists or not: the lock tells nobody which e-mails are ours.
+        assert r.status_code == 429, r.text
+        assert r.json()["error"]["code"] == "too_many_attempts"
+        assert r.json()["error"]["details"]["retry_after_seconds"] > 0
+    # Another account from the same address still gets in (an address has 4× the tries).
+    await register(client, "li@example.com")
+    r = await client.post("/api/v1/session", json={"email": "li@example.com", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+
+
+async def test_the_storefront_log_in_form_is_throttled_too(client: httpx.AsyncClient) -> None:
+    await register(client)
+    token = await csrf(client, "/account/login")
+    form = {"email": "zhang@example.com", "password": "guess-1", "_csrf_token": token}
+    for _ in range(5):
+        assert (await client.post("/account/login", data=form)).status_code == 400
+    r = await client.post("/account/login", data={**form, "password": PASSWORD})
+    assert r.status_code == 429 and "try again later" in r.text
 
 
 @pytest.mark.parametrize(

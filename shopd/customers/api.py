@@ -22,6 +22,7 @@ from shopd.customers.schemas import (
     SessionOut,
 )
 from shopd.http import DB, Conf
+from shopd.staff import throttle
 
 
 def customer_out(c: Customer) -> CustomerOut:
@@ -89,7 +90,7 @@ class CustomerController(Controller):
                 password=data.password,
                 name=data.name,
                 phone=data.phone,
-                ip=request.client.host if request.client else "",
+                ip=http.client_ip(request),
             )
             await session.commit()
         return await _log_in(request, db, settings, customer.id, HTTP_201_CREATED)
@@ -98,8 +99,16 @@ class CustomerController(Controller):
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], db: DB, settings: Conf
     ) -> Response[SessionOut]:
-        async with db.read() as session:
-            customer = await service.authenticate(session, data.email, data.password)
+        """Log in; repeated failures lock the e-mail and the address for a while
+        (``too_many_attempts``, 429), whether the account exists or not."""
+        customer = await throttle.guarded(
+            db,
+            settings,
+            scope="customer",
+            name=data.email,
+            ip=http.client_ip(request),
+            attempt=lambda s: service.authenticate(s, data.email, data.password),
+        )
         return await _log_in(request, db, settings, customer.id, 200)
 
     @delete("/session", status_code=HTTP_204_NO_CONTENT)

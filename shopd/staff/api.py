@@ -6,7 +6,6 @@ acting staff member from ``staff_actor``.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -18,7 +17,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from shopd import http
 from shopd.db import Database
 from shopd.errors import NotAuthenticated
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, client_ip
 from shopd.staff import audit, service, shop_settings, throttle
 from shopd.staff.audit import Actor
 from shopd.staff.models import StaffUser
@@ -37,10 +36,6 @@ from shopd.staff.schemas import (
 Username = Annotated[str, PathParameter(max_length=64)]
 Page = Annotated[int, QueryParameter(ge=1, le=100_000)]
 PerPage = Annotated[int, QueryParameter(ge=1, le=200)]
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else ""
 
 
 async def require_staff(request: Request[Any, Any, Any], db: Database) -> StaffUser:
@@ -91,22 +86,15 @@ class StaffController(Controller):
     ) -> StaffSessionOut:
         """Log in; the token goes into ``Authorization: Bearer``. Repeated failures lock the
         name and the address for a while (``too_many_attempts``, 429)."""
-        keys = throttle.keys("staff", data.username, client_ip(request))
+        user = await throttle.guarded(
+            db,
+            settings,
+            scope="staff",
+            name=data.username,
+            ip=client_ip(request),
+            attempt=lambda s: service.authenticate(s, data.username, data.password),
+        )
         async with db.write() as session:
-            await throttle.check(session, keys)
-            try:
-                user = await service.authenticate(session, data.username, data.password)
-            except NotAuthenticated:
-                await throttle.failed(
-                    session,
-                    keys,
-                    max_failures=settings.login_max_failures,
-                    window=dt.timedelta(minutes=settings.login_window_minutes),
-                    lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
-                )
-                await session.commit()
-                raise
-            await throttle.succeeded(session, keys[0])
             token, expires = await service.start_session(
                 session, user, settings.staff_session_hours
             )

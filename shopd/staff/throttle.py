@@ -9,13 +9,18 @@ address gets more tries than a name because a shop's staff often share one (NAT)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd.db import utcnow
-from shopd.errors import DomainError
+from shopd.config import Settings
+from shopd.db import Database, utcnow
+from shopd.errors import DomainError, NotAuthenticated
 from shopd.staff.models import LoginThrottle
+
+T = TypeVar("T")
 
 ADDRESS_FACTOR = 4
 
@@ -74,3 +79,35 @@ async def failed(
 
 async def succeeded(session: AsyncSession, name_key: str) -> None:
     await session.execute(delete(LoginThrottle).where(LoginThrottle.key == name_key))
+
+
+async def guarded(
+    db: Database,
+    settings: Settings,
+    *,
+    scope: str,
+    name: str,
+    ip: str,
+    attempt: Callable[[AsyncSession], Awaitable[T]],
+) -> T:
+    """One log-in ``attempt`` (it raises ``NotAuthenticated`` on a wrong name or password)
+    under the throttle of ``scope`` — ``staff`` or ``customer``: refused while the name or the
+    address is locked, counted when it fails, the name's count cleared when it succeeds."""
+    throttle_keys = keys(scope, name, ip)
+    async with db.write() as session:
+        await check(session, throttle_keys)
+        try:
+            result = await attempt(session)
+        except NotAuthenticated:
+            await failed(
+                session,
+                throttle_keys,
+                max_failures=settings.login_max_failures,
+                window=dt.timedelta(minutes=settings.login_window_minutes),
+                lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
+            )
+            await session.commit()
+            raise
+        await succeeded(session, throttle_keys[0])
+        await session.commit()
+    return result

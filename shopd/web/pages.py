@@ -29,7 +29,7 @@ from shopd.orders import service as orders
 from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
 from shopd.promotions import group_buys, quotes
-from shopd.staff import shop_settings
+from shopd.staff import shop_settings, throttle
 from shopd.web import i18n
 from shopd.web.render import page, redirect
 
@@ -47,6 +47,7 @@ def _field_errors(exc: DomainError) -> dict[str, str]:
         "invalid_phone": "phone",
         "weak_password": "password",
         "invalid_credentials": "password",
+        "too_many_attempts": "password",
         "invalid_payment_method": "payment_method",
         "insufficient_points": "points",
         "points_need_account": "points",
@@ -623,7 +624,7 @@ class StorefrontController(Controller):
                     password=form.get("password", ""),
                     name=form.get("name", ""),
                     phone=form.get("phone") or None,
-                    ip=request.client.host if request.client else "",
+                    ip=http.client_ip(request),
                 )
                 await session.commit()
         except DomainError as exc:
@@ -652,11 +653,16 @@ class StorefrontController(Controller):
     @post("/account/login")
     async def login(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
         form = await _form(request)
+        email, password = form.get("email", ""), form.get("password", "")
         try:
-            async with db.read() as session:
-                customer = await customers.authenticate(
-                    session, form.get("email", ""), form.get("password", "")
-                )
+            customer = await throttle.guarded(
+                db,
+                settings,
+                scope="customer",
+                name=email,
+                ip=http.client_ip(request),
+                attempt=lambda s: customers.authenticate(s, email, password),
+            )
         except DomainError as exc:
             form.pop("password", None)
             return await page(
@@ -664,7 +670,7 @@ class StorefrontController(Controller):
                 db,
                 settings,
                 "login.html",
-                status=400,
+                status=exc.status_code if exc.status_code == 429 else 400,
                 form=form,
                 errors=_field_errors(exc),
             )
@@ -835,7 +841,7 @@ class StorefrontController(Controller):
                     author=form.get("author", ""),
                     body=form.get("body", ""),
                     customer=customer,
-                    ip=request.client.host if request.client else "",
+                    ip=http.client_ip(request),
                 )
                 await session.commit()
         except DomainError as exc:

@@ -99,7 +99,7 @@ async def page(
     visits: VisitCounter | None = request.app.state.get("visits")
     if visits is not None and status == 200 and request.method == "GET":
         visits.visit(
-            request.client.host if request.client else "",
+            http.client_ip(request),
             request.headers.get("user-agent", ""),
             [("page", request.url.path), *seen],
         )
