@@ -6,6 +6,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from shopd.app import create_app
+from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
 from tests.conftest import ADDRESS, SmallCatalog, checkout_body
@@ -217,3 +219,25 @@ async def test_order_history_with_saved_address(
     one = await client.get(f"/api/v1/me/orders/{order['number']}")
     assert one.status_code == 200 and one.json()["ship_to"]["recipient"] == "王小明"
     assert (await client.get("/api/v1/me/orders?per_page=1000")).status_code == 400
+
+
+async def test_log_in_rotates_the_session_and_its_cookie_is_locked_down(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    await register(client)  # registering logs in: a first session cookie
+    first = client.cookies.get("shopd_session")
+    r = await client.post(
+        "/api/v1/session", json={"email": "zhang@example.com", "password": PASSWORD}
+    )
+    second = r.cookies.get("shopd_session")
+    assert first and second and second != first  # never the session from before
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    behind_tls = create_app(settings.model_copy(update={"cookie_secure": True}), database=db)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=behind_tls), base_url="https://shop.test"
+    ) as tls:
+        r = await tls.post(
+            "/api/v1/session", json={"email": "zhang@example.com", "password": PASSWORD}
+        )
+        assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower()
