@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Points earned on what a customer pays, as a percentage of it (1 point = 1 minor unit).
     points_earn_percent: int = Field(default=1, ge=0, le=100)
     session_days: int = Field(default=14, ge=1, le=365)
+    # How long a password-reset link sent by e-mail works (once).
+    password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
     staff_session_hours: int = Field(default=12, ge=1, le=24 * 7)
     cookie_secure: bool = False
     max_cart_lines: int = Field(default=50, ge=1)

@@ -18,6 +18,7 @@ from shopd.customers.models import (
     CustomerSession,
     LevelChange,
     MembershipLevel,
+    PasswordReset,
     PointsEntry,
 )
 from shopd.db import Base
@@ -75,6 +76,7 @@ __all__ = [
     "OrderNote",
     "OutboxMessage",
     "PageView",
+    "PasswordReset",
     "Payment",
     "PointsEntry",
     "PriceChange",

@@ -6,10 +6,10 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from shopd import http
-from shopd.customers import service
+from shopd.customers import password_reset, service
 from shopd.customers.models import Address, Customer
 from shopd.customers.schemas import (
     AddressIn,
@@ -19,6 +19,8 @@ from shopd.customers.schemas import (
     PasswordIn,
     ProfileIn,
     RegisterIn,
+    ResetIn,
+    ResetRequestIn,
     SessionOut,
 )
 from shopd.http import DB, Conf
@@ -110,6 +112,31 @@ class CustomerController(Controller):
             attempt=lambda s: service.authenticate(s, data.email, data.password),
         )
         return await _log_in(request, db, settings, customer.id, 200)
+
+    @post("/password-reset", status_code=HTTP_202_ACCEPTED)
+    async def ask_password_reset(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ResetRequestIn],
+        db: DB,
+        settings: Conf,
+    ) -> None:
+        """Mail a link to set a new password, if the address has an account (the answer is
+        the same either way). A few per address and hour, then ``too_many_attempts``."""
+        await throttle.counted(
+            db, settings, scope="reset", name=data.email, ip=http.client_ip(request)
+        )
+        async with db.write() as session:
+            await password_reset.request_reset(session, settings, data.email)
+            await session.commit()
+
+    @post("/password-reset/confirm", status_code=HTTP_204_NO_CONTENT)
+    async def reset_password(self, data: JSONBody[ResetIn], db: DB) -> None:
+        """Set the new password with the mailed token: once, before it expires
+        (``invalid_reset_token``); every session of the account ends."""
+        async with db.write() as session:
+            await password_reset.reset_password(session, data.token, data.password)
+            await session.commit()
 
     @delete("/session", status_code=HTTP_204_NO_CONTENT)
     async def logout(

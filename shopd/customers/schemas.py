@@ -25,6 +25,15 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
 
+class ResetRequestIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class ResetIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: Password
+
+
 class CustomerOut(msgspec.Struct):
     email: str
     name: str

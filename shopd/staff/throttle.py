@@ -111,3 +111,19 @@ async def guarded(
         await succeeded(session, throttle_keys[0])
         await session.commit()
     return result
+
+
+async def counted(db: Database, settings: Settings, *, scope: str, name: str, ip: str) -> None:
+    """Count one request that must stay rare (a password-reset mail) as if it failed: past the
+    log-in limits, more are refused for a while (``too_many_attempts``)."""
+    throttle_keys = keys(scope, name, ip)
+    async with db.write() as session:
+        await check(session, throttle_keys)
+        await failed(
+            session,
+            throttle_keys,
+            max_failures=settings.login_max_failures,
+            window=dt.timedelta(minutes=settings.login_window_minutes),
+            lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
+        )
+        await session.commit()

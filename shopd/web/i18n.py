@@ -381,6 +381,31 @@ ES.update(
     }
 )
 
+ZH.update(
+    {
+        "Forgot your password?": "忘记密码？",
+        "We mail a link to set a new one to the address of your account.": "我们会向您账户的邮箱发送设置新密码的链接。",
+        "Send the link": "发送链接",
+        "Set a new password": "设置新密码",
+        "New password": "新密码",
+        "Set the password": "设置密码",
+        "If the address has an account, a link to set a new password is on its way.": "如果该邮箱已注册，设置新密码的链接已发出。",
+        "Your new password is set. Log in with it.": "新密码已设置，请用它登录。",
+    }
+)
+ES.update(
+    {
+        "Forgot your password?": "¿Olvidó su contraseña?",
+        "We mail a link to set a new one to the address of your account.": "Le enviamos un enlace para elegir una nueva a la dirección de su cuenta.",
+        "Send the link": "Enviar el enlace",
+        "Set a new password": "Elegir una nueva contraseña",
+        "New password": "Nueva contraseña",
+        "Set the password": "Guardar la contraseña",
+        "If the address has an account, a link to set a new password is on its way.": "Si la dirección tiene una cuenta, le llega un enlace para elegir una nueva contraseña.",
+        "Your new password is set. Log in with it.": "Su nueva contraseña está guardada. Inicie sesión con ella.",
+    }
+)
+
 CATALOGS: dict[str, dict[str, str]] = {"en": {}, "zh": ZH, "es": ES}
 
 

@@ -18,7 +18,7 @@ from shopd.catalog import cached
 from shopd.catalog import service as catalog
 from shopd.config import Settings
 from shopd.content import service as content
-from shopd.customers import membership
+from shopd.customers import membership, password_reset
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import Database
@@ -675,6 +675,64 @@ class StorefrontController(Controller):
                 errors=_field_errors(exc),
             )
         return await self._log_in(request, db, settings, customer.id, form.get("next", "/account"))
+
+    @get("/account/forgot")
+    async def forgot_form(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        return await page(request, db, settings, "forgot.html", form={}, errors={})
+
+    @post("/account/forgot")
+    async def forgot(
+        self, request: Request[Any, Any, Any], db: DB, settings: Conf
+    ) -> Response[Any]:
+        form = await _form(request)
+        email = form.get("email", "")[:254]
+        try:
+            await throttle.counted(
+                db, settings, scope="reset", name=email, ip=http.client_ip(request)
+            )
+        except DomainError as exc:
+            return await page(
+                request, db, settings, "forgot.html", status=429, form=form,
+                errors={"email": exc.message},
+            )  # fmt: skip
+        async with db.write() as session:
+            await password_reset.request_reset(session, settings, email)
+            await session.commit()
+        # The same answer whether the address has an account or not.
+        return await page(
+            request, db, settings, "notice.html",
+            message="If the address has an account, a link to set a new password is on its way.",
+        )  # fmt: skip
+
+    @get("/account/reset")
+    async def reset_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        settings: Conf,
+        t: Annotated[str, QueryParameter(max_length=200)] = "",
+    ) -> Response[Any]:
+        return await page(request, db, settings, "reset.html", token=t, errors={})
+
+    @post("/account/reset")
+    async def reset(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
+        form = await _form(request)
+        token = form.get("t", "")[:200]
+        try:
+            async with db.write() as session:
+                await password_reset.reset_password(session, token, form.get("password", ""))
+                await session.commit()
+        except DomainError as exc:
+            return await page(
+                request, db, settings, "reset.html", status=400, token=token,
+                errors={"password": exc.message},
+            )  # fmt: skip
+        return await page(
+            request, db, settings, "notice.html",
+            message="Your new password is set. Log in with it.",
+        )  # fmt: skip
 
     @post("/account/logout")
     async def logout(
