@@ -9,12 +9,13 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from shopd import http
-from shopd.customers import password_reset, service
+from shopd.customers import password_reset, privacy, service
 from shopd.customers.models import Address, Customer
 from shopd.customers.schemas import (
     AddressIn,
     AddressOut,
     CustomerOut,
+    EraseIn,
     LoginIn,
     PasswordIn,
     ProfileIn,
@@ -147,6 +148,33 @@ class CustomerController(Controller):
             async with db.write() as session:
                 await service.end_session(session, token)
                 await session.commit()
+        return Response(
+            None,
+            status_code=HTTP_204_NO_CONTENT,
+            cookies=[http.expired_cookie(settings, http.SESSION_COOKIE)],
+        )
+
+    @get("/me/data")
+    async def my_data(self, request: Request[Any, Any, Any], db: DB) -> dict[str, Any]:
+        """Everything the shop keeps about the caller: account, addresses, orders with their
+        lines, reviews, guestbook messages, points, newsletter subscription."""
+        me = await http.require_customer(request, db)
+        async with db.read() as session:
+            return await privacy.export(session, me)
+
+    @post("/me/erase", status_code=HTTP_204_NO_CONTENT)
+    async def erase_me(
+        self, request: Request[Any, Any, Any], data: JSONBody[EraseIn], db: DB, settings: Conf
+    ) -> Response[None]:
+        """Erase the account (the password again): orders stay for the accounts with the
+        personal fields blanked; refused while an order still needs the address
+        (``orders_in_progress``)."""
+        me = await http.require_customer(request, db)
+        async with db.write() as session:
+            customer = await session.get(Customer, me.id, with_for_update=True)
+            assert customer is not None
+            await privacy.erase(session, customer, data.password)
+            await session.commit()
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,

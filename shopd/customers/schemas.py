@@ -25,6 +25,10 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
 
+class EraseIn(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+
+
 class ResetRequestIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
 

@@ -391,6 +391,11 @@ ZH.update(
         "Set the password": "设置密码",
         "If the address has an account, a link to set a new password is on its way.": "如果该邮箱已注册，设置新密码的链接已发出。",
         "Your new password is set. Log in with it.": "新密码已设置，请用它登录。",
+        "Your data": "您的数据",
+        "Download everything we keep about you": "下载我们保存的关于您的全部数据",
+        "Erase your account: your orders stay for our accounts, without your name, address or contact.": "注销账户：订单会为记账保留，但不再含有您的姓名、地址和联系方式。",
+        "Erase my account": "注销我的账户",
+        "Your account is erased.": "您的账户已注销。",
     }
 )
 ES.update(
@@ -403,6 +408,11 @@ ES.update(
         "Set the password": "Guardar la contraseña",
         "If the address has an account, a link to set a new password is on its way.": "Si la dirección tiene una cuenta, le llega un enlace para elegir una nueva contraseña.",
         "Your new password is set. Log in with it.": "Su nueva contraseña está guardada. Inicie sesión con ella.",
+        "Your data": "Sus datos",
+        "Download everything we keep about you": "Descargar todo lo que guardamos sobre usted",
+        "Erase your account: your orders stay for our accounts, without your name, address or contact.": "Borrar su cuenta: sus pedidos se conservan para la contabilidad, sin su nombre, dirección ni contacto.",
+        "Erase my account": "Borrar mi cuenta",
+        "Your account is erased.": "Su cuenta ha sido borrada.",
     }
 )
 

@@ -7,7 +7,7 @@ import hmac
 import math
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
@@ -18,7 +18,7 @@ from shopd.catalog import cached
 from shopd.catalog import service as catalog
 from shopd.config import Settings
 from shopd.content import service as content
-from shopd.customers import membership, password_reset
+from shopd.customers import membership, password_reset, privacy
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import Database
@@ -732,6 +732,44 @@ class StorefrontController(Controller):
         return await page(
             request, db, settings, "notice.html",
             message="Your new password is set. Log in with it.",
+        )  # fmt: skip
+
+    @get("/account/data")
+    async def my_data(self, request: Request[Any, Any, Any], db: DB) -> Response[Any]:
+        me = await http.current_customer(request, db)
+        if me is None:
+            return redirect("/account/login?next=/account")
+        async with db.read() as session:
+            data = await privacy.export(session, me)
+        return Response(
+            data,
+            media_type=MediaType.JSON,
+            headers={
+                "Content-Disposition": 'attachment; filename="my-shop-data.json"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @post("/account/erase")
+    async def erase(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
+        me = await http.current_customer(request, db)
+        if me is None:
+            return redirect("/account/login?next=/account")
+        form = await _form(request)
+        try:
+            async with db.write() as session:
+                customer = await session.get(Customer, me.id, with_for_update=True)
+                assert customer is not None
+                await privacy.erase(session, customer, form.get("password", ""))
+                await session.commit()
+        except DomainError as exc:
+            return await _account_page(
+                request, db, settings, me.id, errors={"erase": exc.message}, status=400
+            )
+        return await page(
+            request, db, settings, "notice.html",
+            message="Your account is erased.",
+            cookies=[http.expired_cookie(settings, http.SESSION_COOKIE)],
         )  # fmt: skip
 
     @post("/account/logout")
