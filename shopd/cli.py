@@ -172,6 +172,8 @@ def staff_add(
 def _serve(host: str, port: int, workers: int, log_level: str, access_log: bool = False) -> None:
     import uvicorn
 
+    from shopd.access_log import log_config
+
     uvicorn.run(
         "shopd.app:create_app",
         factory=True,
@@ -183,6 +185,7 @@ def _serve(host: str, port: int, workers: int, log_level: str, access_log: bool 
         server_header=False,
         # Off by default: a log line per request is work under load, and nginx in front logs them.
         access_log=access_log,
+        log_config=log_config(),
     )
 
 

@@ -76,6 +76,10 @@ def test_storefront_answers_over_https_from_the_internet(shop: dict) -> None:
     css = re.findall(r'href="(/static/[^"]+\.css)', body)
     assert css, "the storefront links no stylesheet"
     assert _wan_get(css[0])[0] == 200
+    # nginx logs paths without their query strings (reset tokens, searches).
+    assert _wan_get("/search?q=lab-private-words")[0] == 200
+    logged = on("app1", "cat /var/log/nginx/access.log").stdout
+    assert '"GET /search HTTP/' in logged and "lab-private-words" not in logged
 
 
 def test_an_order_from_the_internet_reaches_staff_and_mariadb(shop: dict) -> None:

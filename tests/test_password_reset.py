@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select, update
@@ -11,6 +13,7 @@ from sqlalchemy import select, update
 from shopd.customers.models import PasswordReset
 from shopd.db import Database, utcnow
 from shopd.notifications.models import OutboxMessage
+from tests.server import free_port, running, shopctl
 from tests.test_customers import PASSWORD, register
 from tests.test_storefront import csrf
 
@@ -115,3 +118,17 @@ async def test_the_storefront_forms(client: httpx.AsyncClient, db: Database) -> 
     r = await client.post("/account/reset", data={"t": link, "password": NEW, "_csrf_token": token})
     assert r.status_code == 400 and "expired or was used" in r.text
     assert await log_in(client, NEW) == 200
+
+
+def test_tokens_and_searches_stay_out_of_the_access_log(tmp_path: Path) -> None:
+    env = {"SHOPD_DATA_DIR": str(tmp_path), "SHOPD_BACKGROUND_JOBS": "false"}
+    assert shopctl("db", "upgrade", env=env).returncode == 0
+    port = free_port()
+    args = ("serve", "--port", str(port), "--workers", "2", "--access-log")
+    with running(*args, env=env, cwd=tmp_path, port=port) as (base, _, log):
+        httpx.get(f"{base}/account/reset", params={"t": "SECRET-RESET-TOKEN"})
+        httpx.get(f"{base}/search", params={"q": "private-words"})
+        time.sleep(0.5)
+    logged = log.read_text()
+    assert "GET /account/reset HTTP/1.1" in logged and "GET /search HTTP/1.1" in logged
+    assert "SECRET-RESET-TOKEN" not in logged and "private-words" not in logged
