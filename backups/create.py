@@ -109,6 +109,11 @@ def _sqlite(source: Database, part: Path, progress: Progress | None) -> dict[str
             # The online backup API copies a consistent snapshot while the shop keeps writing.
             src.backup(dst, pages=256)
         except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                # The shop's database is fine: the backup target has no room for the copy.
+                raise BackupError(
+                    f"No space left on device in {part.parent} for a snapshot of {source.label}"
+                ) from None
             raise BackupError(f"{source.label}: {exc}") from None
         finally:
             dst.close()

@@ -322,6 +322,51 @@ def test_a_killed_backup_leaves_earlier_backups_and_no_half_backup(
     assert backup("verify", "latest", directory=folder).returncode == 0
 
 
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A backup target of its own that fills up: a 4 MiB tmpfs (mounting needs root)."""
+    if os.geteuid() != 0:
+        missing_prerequisite("a small backup disk (tmpfs) needs root")
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Take whatever space is left."""
+    filler = folder / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_full_backup_disk_fails_loudly_and_keeps_the_earlier_backups(
+    shop: str, scratch: list[str], small_disk: Path
+) -> None:
+    first = backup("create", "--verify", *scratch, directory=small_disk, db=shop)
+    assert first.returncode == 0, first.stderr
+    filler = fill(small_disk)
+    second = backup("create", directory=small_disk, db=shop)
+    assert second.returncode == 1
+    assert "No space left on device" in second.stderr and "Traceback" not in second.stderr
+    filler.unlink()
+    # Nothing half-written is left, and the earlier backup is still whole and proven.
+    assert store.partial_files(small_disk) == []
+    assert not list(small_disk.glob(".snapshot-*"))
+    [entry] = listed(small_disk)
+    assert entry["status"] == "verified"
+    assert backup("verify", "latest", *scratch, directory=small_disk).returncode == 0
+
+
 def _fake(folder: Path, when: dt.datetime, verified: bool = False) -> store.Backup:
     backup_id = when.strftime("%Y%m%dT%H%M%SZ-shop")
     data = folder / f"{backup_id}.sqlite.zst"
