@@ -36,8 +36,8 @@ from shopd.content.staff_api import StaffContentController
 from shopd.customers.api import CustomerController
 from shopd.customers.membership_api import MyMembershipController, StaffMembershipController
 from shopd.customers.staff_api import StaffCustomerController
-from shopd.db import Database, is_retryable
-from shopd.errors import Busy, DomainError, error_body
+from shopd.db import Database, is_retryable, is_unreachable
+from shopd.errors import Busy, DatabaseUnavailable, DomainError, error_body
 from shopd.http import DB
 from shopd.inventory.api import StockController
 from shopd.openapi_errors import document_errors
@@ -149,6 +149,12 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
         # Contention that outlived the retries: the client may safely try again shortly.
         log.warning("database contention on %s: %s", request.url.path, exc.orig)
         return _json(Busy().to_body(), Busy.status_code, headers={"Retry-After": "1"})
+    if is_unreachable(exc):
+        log.warning("database unreachable on %s: %s", request.url.path, exc)
+        down = DatabaseUnavailable()
+        if _is_page(request):
+            return render.error_page(request, 503, down.message)
+        return _json(down.to_body(), down.status_code, headers={"Retry-After": "5"})
     # The trace goes to the log, never to the client.
     log.exception("unhandled error", exc_info=exc)
     if _is_page(request):

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -144,9 +144,24 @@ T = TypeVar("T")
 RETRYABLE_MYSQL_ERRORS = {1213, 1205}
 
 
+# The server cannot be reached or went away: can't connect, server gone, lost connection.
+UNREACHABLE_MYSQL_ERRORS = {2002, 2003, 2005, 2006, 2013, 2055}
+
+
+def _code(exc: DBAPIError) -> object:
+    args = getattr(exc.orig, "args", None) or [None]
+    return args[0]
+
+
 def is_retryable(exc: OperationalError) -> bool:
-    code = getattr(exc.orig, "args", [None])[0]
-    return code in RETRYABLE_MYSQL_ERRORS
+    return _code(exc) in RETRYABLE_MYSQL_ERRORS
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The database is down or restarting (not a bug, not bad input): answer 503."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or _code(exc) in UNREACHABLE_MYSQL_ERRORS
+    return isinstance(exc, ConnectionError)
 
 
 def sqlite_file(url: str) -> Path | None:

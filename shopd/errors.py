@@ -64,6 +64,16 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+class DatabaseUnavailable(DomainError):
+    """The database is down or restarting: nothing was changed; try again shortly."""
+
+    status_code = 503
+    code = "database_unavailable"
+
+    def __init__(self, message: str = "the shop cannot reach its database; try again shortly"):
+        super().__init__(message)
+
+
 class Busy(DomainError):
     """The database could not take this change in time: nothing was changed, try again."""
 

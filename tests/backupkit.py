@@ -112,63 +112,89 @@ class BinlogServer:
         return f"mysql://root@127.0.0.1:{self.port}/{database}"
 
 
-@contextmanager
-def binlog_mariadb(workdir: Path) -> Iterator[BinlogServer]:
-    """A private mariadbd with binary logging, as a shop's primary has; gone afterwards."""
-    for tool in ("mariadb-install-db", "mariadbd"):
-        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
-            raise RuntimeError(f"{tool} is missing (apt-get install mariadb-server)")
-    data, port = workdir / "data", free_port()
-    user = ["--user=root"] if os.geteuid() == 0 else []
-    subprocess.run(
-        [
-            "mariadb-install-db",
-            "--no-defaults",
-            f"--datadir={data}",
-            "--auth-root-authentication-method=normal",
-            "--skip-test-db",
-            *user,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    server = subprocess.Popen(
-        [
-            "/usr/sbin/mariadbd",
-            "--no-defaults",
-            f"--datadir={data}",
-            f"--socket={workdir / 'sock'}",
-            f"--port={port}",
-            "--bind-address=127.0.0.1",
-            f"--log-bin={data / 'binlog'}",
-            "--server-id=1",
-            "--binlog-format=MIXED",
-            "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_unicode_ci",
-            f"--log-error={workdir / 'error.log'}",
-            *user,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+class PrivateMariaDB:
+    """A private mariadbd with binary logging, as a shop's primary has: its own data directory
+    and port, which stay the same when it is stopped and started again."""
+
+    def __init__(self, workdir: Path) -> None:
+        for tool in ("mariadb-install-db", "mariadbd"):
+            if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+                raise RuntimeError(f"{tool} is missing (apt-get install mariadb-server)")
+        self.workdir, self.data, self.port = workdir, workdir / "data", free_port()
+        self._user = ["--user=root"] if os.geteuid() == 0 else []
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={self.data}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *self._user,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, database: str = "") -> str:
+        return f"mysql://root@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        client = ["mariadb", "-h127.0.0.1", f"-P{self.port}", "-uroot"]
+        subprocess.run([*client, "-e", f"CREATE DATABASE `{name}`"], check=True)
+        return self.url(name)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "/usr/sbin/mariadbd",
+                "--no-defaults",
+                f"--datadir={self.data}",
+                f"--socket={self.workdir / 'sock'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--log-bin={self.data / 'binlog'}",
+                "--server-id=1",
+                "--binlog-format=MIXED",
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+                f"--log-error={self.workdir / 'error.log'}",
+                *self._user,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while True:
             probe = subprocess.run(
-                ["mariadb-admin", "-h127.0.0.1", f"-P{port}", "-uroot", "ping"],
+                ["mariadb-admin", "-h127.0.0.1", f"-P{self.port}", "-uroot", "ping"],
                 capture_output=True,
             )
             if probe.returncode == 0:
-                break
-            if server.poll() is not None or time.monotonic() > deadline:
-                log = (workdir / "error.log").read_text(errors="replace")[-2000:]
+                return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = (self.workdir / "error.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"mariadbd did not start:\n{log}")
             time.sleep(0.2)
-        yield BinlogServer(port)
-    finally:
-        server.terminate()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            server.wait(30)
+            self.process.wait(30)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@contextmanager
+def binlog_mariadb(workdir: Path) -> Iterator[BinlogServer]:
+    """A private mariadbd for one test module; gone afterwards."""
+    server = PrivateMariaDB(workdir)
+    try:
+        server.start()
+        yield BinlogServer(server.port)
+    finally:
+        server.stop()
