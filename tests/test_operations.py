@@ -25,8 +25,12 @@ async def test_readiness_fails_when_the_database_is_gone(settings: Settings) -> 
         r = await c.get("/readyz")
         assert r.status_code == 503 and r.json()["database"] == "unreachable"
         assert (await c.get("/healthz")).status_code == 200
+        # Not a bug of ours: a clear 503 to try again, not a 500.
         r = await c.get("/api/v1/categories")
-        assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+        assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable"
+        assert r.headers["retry-after"] == "5"
+        page = await c.get("/")
+        assert page.status_code == 503 and "text/html" in page.headers["content-type"]
     await down.dispose()
 
 
