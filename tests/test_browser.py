@@ -116,6 +116,7 @@ def test_guest_browses_searches_buys_and_finds_the_order(shop: Shop, browser: ob
     page.fill("input[name=quantity]", "2")
     page.click("button:has-text('Add to cart')")
     rows = page.locator("table.lines tbody tr")
+    rows.nth(1).wait_for()
     assert rows.count() == 2
     assert page.inner_text("#cart-count") == "3"
     assert page.inner_text("#grand-total") == "¥746.00"  # 588 + 2 × 79, free shipping
@@ -171,6 +172,9 @@ def test_guestbook_message_gets_a_public_staff_reply(shop: Shop, browser: object
     page.fill("#f-author", "小王")
     page.fill("#f-body", "<b>快递</b>很快，谢谢！")
     page.click("form.stack button:has-text('Send')")
+    # count() does not wait: wait for the page the post leads to before counting.
+    page.wait_for_url("**/guestbook?posted=1")
+    page.locator(".message").first.wait_for()
     assert page.locator(".message").count() == 1
     assert "<b>快递</b>很快" in page.inner_text(".message")  # shown as text, not markup
     headers = {"Authorization": f"Bearer {shop.staff_token}"}
@@ -337,7 +341,8 @@ def test_pages_run_only_the_shops_own_scripts(shop: Shop, browser: object) -> No
     page.wait_for_url("**sort=price_asc**")
     hostile = '"><img src=x onerror="document.title=1"><script>document.title=2</script>'
     page.goto(shop.base + "/search?q=" + quote(hostile))
+    page.locator("input[type=search][name=q]").wait_for()
     assert page.locator("img[src=x]").count() == 0  # escaped, not markup
-    assert page.input_value("input[name=q]") == hostile
+    assert page.input_value("input[type=search][name=q]") == hostile
     page.goto(shop.base + "/p/zisha-teapot")
     assert refused == []
