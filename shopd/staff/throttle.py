@@ -99,13 +99,7 @@ async def guarded(
         try:
             result = await attempt(session)
         except NotAuthenticated:
-            await failed(
-                session,
-                throttle_keys,
-                max_failures=settings.login_max_failures,
-                window=dt.timedelta(minutes=settings.login_window_minutes),
-                lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
-            )
+            await _count(session, settings, throttle_keys)
             await session.commit()
             raise
         await succeeded(session, throttle_keys[0])
@@ -119,11 +113,16 @@ async def counted(db: Database, settings: Settings, *, scope: str, name: str, ip
     throttle_keys = keys(scope, name, ip)
     async with db.write() as session:
         await check(session, throttle_keys)
-        await failed(
-            session,
-            throttle_keys,
-            max_failures=settings.login_max_failures,
-            window=dt.timedelta(minutes=settings.login_window_minutes),
-            lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
-        )
+        await _count(session, settings, throttle_keys)
         await session.commit()
+
+
+async def _count(session: AsyncSession, settings: Settings, throttle_keys: list[str]) -> None:
+    """One failure against the keys, under the configured log-in limits."""
+    await failed(
+        session,
+        throttle_keys,
+        max_failures=settings.login_max_failures,
+        window=dt.timedelta(minutes=settings.login_window_minutes),
+        lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
+    )
