@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import paramiko
 from fabric import Config, Connection
@@ -35,3 +36,14 @@ def connect(
         conn.client.load_host_keys(str(Path(known_hosts).expanduser()))
         conn.client.set_missing_host_key_policy(paramiko.RejectPolicy())
     return conn
+
+
+def connect_host(host: Any) -> Connection:
+    """``connect`` to an inventory host (pyinfra's) with the SSH settings its data names."""
+    data = host.data
+    return connect(
+        data["ssh_hostname"],
+        user=data.get("ssh_user", "root"),
+        key=data.get("ssh_key", "~/.ssh/id_ed25519"),
+        known_hosts=data.get("ssh_known_hosts_file", "~/.ssh/known_hosts"),
+    )

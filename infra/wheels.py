@@ -1,8 +1,10 @@
 """Wheels for the app servers, built on the control machine: app servers never reach PyPI.
 
-Built once per source state (cached under var/wheels); the release id is a digest of what the
-wheels contain, not of the zip files, so rebuilding the same source is the same release and a
-second deploy changes nothing.
+The dependencies are the files ``requirements.lock`` pins, checked against its hashes; shopd's
+own wheel is built from the source. The lock travels with the wheels, so the hosts install
+with ``--require-hashes`` too. Built once per source state (cached under var/wheels); the
+release id is a digest of what the wheels contain, not of the zip files, so rebuilding the
+same source is the same release and a second deploy changes nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import threading
 import zipfile
 from pathlib import Path
 
+from infra import lockfile
+
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "shopd", "tui", "infra", "loadtest", "backups")
+SOURCES = ("pyproject.toml", "requirements.lock", "shopd", "tui", "infra", "loadtest", "backups")
 
 
 def source_digest(root: Path = ROOT) -> str:
@@ -58,22 +62,13 @@ def _ensure_wheels(root: Path) -> tuple[Path, str]:
     if not (target / ".complete").exists():
         partial = target.with_name(target.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
-        build = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--wheel-dir",
-                str(partial),
-                str(root),
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if build.returncode != 0:  # setuptools chatters on success; only a failure is shown
-            raise RuntimeError(f"building the wheels failed:\n{build.stdout}{build.stderr}")
+        lock = lockfile.check(root)
+        pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(partial)]
+        for args in (["--require-hashes", "-r", str(lock)], ["--no-deps", str(root)]):
+            build = subprocess.run([*pip, *args], capture_output=True, text=True)
+            if build.returncode != 0:  # setuptools chatters on success; only a failure is shown
+                raise RuntimeError(f"building the wheels failed:\n{build.stdout}{build.stderr}")
+        shutil.copy(lock, partial / lockfile.LOCK.name)
         (partial / ".complete").write_text("")
         shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)

@@ -24,12 +24,15 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shopd import __version__, jobs, readcache
+from shopd.admission import admission
 from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
 from shopd.cart.api import CartController
 from shopd.catalog.api import CatalogController
+from shopd.catalog.changes import CatalogWatch
 from shopd.catalog.staff_api import StaffCatalogController
 from shopd.config import Settings, get_settings
 from shopd.content.staff_api import StaffContentController
@@ -144,17 +147,27 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return _json(error_body(code, message), status, headers=exc.headers)
 
 
+def _try_again(
+    request: Request[Any, Any, Any], error: DomainError, *, retry_after: int
+) -> Response[Any]:
+    """A 503 the client may retry: the error page for a storefront page, else the JSON body."""
+    if _is_page(request):
+        return render.error_page(request, error.status_code, error.message)
+    return _json(error.to_body(), error.status_code, headers={"Retry-After": str(retry_after)})
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, OperationalError) and is_retryable(exc):
         # Contention that outlived the retries: the client may safely try again shortly.
         log.warning("database contention on %s: %s", request.url.path, exc.orig)
         return _json(Busy().to_body(), Busy.status_code, headers={"Retry-After": "1"})
+    if isinstance(exc, PoolTimeout):
+        # Every pooled connection stayed busy for pool_timeout: overload, not a bug.
+        log.warning("no database connection free in time on %s", request.url.path)
+        return _try_again(request, Busy(), retry_after=1)
     if is_unreachable(exc):
         log.warning("database unreachable on %s: %s", request.url.path, exc)
-        down = DatabaseUnavailable()
-        if _is_page(request):
-            return render.error_page(request, 503, down.message)
-        return _json(down.to_body(), down.status_code, headers={"Retry-After": "5"})
+        return _try_again(request, DatabaseUnavailable(), retry_after=5)
     # The trace goes to the log, never to the client.
     log.exception("unhandled error", exc_info=exc)
     if _is_page(request):
@@ -281,9 +294,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     db = database or Database(
         settings.effective_database_url,
         pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
         echo=settings.db_echo,
         cache_seconds=settings.catalog_cache_seconds,
         ranking_cache_seconds=settings.ranking_cache_seconds,
+        product_cache_seconds=settings.product_cache_seconds,
     )
     owns_db = database is None
     visits = VisitCounter(
@@ -296,6 +311,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(visits.run())]
+        if db.products.enabled:
+            watch = CatalogWatch(db, settings.catalog_watch_seconds)
+            tasks.append(asyncio.create_task(watch.run()))
         if settings.background_jobs:
             tasks.append(asyncio.create_task(jobs.run_forever(db, settings)))
         try:
@@ -359,7 +377,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             path="/schema",
             description='The shop\'s JSON API. Errors: {"error": {"code", "message", "details"}}.',
         ),
-        middleware=[prometheus.middleware, catalog_reads(db, settings)],
+        middleware=[
+            prometheus.middleware,
+            admission(settings.max_concurrent_requests),
+            catalog_reads(db, settings),
+        ],
         before_send=[add_security_headers],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         csrf_config=CSRFConfig(

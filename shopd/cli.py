@@ -173,10 +173,12 @@ def _serve(host: str, port: int, workers: int, log_level: str, access_log: bool 
     import uvicorn
 
     from shopd.access_log import log_config
+    from shopd.serving import LastRequestProtocol, serve
 
-    uvicorn.run(
+    config = uvicorn.Config(
         "shopd.app:create_app",
         factory=True,
+        http=LastRequestProtocol,
         host=host,
         port=port,
         workers=workers,
@@ -187,6 +189,7 @@ def _serve(host: str, port: int, workers: int, log_level: str, access_log: bool 
         access_log=access_log,
         log_config=log_config(),
     )
+    serve(config)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -315,11 +318,6 @@ def demo(
     get_settings.cache_clear()
     settings = load_settings()
     _check_port(host, port)
-    do_upgrade(settings)
-    do_seed(settings, products)
-    password = new_password()
-    run(lambda: _add_staff(settings, "admin", "admin", password, reset=True))
-    base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     gateway_port = preflight.free_port(host)
     gateway_url = f"http://{host}:{gateway_port}"
     secrets_for_demo = {
@@ -332,27 +330,40 @@ def demo(
     }
     os.environ.update(secrets_for_demo)
     get_settings.cache_clear()
-    # The gateway is its own process, reached over HTTP like a real provider.
+    # The gateway is its own process, reached over HTTP like a real provider. It starts first
+    # so that it boots while the database is migrated and seeded.
     paygate = subprocess.Popen(
         [sys.executable, "-m", "shopd.cli", "paygate", "--host", host, "--port", str(gateway_port)]
     )
-    console.print(
-        Panel.fit(
-            f"[bold]shop[/]        {base}/\n"
-            f"[bold]API[/]         {base}/api/v1/products\n"
-            f"[bold]API docs[/]    {base}/schema  (OpenAPI JSON: {base}/schema/openapi.json)\n"
-            f"[bold]health[/]      {base}/healthz\n"
-            f"[bold]database[/]    {settings.effective_database_url.split('///', 1)[-1]}\n"
-            f"[bold]staff admin[/] admin / [bold yellow]{password}[/]  [dim](shown once)[/]",
-            title=f"{settings.shop_name} is starting",
-            border_style="green",
-        )
-    )
-    console.print(
-        f"[dim]Card payments go to the local test gateway at {gateway_url}; "
-        f"e-mails are written to {settings.data_dir / 'mail'}. Ctrl-C stops the shop.[/]"
-    )
     try:
+        do_upgrade(settings)
+        do_seed(settings, products)
+        password = new_password()
+        run(lambda: _add_staff(settings, "admin", "admin", password, reset=True))
+        with console.status("waiting for the local test payment gateway"):
+            try:
+                preflight.wait_until_listening(
+                    host, gateway_port, lambda: paygate.poll() is None, seconds=60
+                )
+            except preflight.PreflightError as exc:
+                raise fail(f"the test payment gateway did not start: {exc.message}") from None
+        base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+        console.print(
+            Panel.fit(
+                f"[bold]shop[/]        {base}/\n"
+                f"[bold]API[/]         {base}/api/v1/products\n"
+                f"[bold]API docs[/]    {base}/schema  (OpenAPI JSON: {base}/schema/openapi.json)\n"
+                f"[bold]health[/]      {base}/healthz\n"
+                f"[bold]database[/]    {settings.effective_database_url.split('///', 1)[-1]}\n"
+                f"[bold]staff admin[/] admin / [bold yellow]{password}[/]  [dim](shown once)[/]",
+                title=f"{settings.shop_name} is starting",
+                border_style="green",
+            )
+        )
+        console.print(
+            f"[dim]Card payments go to the local test gateway at {gateway_url}; "
+            f"e-mails are written to {settings.data_dir / 'mail'}. Ctrl-C stops the shop.[/]"
+        )
         _serve(host, port, 1, "info")
     finally:
         paygate.terminate()

@@ -407,7 +407,7 @@ def pull(
     """Copy backups off the db hosts over SSH into <dir>/<host>/, checking each SHA-256."""
     from backups import remote
     from infra import inventory_file
-    from infra.remote import connect
+    from infra.remote import connect_host
 
     folder = _directory(directory)
     try:
@@ -430,12 +430,7 @@ def pull(
         for h in hosts:
             task = progress.task_ids[0]
             progress.update(task, description=f"{h.name}: connecting", completed=0, total=None)
-            conn = connect(
-                h.data["ssh_hostname"],
-                user=h.data.get("ssh_user", "root"),
-                key=h.data.get("ssh_key", "~/.ssh/id_ed25519"),
-                known_hosts=h.data.get("ssh_known_hosts_file", "~/.ssh/known_hosts"),
-            )
+            conn = connect_host(h)
             try:
                 if create:
                     progress.update(task, description=f"{h.name}: running {remote.UNIT}")

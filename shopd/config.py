@@ -47,11 +47,19 @@ class Settings(BaseSettings):
     max_cart_lines: int = Field(default=50, ge=1)
     max_line_quantity: int = Field(default=99, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    # How long a request waits for a pooled connection before it is answered 503 busy.
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # Requests a worker runs at once; more wait their turn in arrival order (0: no limit).
+    max_concurrent_requests: int = Field(default=32, ge=0, le=100_000)
     # How long a worker keeps catalog reads shown to anonymous visitors (0: not at all). The
     # price and stock a page shows may be this old; carts and checkout always read the database.
     catalog_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     # Product suggestions (bought together, best sellers) rank all orders and move slowly.
     ranking_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Products' names, texts, SKUs, prices and reviews (not stock) are kept this long; a change
+    # made anywhere reaches every worker within catalog_watch_seconds (the catalog version).
+    product_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
+    catalog_watch_seconds: float = Field(default=1.0, gt=0, le=60)
     # Page views and visitors are counted in memory and written this often (and at shutdown).
     visit_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
     db_echo: bool = False

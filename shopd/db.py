@@ -14,6 +14,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -117,7 +118,12 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, immediate: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 30,
+    echo: bool = False,
+    immediate: bool = False,
 ) -> AsyncEngine:
     url = normalise_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -128,15 +134,47 @@ def make_engine(
             # letting many connections spin on the busy handler.
             kwargs.update(pool_size=2, max_overflow=0, pool_timeout=60)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=pool_timeout)
     else:
         kwargs.update(
-            pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800, pool_pre_ping=True
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
+            pool_timeout=pool_timeout,
+            pool_recycle=1800,
         )
     engine = create_async_engine(url, **kwargs)
     if is_sqlite_url(url):
         _configure_sqlite(engine, immediate=immediate)
+    else:
+        _ping_when_idle(engine)
     return engine
+
+
+# A pooled MariaDB connection unused this long is pinged before it is handed out.
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before use only when it has sat idle (the database may have
+    restarted or dropped it meanwhile). SQLAlchemy's ``pool_pre_ping`` pings on every checkout:
+    under load that is one more round trip per unit of work for connections used a moment
+    ago. A connection that dies while in use is still caught: the error invalidates the whole
+    pool and the request is answered 503 with Retry-After."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            dbapi.ping(False)
+        except Exception as exc:
+            # The pool drops this connection and checks out another (a fresh one if need be).
+            raise DisconnectionError(str(exc)) from exc
 
 
 T = TypeVar("T")
@@ -249,17 +287,24 @@ class Database:
         url: str,
         *,
         pool_size: int = 10,
+        pool_timeout: float = 30,
         echo: bool = False,
         cache_seconds: float = 0,
         ranking_cache_seconds: float = 0,
+        product_cache_seconds: float = 0,
     ) -> None:
         self.url = normalise_url(url)
         # Catalog reads every anonymous visitor shares; off unless asked for (the app asks).
         self.cache = ReadCache(cache_seconds)
         # Sales rankings move slowly whoever buys: one's own order need not recompute them.
         self.rankings = ReadCache(ranking_cache_seconds, fresh_for_writers=False)
+        # What a product shows besides stock: only valid while the catalog version holds, so
+        # only kept long by a process that watches it (``shopd.catalog.changes.CatalogWatch``).
+        self.products = ReadCache(product_cache_seconds)
         self.is_sqlite = is_sqlite_url(self.url)
-        self.engine = make_engine(self.url, pool_size=pool_size, echo=echo)
+        self.engine = make_engine(
+            self.url, pool_size=pool_size, pool_timeout=pool_timeout, echo=echo
+        )
         self.write_engine = (
             make_engine(self.url, pool_size=pool_size, echo=echo, immediate=True)
             if self.is_sqlite
@@ -302,6 +347,7 @@ class Database:
         """After a change to what catalog pages show: this worker's cached reads are stale."""
         self.cache.clear()
         self.rankings.clear()
+        self.products.clear()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

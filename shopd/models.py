@@ -2,7 +2,7 @@
 
 from shopd.analytics.models import DailyVisitor, PageView
 from shopd.cart.models import Cart, CartItem
-from shopd.catalog.models import Category, PriceChange, Product, Series, Sku
+from shopd.catalog.models import CatalogVersion, Category, PriceChange, Product, Series, Sku
 from shopd.content.models import (
     Announcement,
     GuestbookEntry,
@@ -53,6 +53,7 @@ __all__ = [
     "AuditEntry",
     "Cart",
     "CartItem",
+    "CatalogVersion",
     "Category",
     "Coupon",
     "CouponRedemption",

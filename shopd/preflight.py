@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import time
+from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -104,3 +106,21 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until_listening(host: str, port: int, alive: Callable[[], bool], seconds: float) -> None:
+    """Block until something accepts connections on host:port.
+
+    A helper process started next to the shop (the demo's payment gateway) must answer before
+    the shop is announced, or the first card payment fails while it is still importing.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not alive():
+            raise PreflightError(f"the helper meant to listen on {host}:{port} stopped")
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise PreflightError(f"nothing listens on {host}:{port} after {seconds:.0f} s")

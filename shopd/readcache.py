@@ -6,7 +6,8 @@ queries. Keeping those results for a second or two turns most of them into dicti
 What it may cost is a shown stock level or price up to ``seconds`` old in another worker
 process; nothing that sells reads from here — the cart and checkout always read the database,
 so an order is priced and stock-checked on the truth. A worker clears its own cache when staff
-change anything (``clear``), so a staff member sees their change at once on that worker.
+change anything (``clear``), so a staff member sees their change at once on that worker; every
+other worker clears its own at its next look at the catalog version (``shopd.catalog.changes``).
 
 Whoever changed something reads their own writes: for a short while after a change the app
 marks that visitor's requests (``own_writes``), and their catalog reads skip the cached entry,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -28,6 +29,17 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+async def hashed(password: str) -> str:
+    """``hash_password`` off the event loop: argon2 takes a few hundred milliseconds of CPU by
+    design, and a worker's other requests must not wait for a log-in (argon2 releases the GIL)."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verified(password_hash: str | None, password: str) -> bool:
+    """``verify_password`` off the event loop, for the same reason as ``hashed``."""
+    return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 def new_token() -> str:

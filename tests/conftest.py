@@ -22,6 +22,21 @@ from shopd.db import Database, make_engine
 from shopd.inventory.service import open_stock
 from shopd.models import metadata
 
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Spread over pytest-xdist workers a module at a time, the lab as one unit and first.
+
+    A module's fixtures (a fuzzed server, a backup set, a seeded load-test shop) are made once,
+    on one worker. The lab tests share one set of hosts, so they run on one worker, and they go
+    first: they are the longest unit and the other workers fill in around them.
+    """
+    for item in items:
+        group = "lab" if item.get_closest_marker("lab") else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.get_closest_marker("lab") is None)
+
+
 MYSQL_URL = os.environ.get("SHOPD_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -64,8 +64,11 @@ def rules(host: str) -> str:
 def on(host: str, command: str, *, sudo: bool = True, warn: bool = False):
     """Run a command on a lab host over a fresh SSH connection; returns the Fabric result."""
     with lab.lab_connection(topology.host(host), timeout=10) as conn:
-        if sudo:  # the whole command line as root, not only its first command
-            return conn.sudo(f"sh -c {_quote(command)}", hide=True, warn=warn)
+        if sudo:
+            # The whole command line as root, not only its first command. `sudo -n`, not
+            # Fabric's sudo(): admins have no password to type, and Fabric's prompt watcher
+            # would answer any output that contains its prompt (`ps` lists that sudo itself).
+            return conn.run(f"sudo -n sh -c {_quote(command)}", hide=True, warn=warn)
         return conn.run(command, hide=True, warn=warn)
 
 

@@ -6,7 +6,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
+from shopd.app import create_app
 from shopd.cart.models import Cart, CartItem
+from shopd.config import Settings
 from shopd.db import Database
 from tests.conftest import SmallCatalog
 
@@ -179,3 +181,22 @@ async def test_many_guests_adding_at_once_all_get_their_cart(
     async with db.read() as s:
         assert await s.scalar(select(func.count()).select_from(Cart)) == 32
     assert await items(db) == 32
+
+
+async def test_a_cart_holds_at_most_max_cart_lines_different_items(
+    db: Database, settings: Settings, catalog: SmallCatalog
+) -> None:
+    app = create_app(settings.model_copy(update={"max_cart_lines": 2}), database=db)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://shop.test"
+    ) as c:
+        for sku in (catalog.sku_m, catalog.sku_pot):
+            assert (await c.post("/api/v1/cart/items", json={"sku": sku, "quantity": 1})).is_success
+        r = await c.post("/api/v1/cart/items", json={"sku": catalog.sku_l, "quantity": 1})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "cart_full"
+        # More of a line already there is no new line.
+        r = await c.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 2})
+        assert r.status_code == 200, r.text
+        cart = (await c.get("/api/v1/cart")).json()
+        lines = {ln["sku"]: ln["quantity"] for ln in cart["items"]}
+        assert lines == {catalog.sku_m: 3, catalog.sku_pot: 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shopd.app import create_app
 from shopd.config import Settings
@@ -84,6 +84,41 @@ async def test_repeated_failed_log_ins_lock_the_email_for_real_and_unknown_accou
     await register(client, "li@example.com")
     r = await client.post("/api/v1/session", json={"email": "li@example.com", "password": PASSWORD})
     assert r.status_code == 200, r.text
+
+
+async def test_asking_again_and_again_whether_addresses_have_accounts_is_refused(
+    db: Database, settings: Settings
+) -> None:
+    """Registration says when an address is taken; that answer counts like a failed log-in,
+    per address asked for and per client address, so it cannot be used to check a list."""
+    app = create_app(settings.model_copy(update={"login_max_failures": 2}), database=db)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://shop.test"
+    ) as c:
+
+        async def sign_up(email: str) -> httpx.Response:
+            c.cookies.clear()
+            return await c.post(
+                "/api/v1/customers", json={"email": email, "password": PASSWORD, "name": "x"}
+            )
+
+        taken = ("zhang@example.com", "li@example.com", "wang@example.com", "zhao@example.com")
+        for email in taken:
+            assert (await sign_up(email)).status_code == 201
+        # Twice "taken" for one address: then that address is not answered for a while.
+        for _ in range(2):
+            r = await sign_up(taken[0])
+            assert (r.status_code, r.json()["error"]["code"]) == (409, "email_taken")
+        r = await sign_up(taken[0])
+        assert (r.status_code, r.json()["error"]["code"]) == (429, "too_many_attempts")
+        # Other addresses still get their answer, until this client has had it 4 × 2 times.
+        for email in (*taken[1:], *taken[1:]):
+            r = await sign_up(email)
+            assert (r.status_code, r.json()["error"]["code"]) == (409, "email_taken"), email
+        r = await sign_up("new-person@example.com")
+        assert (r.status_code, r.json()["error"]["code"]) == (429, "too_many_attempts")
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Customer)) == len(taken)
 
 
 async def test_the_storefront_log_in_form_is_throttled_too(client: httpx.AsyncClient) -> None:

@@ -133,10 +133,20 @@ async def test_a_worker_killed_mid_checkout_leaves_no_half_order(
         victims = workers_of(server.pid)
         assert len(victims) == 2
         os.kill(victims[0], signal.SIGKILL)
-        await asyncio.sleep(4)
+
+        async def replaced() -> bool:
+            now = workers_of(server.pid)
+            return len(now) == 2 and victims[0] not in now
+
+        # The supervisor notices within a second or two; a loaded CI machine gets more time.
+        await until(replaced, 60, "the killed worker was not replaced")
+        after_kill = len(crowd.acknowledged)
+
+        async def taking_orders() -> bool:
+            return len(crowd.acknowledged) > after_kill
+
+        await until(taking_orders, 30, "no order was taken after the worker was replaced")
         await crowd.stop()
-        # The server replaced the worker and kept taking orders.
-        assert len(workers_of(server.pid)) == 2 and victims[0] not in workers_of(server.pid)
         assert len(crowd.acknowledged) > before > 0
         assert httpx.get(f"{base}/readyz").status_code == 200  # noqa: ASYNC210
     nothing_half_done(backend.url, crowd.acknowledged)

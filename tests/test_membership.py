@@ -123,6 +123,18 @@ async def test_paying_earns_points_and_a_level_and_member_prices_follow(
     assert quote["member_level"] == "gold" and quote["points_used"] == 100
     assert quote["total"] == 7110 - 100 + 1000
 
+    # Product reads are shared per discount: the member, a guest and the member again each
+    # see their own price, however the read cache holds them.
+    member_cookies = dict(client.cookies)
+    for who, price in (("gold", 7110), ("guest", 7900), ("gold", 7110)):
+        client.cookies.clear()
+        if who == "gold":
+            client.cookies.update(member_cookies)
+        skus = (await client.get(f"/api/v1/products/{catalog.tshirt}")).json()["skus"]
+        assert {s["code"]: s["price"] for s in skus}[catalog.sku_m] == price, who
+        page = (await client.get(f"/p/{catalog.tshirt}", params={"lang": "en"})).text
+        assert f"{price / 100:.2f}" in page, who
+
     # Points: more than the balance is refused and nothing is written.
     before = await count(db, Order)
     r = await client.post("/api/v1/orders", json=checkout_body(email=None, points=10**6))

@@ -13,6 +13,7 @@ import struct
 import termios
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -266,6 +267,14 @@ async def test_dashboard_counts_and_target(
     from shopd.db import utcnow
     from shopd.orders.models import Order
 
+    # "Today" is the shop's day: orders placed just before its midnight would count for
+    # yesterday by the time the dashboard is read.
+    local = dt.datetime.now(ZoneInfo(settings.timezone))
+    to_midnight = (
+        local.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    ) - local
+    if to_midnight < dt.timedelta(seconds=30):
+        await asyncio.sleep(to_midnight.total_seconds() + 0.5)
     paid = await order_in(client, staff, catalog.sku_m, "paid")  # 7900 + 1000 shipping
     late = await order_in(client, staff, catalog.sku_m, "picking")
     await order_in(client, staff, catalog.sku_m, "cancelled")  # not a sale

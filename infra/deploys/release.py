@@ -1,4 +1,5 @@
-"""The shop's release on a host: a virtualenv built from the wheels made on the control machine.
+"""The shop's release on a host: a virtualenv built from the wheels made on the control machine,
+its dependencies installed against the hashes of ``requirements.lock``.
 
 App servers run shopd from it; db servers run ``shopctl backup`` from the same release.
 """
@@ -10,6 +11,7 @@ from pyinfra.api.operation import OperationMeta
 from pyinfra.facts.server import Command
 from pyinfra.operations import apt, files, server
 
+from infra.lockfile import LOCK
 from infra.wheels import ensure_wheels
 
 HOME = "/opt/shopd"
@@ -19,15 +21,17 @@ def install_release() -> OperationMeta:
     """Ship the wheels, build ``releases/<id>`` once, point ``current`` at it; returns that link."""
     wheel_dir, release = ensure_wheels()
     apt.packages(name="release packages", packages=["python3-venv", "curl"], cache_time=3600)
-    wheels = files.sync(
-        name="wheels", src=str(wheel_dir), dest=f"{HOME}/wheels/{release}", delete=True
-    )
+    wheel_dir_on_host = f"{HOME}/wheels/{release}"
+    wheels = files.sync(name="wheels", src=str(wheel_dir), dest=wheel_dir_on_host, delete=True)
     venv = f"{HOME}/releases/{release}"
     server.shell(
         name=f"release {release}: virtualenv from the shipped wheels",
         commands=[
             f"rm -rf {venv} && python3 -m venv {venv}"
-            f" && {venv}/bin/pip install --quiet --no-index --find-links {HOME}/wheels/{release} shopd"
+            f" && {venv}/bin/pip install --quiet --no-index --find-links {wheel_dir_on_host}"
+            f" --require-hashes -r {wheel_dir_on_host}/{LOCK.name}"
+            f" && {venv}/bin/pip install --quiet --no-index --find-links {wheel_dir_on_host}"
+            " --no-deps shopd"
             f" || {{ rm -rf {venv}; exit 1; }}"
         ],
         _if=lambda: (

@@ -25,7 +25,7 @@ class StaffReportController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/kpis")
+    @get("/kpis", opt={"role": "clerk"})
     async def kpis(
         self,
         actor: StaffActor,

@@ -208,7 +208,7 @@ def hosts(inventory: list[object], *, min_free: int) -> list[Check]:
 
     from infra.deploys.app import APP_PORT
     from infra.inventory_file import InventoryHost
-    from infra.remote import connect
+    from infra.remote import connect_host
 
     checks: list[Check] = []
     for h in inventory:
@@ -217,12 +217,7 @@ def hosts(inventory: list[object], *, min_free: int) -> list[Check]:
         db = bool({"db_servers", "db_replicas"} & set(h.groups))
         if not (app or db):
             continue
-        conn = connect(
-            h.data["ssh_hostname"],
-            user=h.data.get("ssh_user", "root"),
-            key=h.data.get("ssh_key", "~/.ssh/id_ed25519"),
-            known_hosts=h.data.get("ssh_known_hosts_file", "~/.ssh/known_hosts"),
-        )
+        conn = connect_host(h)
         try:
             if app:
                 r = conn.run(

@@ -250,8 +250,10 @@ async def add_item(
     _check_quantity(settings, new_quantity)
     await _check_available(session, sku, new_quantity)
     if item is None:
-        count = len(await lines_of(session, cart))
-        if count >= settings.max_cart_lines:
+        count = await session.scalar(
+            select(func.count()).select_from(CartItem).where(CartItem.cart_id == cart.id)
+        )
+        if (count or 0) >= settings.max_cart_lines:
             raise Conflict(
                 f"a cart holds at most {settings.max_cart_lines} different items",
                 code="cart_full",

@@ -21,7 +21,6 @@ from shopd.catalog.schemas import (
     StockStatus,
 )
 from shopd.http import DB, Conf
-from shopd.promotions import group_buys
 from shopd.promotions.schemas import sale_out
 
 LOW_STOCK = 5
@@ -95,18 +94,10 @@ class CatalogController(Controller):
     ) -> ProductOut:
         """One product: SKUs at the caller's prices now (flash sale, else member price), open
         group buys, and what is bought together with it."""
-        customer = await http.current_customer(request, db)
-
-        async def load() -> tuple[Any, Any, Any]:
-            async with db.read() as session:
-                d = await service.get_product(
-                    session, slug, settings=settings, customer_id=customer.id if customer else None
-                )
-                groups = await group_buys.on_offer(session, settings, [v.sku.id for v in d.skus])
-            return d, groups, await cached.suggestions(db, d.product)
-
-        # A member's prices are their own: only what a guest sees is shared.
-        d, groups, more = await (load() if customer else db.cache.get(("product", slug), load))
+        percent = await cached.member_percent(db, await http.current_customer(request, db))
+        # Shared by everyone who pays the same: guests, and members of one discount.
+        offer = await cached.product_offer(db, slug, percent, settings)
+        d, groups, more = offer.detail, offer.group_buys, offer.suggestions
         prices = [v.price for v in d.skus] or [d.product.list_price]
         return ProductOut(
             slug=d.product.slug,

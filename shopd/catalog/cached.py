@@ -3,12 +3,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from markupsafe import Markup
 
 from shopd.catalog import related, service
 from shopd.catalog.models import Product
-from shopd.catalog.service import ProductSummary, Sort
+from shopd.catalog.service import ProductDetail, ProductSummary, Sort
+from shopd.config import Settings
+from shopd.content import service as content
+from shopd.content.models import Review
+from shopd.customers import membership
+from shopd.customers.models import Customer
 from shopd.db import Database
+from shopd.promotions import group_buys
+from shopd.promotions.schemas import GroupBuyOut
 
 
 async def category_tree(db: Database) -> list[Any]:
@@ -41,3 +51,61 @@ async def suggestions(db: Database, product: Product) -> related.Suggestions:
             return await related.suggestions(session, product)
 
     return await db.rankings.get(("suggestions", product.id), load)
+
+
+async def member_percent(db: Database, customer: Customer | None) -> int:
+    """The caller's member discount now (guests: 0), read fresh: it picks which shared product
+    entry they see, and a member who has just climbed a level sees their new price at once."""
+    if customer is None:
+        return 0
+    async with db.read() as session:
+        return (await membership.discount_of(session, customer.id))[1]
+
+
+@dataclass(slots=True, frozen=True)
+class ProductOffer:
+    """A product as a buyer sees it now: the product page and the product API show this."""
+
+    detail: ProductDetail
+    group_buys: list[GroupBuyOut]
+    suggestions: related.Suggestions
+
+
+@dataclass(slots=True, frozen=True)
+class ProductTexts:
+    description: Markup
+    reviews: list[Review]
+    rating: content.RatingSummary
+
+
+async def product_offer(
+    db: Database, slug: str, member_percent: int, settings: Settings
+) -> ProductOffer:
+    """Kept briefly (stock and group buys move with every order) and shared by everyone who
+    pays the same; built on the long-kept part that changes only with the catalog."""
+
+    async def shown() -> service.ProductShown:
+        async with db.read() as session:
+            return await service.product_shown(session, slug)
+
+    async def load() -> ProductOffer:
+        product = await db.products.get(("shown", slug), shown)
+        async with db.read() as session:
+            detail = await service.priced_now(
+                session, product, settings=settings, member_percent=member_percent
+            )
+            groups = await group_buys.on_offer(session, settings, [v.sku.id for v in detail.skus])
+        return ProductOffer(detail, groups, await suggestions(db, detail.product))
+
+    return await db.cache.get(("product", slug, member_percent), load)
+
+
+async def product_texts(db: Database, product: Product) -> ProductTexts:
+    """The description as HTML and the reviews: they change only with the catalog."""
+
+    async def load() -> ProductTexts:
+        async with db.read() as session:
+            shown, rating = await content.reviews(session, product.id)
+        return ProductTexts(content.render_markdown(product.description), shown, rating)
+
+    return await db.products.get(("texts", product.id), load)

@@ -5,13 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, text
+from sqlalchemy import (
+    DDL,
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shopd.catalog.changes import ShownInCatalog
 from shopd.db import Base, UTCDateTime, utcnow
 
 
-class Series(Base):
+class Series(Base, ShownInCatalog):
     __tablename__ = "series"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -25,7 +37,7 @@ class Series(Base):
     )
 
 
-class Category(Base):
+class Category(Base, ShownInCatalog):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -38,7 +50,7 @@ class Category(Base):
     series: Mapped[Series] = relationship(back_populates="categories")
 
 
-class Product(Base):
+class Product(Base, ShownInCatalog):
     __tablename__ = "products"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -66,7 +78,7 @@ class Product(Base):
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
 
 
-class Sku(Base):
+class Sku(Base, ShownInCatalog):
     __tablename__ = "skus"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -95,3 +107,20 @@ class PriceChange(Base):
     new_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     actor: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CatalogVersion(Base):
+    """One row: moves on with every change to what catalog pages show (``changes``)."""
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# Schemas made from the models (tests, not migrations) get the one row too.
+event.listen(
+    CatalogVersion.__table__,
+    "after_create",
+    DDL("INSERT INTO catalog_version (id, version) VALUES (1, 0)"),
+)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import selectinload
 
 from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.config import Settings
-from shopd.customers import membership
 from shopd.db import utcnow
 from shopd.errors import NotFound
 from shopd.inventory import service as inventory
@@ -176,16 +175,18 @@ def _in_stock_products():  # type: ignore[no-untyped-def]
     )
 
 
-async def get_product(
-    session: AsyncSession,
-    slug: str,
-    *,
-    hide_sold_out: bool | None = None,
-    settings: Settings,
-    customer_id: int | None = None,
-) -> ProductDetail:
-    """A listed product with its active SKUs at the prices of this moment for this buyer (a
-    flash sale on now, else the customer's member price), as checkout will charge them."""
+@dataclass(slots=True)
+class ProductShown:
+    """What a listed product shows besides stock and today's prices: it changes only when the
+    catalog does, so it can be kept long (``shopd.catalog.cached``)."""
+
+    product: Product
+    category: Category
+    series: Series
+    skus: list[Sku]  # the active ones
+
+
+async def product_shown(session: AsyncSession, slug: str) -> ProductShown:
     product = await session.scalar(
         select(Product)
         .where(Product.slug == slug, Product.listed.is_(True))
@@ -197,7 +198,24 @@ async def get_product(
     if product is None:
         raise NotFound(f"no product {slug!r}", code="product_not_found")
     active = [s for s in product.skus if s.active]
-    stock = await inventory.levels(session, [s.id for s in active])
+    return ProductShown(product, product.category, product.category.series, active)
+
+
+async def priced_now(
+    session: AsyncSession,
+    shown: ProductShown,
+    *,
+    hide_sold_out: bool | None = None,
+    settings: Settings,
+    member_percent: int,
+) -> ProductDetail:
+    """A product's active SKUs with their stock and at the prices of this moment for a buyer
+    (a flash sale on now, else their member price), as checkout will charge.
+
+    ``member_percent`` stands for the buyer: two members with the same discount see the same
+    product, so it can be shared (``shopd.catalog.cached``)."""
+    product = shown.product
+    stock = await inventory.levels(session, [s.id for s in shown.skus])
     views = [
         SkuView(
             s,
@@ -205,10 +223,9 @@ async def get_product(
             stock[s.id].available if s.id in stock else 0,
             regular_price=price,
         )
-        for s in active
+        for s in shown.skus
     ]
     sales = await flash.running_sales(session, [v.sku.id for v in views], utcnow())
-    _, member_percent = await membership.discount_of(session, customer_id)
     for v in views:
         v.price, v.priced_by = flash.best_price(
             v.regular_price, sales.get(v.sku.id), member_percent, settings
@@ -216,5 +233,24 @@ async def get_product(
         if v.priced_by == "flash_sale":
             v.sale = sales[v.sku.id]
     if not any(v.available for v in views) and await _hides_sold_out(session, hide_sold_out):
-        raise NotFound(f"no product {slug!r}", code="product_not_found")
-    return ProductDetail(product, product.category, product.category.series, views)
+        raise NotFound(f"no product {product.slug!r}", code="product_not_found")
+    return ProductDetail(product, shown.category, shown.series, views)
+
+
+async def get_product(
+    session: AsyncSession,
+    slug: str,
+    *,
+    hide_sold_out: bool | None = None,
+    settings: Settings,
+    member_percent: int = 0,
+) -> ProductDetail:
+    """A listed product as ``priced_now`` shows it (a guest's prices unless told otherwise),
+    all read from the database."""
+    return await priced_now(
+        session,
+        await product_shown(session, slug),
+        hide_sold_out=hide_sold_out,
+        settings=settings,
+        member_percent=member_percent,
+    )

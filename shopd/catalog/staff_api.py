@@ -108,7 +108,7 @@ class StaffCatalogController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @post("/series", status_code=201)
+    @post("/series", status_code=201, opt={"role": "manager"})
     async def create_series(self, actor: StaffActor, data: JSONBody[SeriesIn], db: DB) -> SeriesOut:
         async with db.write() as session:
             s = await admin.create_series(
@@ -122,7 +122,7 @@ class StaffCatalogController(Controller):
             await session.commit()
             return series_out(s)
 
-    @patch("/series/{slug:str}")
+    @patch("/series/{slug:str}", opt={"role": "manager"})
     async def update_series(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[SeriesPatch], db: DB
     ) -> SeriesOut:
@@ -134,7 +134,7 @@ class StaffCatalogController(Controller):
             await session.commit()
             return series_out(s)
 
-    @post("/categories", status_code=201)
+    @post("/categories", status_code=201, opt={"role": "manager"})
     async def create_category(
         self, actor: StaffActor, data: JSONBody[CategoryIn], db: DB
     ) -> CategoryOut:
@@ -151,7 +151,7 @@ class StaffCatalogController(Controller):
             await session.commit()
             return CategoryOut(c.slug, data.series, c.name, c.name_en, c.position)
 
-    @patch("/categories/{slug:str}")
+    @patch("/categories/{slug:str}", opt={"role": "manager"})
     async def update_category(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[CategoryPatch], db: DB
     ) -> CategoryOut:
@@ -169,7 +169,7 @@ class StaffCatalogController(Controller):
             await session.commit()
             return category_out(c)
 
-    @get("/products")
+    @get("/products", opt={"role": "clerk"})
     async def products(
         self,
         actor: StaffActor,
@@ -195,7 +195,7 @@ class StaffCatalogController(Controller):
             items = [await product_out(session, p) for p in rows]
         return StaffProductPage(items, page, per_page, total)
 
-    @post("/products", status_code=201)
+    @post("/products", status_code=201, opt={"role": "clerk"})
     async def create_product(
         self, actor: StaffActor, data: JSONBody[ProductIn], db: DB
     ) -> StaffProductOut:
@@ -217,7 +217,7 @@ class StaffCatalogController(Controller):
             ),
         )
 
-    @get("/products/{slug:str}")
+    @get("/products/{slug:str}", opt={"role": "clerk"})
     async def product(self, actor: StaffActor, slug: SlugPath, db: DB) -> StaffProductOut:
         actor.require("clerk")
         async with db.read() as session:
@@ -225,7 +225,7 @@ class StaffCatalogController(Controller):
                 session, await admin.product_by_slug(session, slug), with_history=True
             )
 
-    @get("/products/{slug:str}/sales")
+    @get("/products/{slug:str}/sales", opt={"role": "clerk"})
     async def sales(
         self,
         actor: StaffActor,
@@ -252,7 +252,7 @@ class StaffCatalogController(Controller):
             [SkuSalesOut(s.sku, s.units, s.revenue, s.orders) for s in sold.skus],
         )
 
-    @patch("/products/{slug:str}")
+    @patch("/products/{slug:str}", opt={"role": "clerk"})
     async def update_product(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[ProductPatch], db: DB
     ) -> StaffProductOut:
@@ -271,7 +271,7 @@ class StaffCatalogController(Controller):
             ),
         )
 
-    @post("/products/{slug:str}/approve", status_code=200)
+    @post("/products/{slug:str}/approve", status_code=200, opt={"role": "manager"})
     async def approve(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[ApproveIn], db: DB
     ) -> StaffProductOut:
@@ -279,15 +279,15 @@ class StaffCatalogController(Controller):
             db, slug, lambda s: admin.approve(s, actor, slug, list_now=data.list)
         )
 
-    @post("/products/{slug:str}/list", status_code=200)
+    @post("/products/{slug:str}/list", status_code=200, opt={"role": "manager"})
     async def list_product(self, actor: StaffActor, slug: SlugPath, db: DB) -> StaffProductOut:
         return await _product_after(db, slug, lambda s: admin.set_listed(s, actor, slug, True))
 
-    @post("/products/{slug:str}/delist", status_code=200)
+    @post("/products/{slug:str}/delist", status_code=200, opt={"role": "manager"})
     async def delist_product(self, actor: StaffActor, slug: SlugPath, db: DB) -> StaffProductOut:
         return await _product_after(db, slug, lambda s: admin.set_listed(s, actor, slug, False))
 
-    @put("/products/{slug:str}/price")
+    @put("/products/{slug:str}/price", opt={"role": "manager"})
     async def set_price(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[PriceIn], db: DB
     ) -> StaffProductOut:
@@ -296,14 +296,14 @@ class StaffCatalogController(Controller):
             db, slug, lambda s: admin.set_price(s, actor, slug, price=data.price, sku=data.sku)
         )
 
-    @post("/products/{slug:str}/skus", status_code=201)
+    @post("/products/{slug:str}/skus", status_code=201, opt={"role": "clerk"})
     async def add_sku(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[SkuIn], db: DB
     ) -> StaffProductOut:
         spec = admin.SkuSpec(data.code, dict(data.attributes), data.price)
         return await _product_after(db, slug, lambda s: admin.add_sku(s, actor, slug, spec))
 
-    @patch("/skus/{code:str}")
+    @patch("/skus/{code:str}", opt={"role": "clerk"})
     async def update_sku(
         self,
         actor: StaffActor,
@@ -330,7 +330,12 @@ class StaffCatalogController(Controller):
                 sku.active,
             )
 
-    @post("/products/{slug:str}/images", status_code=201, request_max_body_size=MAX_UPLOAD)
+    @post(
+        "/products/{slug:str}/images",
+        status_code=201,
+        request_max_body_size=MAX_UPLOAD,
+        opt={"role": "clerk"},
+    )
     async def upload_image(
         self,
         request: Request[Any, Any, Any],
@@ -354,7 +359,7 @@ class StaffCatalogController(Controller):
             ),
         )
 
-    @delete("/products/{slug:str}/images", status_code=200)
+    @delete("/products/{slug:str}/images", status_code=200, opt={"role": "clerk"})
     async def remove_image(
         self,
         actor: StaffActor,
@@ -364,7 +369,7 @@ class StaffCatalogController(Controller):
     ) -> StaffProductOut:
         return await _product_after(db, slug, lambda s: admin.remove_image(s, actor, slug, url))
 
-    @get("/catalog/export.csv", media_type="text/csv; charset=utf-8")
+    @get("/catalog/export.csv", media_type="text/csv; charset=utf-8", opt={"role": "clerk"})
     async def export(self, actor: StaffActor, db: DB) -> Response[str]:
         """Every SKU with its product, prices, stock and state, one row each."""
         actor.require("clerk")
@@ -377,9 +382,7 @@ class StaffCatalogController(Controller):
         )
 
     @post(
-        "/catalog/import",
-        status_code=200,
-        request_max_body_size=MAX_CSV,
+        "/catalog/import", status_code=200, request_max_body_size=MAX_CSV, opt={"role": "manager"}
     )
     async def import_(
         self,

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shopd.catalog.changes import ShownInCatalog
 from shopd.db import Base, UTCDateTime, utcnow
 
 
@@ -52,7 +53,7 @@ class GuestbookEntry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class Review(Base):
+class Review(Base, ShownInCatalog):
     """A star rating from a customer who bought the product; one per customer and product."""
 
     __tablename__ = "reviews"

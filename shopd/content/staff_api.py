@@ -107,7 +107,7 @@ class StaffContentController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/pages")
+    @get("/pages", opt={"role": "clerk"})
     async def pages(self, actor: StaffActor, db: DB) -> list[PageOut]:
         actor.require("clerk")
         async with db.read() as session:
@@ -116,7 +116,7 @@ class StaffContentController(Controller):
                 for p in await service.pages(session)
             ]
 
-    @put("/pages/{slug:str}")
+    @put("/pages/{slug:str}", opt={"role": "manager"})
     async def put_page(
         self,
         actor: StaffActor,
@@ -133,7 +133,7 @@ class StaffContentController(Controller):
             await session.commit()
             return PageOut(p.slug, p.title, p.body, p.position, p.updated_by, p.updated_at)
 
-    @post("/announcements", status_code=201)
+    @post("/announcements", status_code=201, opt={"role": "manager"})
     async def announce(
         self, actor: StaffActor, data: JSONBody[AnnouncementIn], db: DB
     ) -> AnnouncementOut:
@@ -144,7 +144,7 @@ class StaffContentController(Controller):
             await session.commit()
             return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
 
-    @patch("/announcements/{item_id:int}")
+    @patch("/announcements/{item_id:int}", opt={"role": "manager"})
     async def publish(
         self, actor: StaffActor, item_id: ItemId, data: JSONBody[PublishIn], db: DB
     ) -> AnnouncementOut:
@@ -153,7 +153,7 @@ class StaffContentController(Controller):
             await session.commit()
             return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
 
-    @get("/guestbook")
+    @get("/guestbook", opt={"role": "clerk"})
     async def guestbook(
         self,
         actor: StaffActor,
@@ -166,7 +166,7 @@ class StaffContentController(Controller):
             rows, _ = await service.guestbook(session, include_hidden=True, page=page, per_page=50)
         return [message_out(e) for e in rows]
 
-    @patch("/guestbook/{item_id:int}")
+    @patch("/guestbook/{item_id:int}", opt={"role": "clerk"})
     async def moderate(
         self, actor: StaffActor, item_id: ItemId, data: JSONBody[ModerateIn], db: DB
     ) -> MessageOut:
@@ -178,7 +178,7 @@ class StaffContentController(Controller):
             await session.commit()
             return message_out(e)
 
-    @patch("/reviews/{item_id:int}")
+    @patch("/reviews/{item_id:int}", opt={"role": "clerk"})
     async def moderate_review(
         self, actor: StaffActor, item_id: ItemId, data: JSONBody[ModerateIn], db: DB
     ) -> MessageOut:
@@ -189,7 +189,7 @@ class StaffContentController(Controller):
             await session.commit()
             return review_out(r)
 
-    @post("/newsletters", status_code=201)
+    @post("/newsletters", status_code=201, opt={"role": "manager"})
     async def newsletter(
         self, actor: StaffActor, data: JSONBody[NewsletterIn], db: DB, settings: Conf
     ) -> NewsletterOut:

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from shopd import http
-from shopd.customers import password_reset, privacy, service
+from shopd.customers import password_reset, privacy, service, signup
 from shopd.customers.models import Address, Customer
 from shopd.customers.schemas import (
     AddressIn,
@@ -86,16 +86,15 @@ class CustomerController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[RegisterIn], db: DB, settings: Conf
     ) -> Response[SessionOut]:
         """Create an account and log it in."""
-        async with db.write() as session:
-            customer = await service.register(
-                session,
-                email=data.email,
-                password=data.password,
-                name=data.name,
-                phone=data.phone,
-                ip=http.client_ip(request),
-            )
-            await session.commit()
+        customer = await signup.sign_up(
+            db,
+            settings,
+            email=data.email,
+            password=data.password,
+            name=data.name,
+            phone=data.phone,
+            ip=http.client_ip(request),
+        )
         return await _log_in(request, db, settings, customer.id, HTTP_201_CREATED)
 
     @post("/session", status_code=200)

@@ -97,7 +97,7 @@ class StaffMembershipController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/membership/levels")
+    @get("/membership/levels", opt={"role": "clerk"})
     async def levels(self, actor: StaffActor, db: DB) -> list[LevelOut]:
         actor.require("clerk")
         async with db.read() as session:
@@ -106,7 +106,7 @@ class StaffMembershipController(Controller):
                 for lv in await membership.levels(session)
             ]
 
-    @put("/membership/levels")
+    @put("/membership/levels", opt={"role": "manager"})
     async def set_levels(
         self, actor: StaffActor, data: JSONBody[LevelsIn], db: DB
     ) -> list[LevelOut]:
@@ -123,7 +123,7 @@ class StaffMembershipController(Controller):
                 for lv in await membership.levels(session)
             ]
 
-    @get("/customers/{customer_id:int}/membership")
+    @get("/customers/{customer_id:int}/membership", opt={"role": "clerk"})
     async def customer_standing(
         self, actor: StaffActor, customer_id: CustomerId, db: DB
     ) -> StandingOut:
@@ -134,7 +134,7 @@ class StaffMembershipController(Controller):
                 raise NotFound("no such customer", code="customer_not_found")
             return await standing_out(session, customer)
 
-    @post("/customers/{customer_id:int}/points", status_code=200)
+    @post("/customers/{customer_id:int}/points", status_code=200, opt={"role": "manager"})
     async def adjust_points(
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[PointsAdjustIn], db: DB
     ) -> StandingOut:

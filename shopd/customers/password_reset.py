@@ -72,7 +72,7 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Cu
     customer = await session.get(Customer, reset.customer_id)
     if customer is None or not customer.active:
         raise InvalidInput("this account cannot log in", code="invalid_reset_token")
-    customer.password_hash = security.hash_password(password)
+    customer.password_hash = await security.hashed(password)
     reset.used_at = utcnow()
     await session.execute(delete(CustomerSession).where(CustomerSession.customer_id == customer.id))
     await session.flush()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from shopd import security
 from shopd.cart.models import Cart, CartItem
+from shopd.catalog import changes as catalog_changes
 from shopd.content.models import GuestbookEntry, Review, Subscriber
 from shopd.customers.models import (
     Address,
@@ -135,7 +136,7 @@ async def export(session: AsyncSession, customer: Customer) -> dict[str, Any]:
 
 
 async def erase(session: AsyncSession, customer: Customer, password: str) -> None:
-    if not security.verify_password(customer.password_hash, password):
+    if not await security.verified(customer.password_hash, password):
         raise NotAuthenticated("the password is wrong", code="invalid_credentials")
     open_orders = list(
         await session.scalars(
@@ -170,9 +171,11 @@ async def erase(session: AsyncSession, customer: Customer, password: str) -> Non
             note="",
         )
     )
-    await session.execute(
+    erased = await session.execute(
         update(Review).where(Review.customer_id == customer.id).values(author=ERASED_NAME)
     )
+    if erased.rowcount:  # type: ignore[attr-defined]
+        await catalog_changes.bump(session)  # product pages show the reviews' authors
     await session.execute(
         update(GuestbookEntry)
         .where(GuestbookEntry.customer_id == customer.id)
@@ -183,6 +186,6 @@ async def erase(session: AsyncSession, customer: Customer, password: str) -> Non
     customer.phone = None
     customer.registered_ip = ""
     customer.flag_reason = ""
-    customer.password_hash = security.hash_password(security.new_token())
+    customer.password_hash = await security.hashed(security.new_token())
     customer.active = False
     await session.flush()

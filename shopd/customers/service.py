@@ -51,22 +51,30 @@ async def flag_reason(session: AsyncSession, name: str, ip: str) -> str:
     return ""
 
 
+async def new_password_hash(password: str) -> str:
+    """A customer's new password, checked and hashed. Registration calls it before its
+    transaction opens: argon2 takes a few hundred milliseconds, which a held connection (or
+    SQLite's writer turn) must not."""
+    check_password_strength(password)
+    return await security.hashed(password)
+
+
 async def register(
     session: AsyncSession,
     *,
     email: str,
-    password: str,
+    password_hash: str,
     name: str = "",
     phone: str | None = None,
     ip: str = "",
 ) -> Customer:
+    """A new account; ``password_hash`` comes from ``new_password_hash``."""
     email = normalise_email(email)
-    check_password_strength(password)
     name = clean_text(name, "name", max_length=120, required=False)
     reason = await flag_reason(session, name, ip)
     customer = Customer(
         email=email,
-        password_hash=security.hash_password(password),
+        password_hash=password_hash,
         name=name,
         phone=normalise_phone(phone) if phone else None,
         active=True,
@@ -89,7 +97,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Cust
     customer = await session.scalar(
         select(Customer).where(Customer.email == email, Customer.active.is_(True))
     )
-    if not security.verify_password(customer.password_hash if customer else None, password):
+    if not await security.verified(customer.password_hash if customer else None, password):
         raise NotAuthenticated("wrong e-mail address or password", code="invalid_credentials")
     assert customer is not None
     return customer
@@ -149,10 +157,9 @@ async def change_password(
     session: AsyncSession, customer: Customer, current: str, new: str, keep_token: str | None
 ) -> None:
     """Changing the password signs out every other session of the account."""
-    if not security.verify_password(customer.password_hash, current):
+    if not await security.verified(customer.password_hash, current):
         raise NotAuthenticated("the current password is wrong", code="invalid_credentials")
-    check_password_strength(new)
-    customer.password_hash = security.hash_password(new)
+    customer.password_hash = await new_password_hash(new)
     stmt = delete(CustomerSession).where(CustomerSession.customer_id == customer.id)
     if keep_token:
         stmt = stmt.where(CustomerSession.token_hash != security.token_digest(keep_token))

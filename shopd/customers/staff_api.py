@@ -93,7 +93,7 @@ class StaffCustomerController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/")
+    @get("/", opt={"role": "clerk"})
     async def customers(
         self,
         actor: StaffActor,
@@ -111,7 +111,7 @@ class StaffCustomerController(Controller):
             )
         return CustomerPage([customer_out(c) for c in rows], page, per_page, total)
 
-    @get("/{customer_id:int}")
+    @get("/{customer_id:int}", opt={"role": "clerk"})
     async def customer(
         self, actor: StaffActor, customer_id: CustomerId, db: DB
     ) -> CustomerDetailOut:
@@ -119,7 +119,7 @@ class StaffCustomerController(Controller):
         async with db.read() as session:
             return await _detail(session, customer_id)
 
-    @post("/{customer_id:int}/notes", status_code=201)
+    @post("/{customer_id:int}/notes", status_code=201, opt={"role": "clerk"})
     async def note(
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[CustomerNoteIn], db: DB
     ) -> CustomerDetailOut:
@@ -129,7 +129,7 @@ class StaffCustomerController(Controller):
         async with db.read() as session:
             return await _detail(session, customer_id)
 
-    @post("/{customer_id:int}/active", status_code=200)
+    @post("/{customer_id:int}/active", status_code=200, opt={"role": "manager"})
     async def active(
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[ActiveIn], db: DB
     ) -> StaffCustomerOut:
@@ -139,7 +139,7 @@ class StaffCustomerController(Controller):
             await session.commit()
             return customer_out(c)
 
-    @post("/{customer_id:int}/review", status_code=200)
+    @post("/{customer_id:int}/review", status_code=200, opt={"role": "manager"})
     async def review(
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[ReviewIn], db: DB
     ) -> StaffCustomerOut:

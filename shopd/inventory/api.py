@@ -79,7 +79,7 @@ class StockController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/stock")
+    @get("/stock", opt={"role": "clerk"})
     async def levels(
         self,
         actor: StaffActor,
@@ -98,7 +98,7 @@ class StockController(Controller):
             )
         return StockPage([stock_out(r) for r in rows], page, per_page, total)
 
-    @get("/stock/{sku:str}/ledger")
+    @get("/stock/{sku:str}/ledger", opt={"role": "clerk"})
     async def ledger(
         self,
         actor: StaffActor,
@@ -125,7 +125,7 @@ class StockController(Controller):
             total,
         )
 
-    @post("/stock/{sku:str}/receipts", status_code=201)
+    @post("/stock/{sku:str}/receipts", status_code=201, opt={"role": "clerk"})
     async def receive(
         self, actor: StaffActor, sku: SkuPath, data: JSONBody[ReceiveIn], db: DB
     ) -> LevelOut:
@@ -137,7 +137,7 @@ class StockController(Controller):
             await session.commit()
         return LevelOut(sku, on_hand)
 
-    @post("/stock/{sku:str}/adjustments", status_code=201)
+    @post("/stock/{sku:str}/adjustments", status_code=201, opt={"role": "manager"})
     async def adjust(
         self, actor: StaffActor, sku: SkuPath, data: JSONBody[AdjustIn], db: DB
     ) -> LevelOut:
@@ -150,7 +150,7 @@ class StockController(Controller):
             await session.commit()
         return LevelOut(sku, on_hand)
 
-    @put("/stock/{sku:str}/threshold")
+    @put("/stock/{sku:str}/threshold", opt={"role": "manager"})
     async def threshold(
         self, actor: StaffActor, sku: SkuPath, data: JSONBody[ThresholdIn], db: DB
     ) -> ThresholdIn:
@@ -159,7 +159,7 @@ class StockController(Controller):
             await session.commit()
         return ThresholdIn(value)
 
-    @get("/stocktakes")
+    @get("/stocktakes", opt={"role": "clerk"})
     async def stocktakes(self, actor: StaffActor, db: DB) -> list[StocktakeOut]:
         actor.require("clerk")
         async with db.read() as session:
@@ -168,7 +168,7 @@ class StockController(Controller):
                 for t in await ops.list_stocktakes(session)
             ]
 
-    @post("/stocktakes", status_code=201)
+    @post("/stocktakes", status_code=201, opt={"role": "clerk"})
     async def open_stocktake(
         self, actor: StaffActor, data: JSONBody[StocktakeOpenIn], db: DB
     ) -> StocktakeOut:
@@ -177,25 +177,25 @@ class StockController(Controller):
             await session.commit()
             return await stocktake_out(session, take)
 
-    @get("/stocktakes/{take_id:int}")
+    @get("/stocktakes/{take_id:int}", opt={"role": "clerk"})
     async def stocktake(self, actor: StaffActor, take_id: TakeId, db: DB) -> StocktakeOut:
         """The counts against the books: each line's difference is what posting will write."""
         actor.require("clerk")
         async with db.read() as session:
             return await stocktake_out(session, await ops.get_stocktake(session, take_id))
 
-    @put("/stocktakes/{take_id:int}/counts")
+    @put("/stocktakes/{take_id:int}/counts", opt={"role": "clerk"})
     async def counts(
         self, actor: StaffActor, take_id: TakeId, data: JSONBody[CountsIn], db: DB
     ) -> StocktakeOut:
         counted = {c.sku: c.counted for c in data.counts}
         return await _change(db, take_id, lambda s: ops.record_counts(s, actor, take_id, counted))
 
-    @post("/stocktakes/{take_id:int}/post", status_code=200)
+    @post("/stocktakes/{take_id:int}/post", status_code=200, opt={"role": "manager"})
     async def post_stocktake(self, actor: StaffActor, take_id: TakeId, db: DB) -> StocktakeOut:
         """Write the differences to the ledger (managers)."""
         return await _change(db, take_id, lambda s: ops.post_stocktake(s, actor, take_id))
 
-    @post("/stocktakes/{take_id:int}/cancel", status_code=200)
+    @post("/stocktakes/{take_id:int}/cancel", status_code=200, opt={"role": "clerk"})
     async def cancel_stocktake(self, actor: StaffActor, take_id: TakeId, db: DB) -> StocktakeOut:
         return await _change(db, take_id, lambda s: ops.cancel_stocktake(s, actor, take_id))

@@ -162,7 +162,7 @@ class StaffOrderController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/")
+    @get("/", opt={"role": "clerk"})
     async def list_orders(
         self,
         actor: StaffActor,
@@ -182,7 +182,7 @@ class StaffOrderController(Controller):
             )
         return StaffOrderPage([summary(o) for o in rows], page, per_page, total)
 
-    @get("/dashboard")
+    @get("/dashboard", opt={"role": "clerk"})
     async def dashboard(self, actor: StaffActor, db: DB, settings: Conf) -> DashboardOut:
         """Today's orders and sales, orders to ship, late (>24 h) and overdue (>48 h), low-stock
         SKUs, and the month's sales against the target (shop time zone)."""
@@ -202,7 +202,7 @@ class StaffOrderController(Controller):
             d.currency,
         )
 
-    @post("/expire-unpaid", status_code=200)
+    @post("/expire-unpaid", status_code=200, opt={"role": "manager"})
     async def expire_unpaid(self, actor: StaffActor, db: DB, settings: Conf) -> ExpiredOut:
         """Run the unpaid-order expiry now (it also runs on its own in the background)."""
         actor.require("manager")
@@ -211,13 +211,13 @@ class StaffOrderController(Controller):
             await session.commit()
         return ExpiredOut(done)
 
-    @get("/{number:str}")
+    @get("/{number:str}", opt={"role": "clerk"})
     async def detail(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
         actor.require("clerk")
         async with db.read() as session:
             return await order_detail(session, number)
 
-    @post("/{number:str}/payments", status_code=200)
+    @post("/{number:str}/payments", status_code=200, opt={"role": "clerk"})
     async def confirm_payment(
         self,
         actor: StaffActor,
@@ -235,16 +235,16 @@ class StaffOrderController(Controller):
             ),
         )
 
-    @post("/{number:str}/picking", status_code=200)
+    @post("/{number:str}/picking", status_code=200, opt={"role": "clerk"})
     async def start_picking(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
         return await act(db, number, lambda s: lifecycle.start_picking(s, actor, number))
 
-    @post("/{number:str}/print", status_code=200)
+    @post("/{number:str}/print", status_code=200, opt={"role": "clerk"})
     async def printed(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
         """The packing slip is printed; the address is frozen from now on."""
         return await act(db, number, lambda s: lifecycle.mark_printed(s, actor, number))
 
-    @post("/{number:str}/ship", status_code=200)
+    @post("/{number:str}/ship", status_code=200, opt={"role": "clerk"})
     async def ship(
         self,
         actor: StaffActor,
@@ -267,17 +267,17 @@ class StaffOrderController(Controller):
             ),
         )
 
-    @post("/{number:str}/deliver", status_code=200)
+    @post("/{number:str}/deliver", status_code=200, opt={"role": "clerk"})
     async def deliver(
         self, actor: StaffActor, number: OrderNumber, db: DB, settings: Conf
     ) -> StaffOrderOut:
         return await act(db, number, lambda s: lifecycle.deliver(s, settings, actor, number))
 
-    @post("/{number:str}/complete", status_code=200)
+    @post("/{number:str}/complete", status_code=200, opt={"role": "clerk"})
     async def complete(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
         return await act(db, number, lambda s: lifecycle.complete(s, actor, number))
 
-    @post("/{number:str}/cancel", status_code=200)
+    @post("/{number:str}/cancel", status_code=200, opt={"role": "clerk"})
     async def cancel(
         self,
         actor: StaffActor,
@@ -292,13 +292,13 @@ class StaffOrderController(Controller):
             db, number, lambda s: lifecycle.cancel(s, settings, actor, number, reason=data.reason)
         )
 
-    @post("/{number:str}/notes", status_code=201)
+    @post("/{number:str}/notes", status_code=201, opt={"role": "clerk"})
     async def add_note(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[NoteIn], db: DB
     ) -> StaffOrderOut:
         return await act(db, number, lambda s: lifecycle.add_note(s, actor, number, data.body))
 
-    @patch("/{number:str}/contact")
+    @patch("/{number:str}/contact", opt={"role": "clerk"})
     async def change_contact(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[ContactIn], db: DB
     ) -> StaffOrderOut:
@@ -310,7 +310,7 @@ class StaffOrderController(Controller):
         )
         return await act(db, number, lambda s: lifecycle.change_contact(s, actor, number, change))
 
-    @post("/{number:str}/returns", status_code=201)
+    @post("/{number:str}/returns", status_code=201, opt={"role": "clerk"})
     async def request_return(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReturnIn], db: DB
     ) -> StaffOrderOut:
@@ -322,7 +322,7 @@ class StaffOrderController(Controller):
             lambda s: returns.request_return(s, actor, number, items, reason=data.reason),
         )
 
-    @post("/{number:str}/returns/receive", status_code=200)
+    @post("/{number:str}/returns/receive", status_code=200, opt={"role": "clerk"})
     async def receive_return(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReceiveReturnIn], db: DB
     ) -> StaffOrderOut:
@@ -335,7 +335,7 @@ class StaffOrderController(Controller):
             ),
         )
 
-    @post("/{number:str}/returns/reject", status_code=200)
+    @post("/{number:str}/returns/reject", status_code=200, opt={"role": "manager"})
     async def reject_return(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReasonIn], db: DB
     ) -> StaffOrderOut:
@@ -343,7 +343,7 @@ class StaffOrderController(Controller):
             db, number, lambda s: returns.reject_return(s, actor, number, reason=data.reason)
         )
 
-    @post("/{number:str}/refunds", status_code=201)
+    @post("/{number:str}/refunds", status_code=201, opt={"role": "manager"})
     async def refund(
         self,
         actor: StaffActor,
@@ -362,7 +362,7 @@ class StaffOrderController(Controller):
             ),
         )
 
-    @post("/{number:str}/refunds/{refund_id:int}/settle", status_code=200)
+    @post("/{number:str}/refunds/{refund_id:int}/settle", status_code=200, opt={"role": "manager"})
     async def settle_refund(
         self,
         actor: StaffActor,

@@ -66,7 +66,7 @@ class StaffFlashSaleController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/")
+    @get("/", opt={"role": "clerk"})
     async def list_sales(self, actor: StaffActor, db: DB) -> list[FlashSaleStaffOut]:
         """Every sale, newest start first, with what it has sold."""
         actor.require("clerk")
@@ -79,7 +79,7 @@ class StaffFlashSaleController(Controller):
             )
             return [staff_out(sale, code) for sale, code in rows]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt={"role": "manager"})
     async def create(
         self, actor: StaffActor, data: JSONBody[FlashSaleIn], db: DB, settings: Conf
     ) -> FlashSaleStaffOut:
@@ -91,7 +91,7 @@ class StaffFlashSaleController(Controller):
             await session.commit()
             return staff_out(sale, data.sku)
 
-    @post("/{sale_id:int}/end", status_code=200)
+    @post("/{sale_id:int}/end", status_code=200, opt={"role": "manager"})
     async def end(self, actor: StaffActor, sale_id: SaleId, db: DB) -> FlashSaleStaffOut:
         async with db.write() as session:
             sale = await flash.end_sale(session, actor, sale_id)
@@ -132,7 +132,7 @@ class StaffCouponController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/")
+    @get("/", opt={"role": "clerk"})
     async def list_coupons(
         self,
         actor: StaffActor,
@@ -156,7 +156,7 @@ class StaffCouponController(Controller):
             )
             return CouponPage([coupon_out(c) for c in rows], int(total or 0))
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt={"role": "manager"})
     async def create(self, actor: StaffActor, data: JSONBody[CouponIn], db: DB) -> CouponPage:
         """One coupon (``code``) or a batch (``count`` codes starting with ``prefix``):
         ``amount_off`` (``value`` minor units above ``min_spend``), ``percent_off`` or
@@ -167,7 +167,7 @@ class StaffCouponController(Controller):
             await session.commit()
             return CouponPage([coupon_out(c) for c in rows], len(rows))
 
-    @post("/{coupon_id:int}/disable", status_code=200)
+    @post("/{coupon_id:int}/disable", status_code=200, opt={"role": "manager"})
     async def disable(self, actor: StaffActor, coupon_id: CouponId, db: DB) -> CouponOut:
         async with db.write() as session:
             coupon = await coupons.disable(session, actor, coupon_id)
@@ -181,7 +181,7 @@ class StaffGroupBuyController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/")
+    @get("/", opt={"role": "clerk"})
     async def list_groups(self, actor: StaffActor, db: DB, settings: Conf) -> list[GroupBuyOut]:
         actor.require("clerk")
         async with db.read() as session:
@@ -190,7 +190,7 @@ class StaffGroupBuyController(Controller):
             )
             return [await group_buys.view(session, settings, g) for g in rows]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt={"role": "manager"})
     async def create(
         self, actor: StaffActor, data: JSONBody[GroupBuyIn], db: DB, settings: Conf
     ) -> GroupBuyOut:
@@ -201,7 +201,7 @@ class StaffGroupBuyController(Controller):
             await session.commit()
             return await group_buys.view(session, settings, group)
 
-    @post("/settle", status_code=200)
+    @post("/settle", status_code=200, opt={"role": "manager"})
     async def settle(self, actor: StaffActor, db: DB, settings: Conf) -> list[SettledOut]:
         """Settle every group that is due now (the background job does this on its own)."""
         actor.require("manager")

@@ -48,7 +48,7 @@ async def add_staff(session: AsyncSession, username: str, role: str, password: s
     check_password(password)
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise Conflict(f"staff account {username!r} exists already", code="staff_exists")
-    user = StaffUser(username=username, role=role, password_hash=security.hash_password(password))
+    user = StaffUser(username=username, role=role, password_hash=await security.hashed(password))
     session.add(user)
     await session.flush()
     return user
@@ -58,7 +58,7 @@ async def set_password(session: AsyncSession, username: str, password: str) -> S
     user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         raise InvalidInput(f"no staff account {username!r}", code="unknown_staff")
-    user.password_hash = security.hash_password(password)
+    user.password_hash = await security.hashed(password)
     await session.flush()
     return user
 
@@ -67,7 +67,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
     user = await session.scalar(
         select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
     )
-    if not security.verify_password(user.password_hash if user else None, password):
+    if not await security.verified(user.password_hash if user else None, password):
         raise NotAuthenticated("wrong staff name or password", code="invalid_credentials")
     assert user is not None
     return user
@@ -148,7 +148,7 @@ async def update_staff(
     if active is not None:
         user.active = active
     if password is not None:
-        user.password_hash = security.hash_password(check_password(password))
+        user.password_hash = await security.hashed(check_password(password))
     if active is False or password is not None:
         # Disabling or resetting ends every open session of that account at once.
         await session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))

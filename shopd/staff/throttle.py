@@ -107,6 +107,12 @@ async def guarded(
     return result
 
 
+async def ensure_open(db: Database, *, scope: str, name: str, ip: str) -> None:
+    """Refuse (``too_many_attempts``) while the name or the address is locked; count nothing."""
+    async with db.read() as session:
+        await check(session, keys(scope, name, ip))
+
+
 async def counted(db: Database, settings: Settings, *, scope: str, name: str, ip: str) -> None:
     """Count one request that must stay rare (a password-reset mail) as if it failed: past the
     log-in limits, more are refused for a while (``too_many_attempts``)."""

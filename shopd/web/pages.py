@@ -18,7 +18,7 @@ from shopd.catalog import cached
 from shopd.catalog import service as catalog
 from shopd.config import Settings
 from shopd.content import service as content
-from shopd.customers import membership, password_reset, privacy
+from shopd.customers import membership, password_reset, privacy, signup
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import Database
@@ -28,7 +28,7 @@ from shopd.orders import lifecycle, payments
 from shopd.orders import service as orders
 from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
-from shopd.promotions import group_buys, quotes
+from shopd.promotions import quotes
 from shopd.staff import shop_settings, throttle
 from shopd.web import i18n
 from shopd.web.render import page, redirect
@@ -256,27 +256,20 @@ class StorefrontController(Controller):
         self, request: Request[Any, Any, Any], slug: Slug, db: DB, settings: Conf
     ) -> Response[Any]:
         customer = await http.current_customer(request, db)
-
-        async def load() -> dict[str, Any]:
-            async with db.read() as session:
-                detail = await catalog.get_product(
-                    session, slug, settings=settings, customer_id=customer.id if customer else None
-                )
-                skus = [v.sku.id for v in detail.skus]
-                review_list, rating = await content.reviews(session, detail.product.id)
-                groups = await group_buys.on_offer(session, settings, skus)
-            return {
-                "d": detail,
-                "groups": groups,
-                "more": await cached.suggestions(db, detail.product),
-                "reviews": review_list,
-                "rating": rating,
-                "description": content.render_markdown(detail.product.description),
-                "first_available": next((v.sku.code for v in detail.skus if v.available > 0), None),
-            }
-
-        # A member sees member prices: only what a guest sees is shared.
-        shown = await (load() if customer else db.cache.get(("product_page", slug), load))
+        percent = await cached.member_percent(db, customer)
+        # Shared with the product API, by everyone who pays the same.
+        offer = await cached.product_offer(db, slug, percent, settings)
+        detail = offer.detail
+        texts = await cached.product_texts(db, detail.product)
+        shown = {
+            "d": detail,
+            "groups": offer.group_buys,
+            "more": offer.suggestions,
+            "reviews": texts.reviews,
+            "rating": texts.rating,
+            "description": texts.description,
+            "first_available": next((v.sku.code for v in detail.skus if v.available > 0), None),
+        }
         can_review = False
         if customer:
             async with db.read() as session:
@@ -617,16 +610,15 @@ class StorefrontController(Controller):
     ) -> Response[Any]:
         form = await _form(request)
         try:
-            async with db.write() as session:
-                customer = await customers.register(
-                    session,
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                    name=form.get("name", ""),
-                    phone=form.get("phone") or None,
-                    ip=http.client_ip(request),
-                )
-                await session.commit()
+            customer = await signup.sign_up(
+                db,
+                settings,
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+                name=form.get("name", ""),
+                phone=form.get("phone") or None,
+                ip=http.client_ip(request),
+            )
         except DomainError as exc:
             form.pop("password", None)
             return await page(
