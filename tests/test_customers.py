@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from argon2 import PasswordHasher
+from sqlalchemy import func, select, update
 
 from shopd.app import create_app
 from shopd.config import Settings
@@ -34,7 +35,28 @@ async def test_register_logs_in_and_stores_an_argon2_hash(
     assert me.status_code == 200 and me.json()["name"] == "张三"
     async with db.read() as s:
         c = await s.scalar(select(Customer))
-        assert c is not None and c.password_hash.startswith("$argon2")
+        assert c is not None and c.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+async def test_a_hash_made_with_older_parameters_is_redone_at_log_in(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await register(client)
+    client.cookies.clear()
+    # As argon2-cffi's defaults hashed passwords before: 64 MiB, 3 passes, 4 lanes.
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+    async with db.write() as s:
+        await s.execute(update(Customer).values(password_hash=old))
+        await s.commit()
+    creds = {"email": "zhang@example.com", "password": PASSWORD}
+    assert (await client.post("/api/v1/session", json=creds)).status_code == 200
+    async with db.read() as s:
+        renewed = await s.scalar(select(Customer.password_hash))
+    assert renewed != old and renewed is not None and "m=19456,t=2,p=1" in renewed
+    client.cookies.clear()
+    assert (await client.post("/api/v1/session", json=creds)).status_code == 200
+    wrong = {"email": "zhang@example.com", "password": "not the password"}
+    assert (await client.post("/api/v1/session", json=wrong)).status_code == 401
 
 
 async def test_login_logout_and_bearer_tokens(client: httpx.AsyncClient) -> None:

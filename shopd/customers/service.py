@@ -53,7 +53,7 @@ async def flag_reason(session: AsyncSession, name: str, ip: str) -> str:
 
 async def new_password_hash(password: str) -> str:
     """A customer's new password, checked and hashed. Registration calls it before its
-    transaction opens: argon2 takes a few hundred milliseconds, which a held connection (or
+    transaction opens: argon2 takes tens of milliseconds, which a held connection (or
     SQLite's writer turn) must not."""
     check_password_strength(password)
     return await security.hashed(password)
@@ -100,6 +100,8 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Cust
     if not await security.verified(customer.password_hash if customer else None, password):
         raise NotAuthenticated("wrong e-mail address or password", code="invalid_credentials")
     assert customer is not None
+    if security.needs_rehash(customer.password_hash):
+        customer.password_hash = await security.hashed(password)
     return customer
 
 

@@ -70,6 +70,8 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
     if not await security.verified(user.password_hash if user else None, password):
         raise NotAuthenticated("wrong staff name or password", code="invalid_credentials")
     assert user is not None
+    if security.needs_rehash(user.password_hash):
+        user.password_hash = await security.hashed(password)
     return user
 
 
