@@ -56,6 +56,7 @@ from shopd.security_headers import add_security_headers
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
 from shopd.web.pages import StorefrontController
+from shopd.web.rendered import RenderedPages
 
 log = logging.getLogger("shopd")
 
@@ -383,7 +384,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             catalog_reads(db, settings),
         ],
         before_send=[add_security_headers],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        compression_config=(
+            CompressionConfig(
+                backend="gzip", minimum_size=1024, gzip_compress_level=settings.gzip_level
+            )
+            if settings.gzip_level
+            else None
+        ),
         csrf_config=CSRFConfig(
             secret=settings.effective_secret_key(),
             cookie_name=render.CSRF_COOKIE,
@@ -397,6 +404,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=[lifespan],
         # At start-up, not per app made: building the document takes a while.
         on_startup=[document_errors],
-        state={"settings": settings, "db": db, "visits": visits},
+        state={
+            "settings": settings,
+            "db": db,
+            "visits": visits,
+            # Kept pages are only as good as the read cache behind them (shopd.web.rendered).
+            "pages": RenderedPages() if db.cache.enabled else None,
+        },
         debug=False,
     )

@@ -59,19 +59,27 @@ def shop(lab_deployed: dict) -> dict:
     return json.loads(placed.stdout)
 
 
-def _wan_get(path: str) -> tuple[int, str]:
+def _wan_get(path: str, header: str = "content-type") -> tuple[int, str, str]:
+    """Status, one header (empty when absent) and the text of a GET from the internet."""
     code = (
         f"import httpx; r = httpx.get('https://{EDGE_WAN}{path}', verify=False, timeout=10); "
-        "print(r.status_code); print(r.text)"
+        f"print(r.status_code); print(r.headers.get({header!r}, '')); print(r.text)"
     )
     reply = from_ns("client", sys.executable, "-c", code)
-    status, _, body = reply.stdout.partition("\n")
-    return int(status or 0), body
+    status, _, rest = reply.stdout.partition("\n")
+    value, _, body = rest.partition("\n")
+    return int(status or 0), value, body
 
 
 def test_storefront_answers_over_https_from_the_internet(shop: dict) -> None:
-    status, body = _wan_get("/")
+    status, encoding, body = _wan_get("/", "content-encoding")
     assert status == 200 and "<html" in body.lower()
+    # Compressed by nginx; the app server itself sends it as it is (SHOPD_GZIP_LEVEL=0).
+    assert encoding == "gzip"
+    direct = on(
+        "app1", "curl -fsS -D - -o /dev/null -H 'Accept-Encoding: gzip' http://127.0.0.1:8000/"
+    )
+    assert "content-encoding" not in direct.stdout.lower(), direct.stdout
     # nginx serves the static files itself, straight from the release.
     css = re.findall(r'href="(/static/[^"]+\.css)', body)
     assert css, "the storefront links no stylesheet"

@@ -4,6 +4,7 @@ cleared by staff changes on the same worker, never read by anything that sells."
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
 from shopd.readcache import ReadCache
+from shopd.web.rendered import CSRF_SLOT, RenderedPages
 from tests.conftest import Backend, SmallCatalog, checkout_body
 from tests.staffkit import make_staff
 
@@ -87,7 +89,9 @@ async def test_zero_seconds_is_no_cache_and_clear_forgets() -> None:
 async def worker(backend: Backend, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """One shop worker process, as `shopctl serve --workers N` runs several: its own engine and
     its own read cache over the shared database."""
-    db = Database(backend.url, cache_seconds=TTL, ranking_cache_seconds=60)
+    db = Database(
+        backend.url, cache_seconds=TTL, ranking_cache_seconds=60, product_cache_seconds=300
+    )
     app = create_app(settings, database=db)
     try:
         async with httpx.AsyncClient(
@@ -185,3 +189,59 @@ async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
         assert cached_db.rankings.misses == ranked + 1  # the staff change cleared them too
         assert (await a.get(listing)).json()["items"][0]["price"] == 6900
         assert "69.00" in (await a.get(f"/p/{catalog.tshirt}")).text
+
+
+def csrf_field(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no form token"
+    return found.group(1)
+
+
+async def test_guests_share_one_rendering_of_a_page_each_with_their_own_form_token(
+    backend: Backend, settings: Settings, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as first:
+        app = first._transport.app  # type: ignore[attr-defined]
+        pages: RenderedPages = app.state["pages"]
+        url = f"/p/{catalog.teapot}?lang=en"
+        async with httpx.AsyncClient(
+            transport=first._transport, base_url="http://shop.test"
+        ) as second:
+            one, two = (await first.get(url)).text, (await second.get(url)).text
+            assert (pages.misses, pages.hits) == (1, 1)
+            # The same page, each with the token of its own browser, never the placeholder.
+            tokens = csrf_field(one), csrf_field(two)
+            assert tokens[0] != tokens[1] and CSRF_SLOT not in one + two
+            assert one.replace(tokens[0], "") == two.replace(tokens[1], "")
+            # The kept page's token works: the second guest adds to the cart with it ...
+            form = {"_csrf_token": tokens[1], "sku": catalog.sku_pot, "quantity": "1"}
+            r = await second.post("/cart/add", data=form)
+            assert r.status_code == 303 and r.headers["location"] == "/cart", r.text
+            # ... and from then on sees a page of their own, with their cart in the header.
+            mine = (await second.get(url)).text
+            assert '<span id="cart-count">1</span>' in mine
+            assert '<span id="cart-count">0</span>' in (await first.get(url)).text
+            assert pages.hits == 2
+
+
+async def test_a_kept_page_is_rendered_again_when_the_read_cache_loads_anew(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a, worker(backend, settings) as b:
+        staff = await make_staff(b, db)
+        pages: RenderedPages = a._transport.app.state["pages"]  # type: ignore[attr-defined]
+        url = f"/p/{catalog.teapot}?lang=en"
+        assert "sold out" not in (await a.get(url)).text.lower()
+        r = await b.post(
+            f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
+            json={"delta": -3, "reason": "damage"},
+            headers=staff.manager,
+        )
+        assert r.status_code == 201, r.text
+        # Within the read cache's seconds worker a shows the page it kept ...
+        assert "sold out" not in (await a.get(url)).text.lower()
+        assert (pages.misses, pages.hits) == (1, 1)
+        # ... and when the read cache loads the product again, the page is rendered again.
+        await asyncio.sleep(TTL + 0.1)
+        assert "sold out" in (await a.get(url)).text.lower()
+        assert pages.misses == 2

@@ -28,6 +28,7 @@ from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.web import i18n
+from shopd.web.rendered import CSRF_SLOT, RenderedPages
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -81,6 +82,29 @@ def csrf_token(request: Request[Any, Any, Any]) -> str:
     return ScopeState.from_scope(request.scope).csrf_token or ""
 
 
+def _render(
+    request: Request[Any, Any, Any],
+    template: str,
+    who: Visitor,
+    csrf: str,
+    context: dict[str, Any],
+) -> str:
+    settings: Settings = context["shop"]
+    return env.get_template(template).render(
+        _=i18n.translator(who.lang),
+        lang=who.lang,
+        languages=i18n.LANGUAGES,
+        customer=who.customer,
+        cart_items=who.cart_items,
+        currency=settings.currency,
+        csrf_token=csrf,
+        popular=POPULAR_SEARCHES,
+        path=request.url.path,
+        query=request.query_params.get("q", ""),
+        **context,
+    )
+
+
 async def page(
     request: Request[Any, Any, Any],
     db: Database,
@@ -103,30 +127,26 @@ async def page(
             request.headers.get("user-agent", ""),
             [("page", request.url.path), *seen],
         )
-    tree = await cached.category_tree(db)
-    gettext = i18n.translator(who.lang)
-    html = env.get_template(template).render(
-        _=gettext,
-        lang=who.lang,
-        languages=i18n.LANGUAGES,
-        customer=who.customer,
-        cart_items=who.cart_items,
-        tree=tree,
-        shop=settings,
-        currency=settings.currency,
-        csrf_token=csrf_token(request),
-        popular=POPULAR_SEARCHES,
-        path=request.url.path,
-        query=request.query_params.get("q", ""),
-        **context,
-    )
+    shared = {"tree": await cached.category_tree(db), "shop": settings, **context}
+    anonymous = cacheable and status == 200 and who.customer is None and who.cart_items == 0
+    pages: RenderedPages | None = request.app.state.get("pages")
+    if anonymous and pages is not None:
+        key = (template, request.url.path, request.url.query, who.lang)
+        inputs = pages.inputs(shared)
+        kept = pages.get(key, inputs)
+        if kept is None:
+            kept = _render(request, template, who, CSRF_SLOT, shared)
+            pages.put(key, inputs, kept)
+        html = kept.replace(CSRF_SLOT, csrf_token(request))
+    else:
+        html = _render(request, template, who, csrf_token(request), shared)
     headers = {"Content-Language": who.lang, "Vary": "Cookie"}
     all_cookies = list(cookies or [])
     if request.query_params.get("lang") in i18n.LANGUAGES:
         all_cookies.append(
             Cookie(key=i18n.LANG_COOKIE, value=who.lang, max_age=365 * 86400, samesite="lax")
         )
-    if cacheable and status == 200 and who.customer is None and who.cart_items == 0:
+    if anonymous:
         # Anonymous catalog pages: an unchanged page costs a 304 without a body.
         etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
         headers["ETag"] = etag
