@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
@@ -22,9 +24,17 @@ def tui(db: Database, settings: Settings) -> StaffApp:
 
 
 async def log_in(app: StaffApp, pilot: object, name: str, password: str = PASSWORD) -> None:
-    app.screen.query_one("#username", Input).value = name
-    app.screen.query_one("#password", Input).value = password
+    """Log in and wait for the answer: the next screen, or the password field emptied beside
+    the error (a pause alone returns before the request does, whenever it is slow)."""
+    login = app.screen
+    login.query_one("#username", Input).value = name
+    field = login.query_one("#password", Input)
+    field.value = password
     await pilot.click("#login")  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while app.screen is login and field.value:
+        assert time.monotonic() < deadline, "the log-in never answered"
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]
 
 
