@@ -6,7 +6,7 @@ import time
 
 import httpx
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from shopd.app import create_app
 from shopd.config import Settings
@@ -30,8 +30,13 @@ async def log_in(app: StaffApp, pilot: object, name: str, password: str = PASSWO
     login.query_one("#username", Input).value = name
     field = login.query_one("#password", Input)
     field.value = password
-    await pilot.click("#login")  # type: ignore[attr-defined]
     deadline = time.monotonic() + 30
+    # A button ignores clicks for 0.2 s after one (no double submits): as a person would, wait
+    # until it has sprung back after a quick earlier attempt.
+    while login.query_one("#login", Button).has_class("-active"):
+        assert time.monotonic() < deadline, "the log-in button stayed pressed"
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    await pilot.click("#login")  # type: ignore[attr-defined]
     while app.screen is login and field.value:
         assert time.monotonic() < deadline, "the log-in never answered"
         await pilot.pause(0.02)  # type: ignore[attr-defined]
