@@ -182,8 +182,26 @@ T = TypeVar("T")
 RETRYABLE_MYSQL_ERRORS = {1213, 1205}
 
 
-# The server cannot be reached or went away: can't connect, server gone, lost connection.
-UNREACHABLE_MYSQL_ERRORS = {2002, 2003, 2005, 2006, 2013, 2055}
+# The server cannot be reached, went away or is going: can't connect, server gone, lost
+# connection, shutdown in progress (a restart's first second), connection killed by the
+# shutdown, network read/write errors on the server's side, idle connection timed out.
+UNREACHABLE_MYSQL_ERRORS = {
+    1053,
+    1152,
+    1158,
+    1159,
+    1160,
+    1161,
+    1927,
+    2002,
+    2003,
+    2005,
+    2006,
+    2013,
+    2014,
+    2055,
+    4031,
+}
 
 
 def _code(exc: DBAPIError) -> object:
@@ -196,10 +214,20 @@ def is_retryable(exc: OperationalError) -> bool:
 
 
 def is_unreachable(exc: BaseException) -> bool:
-    """The database is down or restarting (not a bug, not bad input): answer 503."""
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or _code(exc) in UNREACHABLE_MYSQL_ERRORS
-    return isinstance(exc, ConnectionError)
+    """The database is down or restarting (not a bug, not bad input): answer 503. The cause
+    is looked for down the chain too: SQLAlchemy may raise its own error (a savepoint or an
+    autoflush that could not finish) on top of the driver's lost connection."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError):
+            if current.connection_invalidated or _code(current) in UNREACHABLE_MYSQL_ERRORS:
+                return True
+        elif isinstance(current, ConnectionError | asyncio.IncompleteReadError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -78,6 +78,10 @@ def running(
     try:
         wait_healthy(base, proc, path=health, up=up)
         yield base, proc, log
+    except BaseException:
+        # A failing test shows what the server said: its traces never reach the client.
+        print(f"--- last lines of {log} ---", *log.read_text().splitlines()[-80:], sep="\n")
+        raise
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)

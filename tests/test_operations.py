@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncmy.errors
 import httpx
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 
 import shopd.db
 from shopd.app import create_app
@@ -156,3 +157,25 @@ async def test_a_pooled_connection_dropped_while_idle_is_replaced_before_use(
     finally:
         await db.dispose()
         await drop_mysql_database(name)
+
+
+def _driver_error(code: int, message: str) -> DBAPIError:
+    return OperationalError("SELECT 1", None, asyncmy.errors.OperationalError(code, message))
+
+
+def test_a_restarting_server_is_an_outage_whichever_error_shows_it() -> None:
+    # What MariaDB answers in the first second of a shutdown, and what kills its connections.
+    assert is_unreachable(_driver_error(1053, "Server shutdown in progress"))
+    assert is_unreachable(_driver_error(1927, "Connection was killed"))
+    # SQLAlchemy's own error raised over the driver's (a savepoint left after the loss).
+    try:
+        try:
+            raise _driver_error(2013, "Lost connection to MySQL server during query")
+        except DBAPIError as lost:
+            raise PendingRollbackError("the savepoint cannot be rolled back") from lost
+    except PendingRollbackError as on_top:
+        assert is_unreachable(on_top)
+    # A bug or bad SQL is not an outage: it stays a 500 with its trace in the log.
+    assert not is_unreachable(_driver_error(1064, "You have an error in your SQL syntax"))
+    assert not is_unreachable(PendingRollbackError("a transaction was left open"))
+    assert not is_unreachable(ValueError("bad"))
