@@ -21,13 +21,17 @@ NOT_QUEUED = ("/healthz", "/readyz", "/metrics", "/static/")
 
 
 def admission(limit: int) -> Callable[[ASGIApp], ASGIApp]:
+    # Litestar wraps each route handler in its own copy of the middleware stack, so the turns
+    # live here, shared by every route: the limit is the worker's, not each route's. (Kept per
+    # route, the slowest route filled its own 32 and queued for seconds while the rest ran.)
+    # One per event loop: a test or a command may run several in turn over one app.
+    turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+        weakref.WeakKeyDictionary()
+    )
+
     def middleware(app: ASGIApp) -> ASGIApp:
         if limit <= 0:
             return app
-        # One per event loop: a test or a command may run several in turn over one app.
-        turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
 
         async def handle(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http" or scope["path"].startswith(NOT_QUEUED):

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from litestar import Litestar, get
 
 from shopd.admission import admission
 from shopd.app import create_app
@@ -78,3 +79,36 @@ async def test_a_shop_limited_to_one_request_at_a_time_serves_a_crowd(
         answers = await asyncio.gather(*pages)
     assert [r.status_code for r in answers] == [200] * 12
     assert all(r.json()["slug"] == catalog.tshirt for r in answers[:10])
+
+
+async def test_the_limit_is_the_workers_across_all_routes() -> None:
+    # Litestar wraps each route in its own copy of the middleware stack.
+    running, most = 0, 0
+    release = asyncio.Event()
+
+    async def hold() -> str:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await release.wait()
+        finally:
+            running -= 1
+        return "ok"
+
+    @get("/a")
+    async def route_a() -> str:
+        return await hold()
+
+    @get("/b")
+    async def route_b() -> str:
+        return await hold()
+
+    app = Litestar([route_a, route_b], middleware=[admission(2)])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        calls = [asyncio.create_task(c.get(path)) for path in ("/a", "/b", "/a", "/b")]
+        await asyncio.sleep(0.1)
+        assert running == 2
+        release.set()
+        answers = await asyncio.gather(*calls)
+    assert [r.status_code for r in answers] == [200] * 4 and most == 2
