@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import http
 from shopd.cart import service
 from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
+from shopd.config import Settings
 from shopd.errors import NotFound
 from shopd.http import DB, Conf
 from shopd.promotions.schemas import sale_out
@@ -60,6 +62,12 @@ class CartController(Controller):
     ) -> Response[CartOut]:
         async with db.read() as session:
             view = await service.view(session, settings, owner)
+        return self._answer(settings, view, new_token, status_code)
+
+    @staticmethod
+    def _answer(
+        settings: Settings, view: service.CartView, new_token: str | None, status_code: int = 200
+    ) -> Response[CartOut]:
         cookies = [http.cart_cookie(settings, new_token)] if new_token else []
         return Response(cart_out(view), status_code=status_code, cookies=cookies)
 
@@ -77,10 +85,12 @@ class CartController(Controller):
         """Add a quantity of a SKU; refused with ``out_of_stock`` beyond what is available."""
         owner, new_token = await http.cart_owner_for(request, db, create=True)
         assert owner is not None
-        await db.transaction(
-            lambda s: service.add_item(s, settings, owner, data.sku, data.quantity)
-        )
-        return await self._reply(db, settings, owner, new_token)
+
+        async def add(session: AsyncSession) -> service.CartView:
+            cart = await service.add_item(session, settings, owner, data.sku, data.quantity)
+            return await service.view_of(session, settings, cart, owner)
+
+        return self._answer(settings, await db.transaction(add), new_token)
 
     @patch("/items/{sku:str}")
     async def change(
@@ -92,16 +102,24 @@ class CartController(Controller):
         settings: Conf,
     ) -> Response[CartOut]:
         owner = await self._existing_owner(request, db, sku)
-        await db.transaction(lambda s: service.set_quantity(s, settings, owner, sku, data.quantity))
-        return await self._reply(db, settings, owner, None)
+
+        async def change(session: AsyncSession) -> service.CartView:
+            cart = await service.set_quantity(session, settings, owner, sku, data.quantity)
+            return await service.view_of(session, settings, cart, owner)
+
+        return self._answer(settings, await db.transaction(change), None)
 
     @delete("/items/{sku:str}", status_code=200)
     async def remove(
         self, request: Request[Any, Any, Any], sku: SkuPath, db: DB, settings: Conf
     ) -> Response[CartOut]:
         owner = await self._existing_owner(request, db, sku)
-        await db.transaction(lambda s: service.remove_item(s, owner, sku))
-        return await self._reply(db, settings, owner, None)
+
+        async def remove(session: AsyncSession) -> service.CartView:
+            cart = await service.remove_item(session, owner, sku)
+            return await service.view_of(session, settings, cart, owner)
+
+        return self._answer(settings, await db.transaction(remove), None)
 
     async def _existing_owner(
         self, request: Request[Any, Any, Any], db: DB, sku: str

@@ -117,7 +117,8 @@ async def item_count(session: AsyncSession, owner: CartOwner) -> int:
     return int(count or 0)
 
 
-async def _get_or_create(session: AsyncSession, owner: CartOwner) -> Cart:
+async def _get_or_create(session: AsyncSession, owner: CartOwner) -> tuple[Cart, bool]:
+    """The owner's cart, locked, and whether it was made just now (so it is empty)."""
     # A locking read of a cart that does not exist yet takes an InnoDB gap lock, and two new
     # guests' inserts into the same gap deadlock. So look without locking, insert when absent
     # (the unique owner column settles a race of one owner's own requests), and lock only a row
@@ -127,13 +128,13 @@ async def _get_or_create(session: AsyncSession, owner: CartOwner) -> Cart:
         try:
             async with session.begin_nested():
                 session.add(cart)
-            return cart
+            return cart, True
         except IntegrityError:
             pass  # the same owner's other request created it a moment ago
     cart = await find_cart(session, owner, lock=True)
     if cart is None:  # removed (merged into a customer's cart) between the two reads
         raise Conflict("the cart changed meanwhile; try again", code="cart_changed")
-    return cart
+    return cart, False
 
 
 async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
@@ -193,6 +194,13 @@ async def priced_lines(
 
 async def view(session: AsyncSession, settings: Settings, owner: CartOwner | None) -> CartView:
     cart = await find_cart(session, owner) if owner else None
+    return await view_of(session, settings, cart, owner)
+
+
+async def view_of(
+    session: AsyncSession, settings: Settings, cart: Cart | None, owner: CartOwner | None
+) -> CartView:
+    """A cart already in hand, priced: a change answers with it from its own transaction."""
     return CartView(
         currency=settings.currency,
         lines=await priced_lines(
@@ -238,22 +246,19 @@ async def _check_available(session: AsyncSession, sku: Sku, quantity: int) -> No
 
 async def add_item(
     session: AsyncSession, settings: Settings, owner: CartOwner, sku_code: str, quantity: int
-) -> None:
-    """Add ``quantity`` of a SKU; the line's new total must be in stock."""
+) -> Cart:
+    """Add ``quantity`` of a SKU; the line's new total must be in stock. Returns the cart."""
     _check_quantity(settings, quantity)
     sku, _ = await _sku_by_code(session, sku_code)
-    cart = await _get_or_create(session, owner)
-    item = await session.scalar(
-        select(CartItem).where(CartItem.cart_id == cart.id, CartItem.sku_id == sku.id)
-    )
+    cart, new = await _get_or_create(session, owner)
+    # One read of the cart's lines answers both "is this SKU in it?" and "is it full?".
+    items = [] if new else list(await session.scalars(_items_of(cart)))
+    item = next((i for i in items if i.sku_id == sku.id), None)
     new_quantity = quantity + (item.quantity if item else 0)
     _check_quantity(settings, new_quantity)
     await _check_available(session, sku, new_quantity)
     if item is None:
-        count = await session.scalar(
-            select(func.count()).select_from(CartItem).where(CartItem.cart_id == cart.id)
-        )
-        if (count or 0) >= settings.max_cart_lines:
+        if len(items) >= settings.max_cart_lines:
             raise Conflict(
                 f"a cart holds at most {settings.max_cart_lines} different items",
                 code="cart_full",
@@ -262,9 +267,14 @@ async def add_item(
     else:
         item.quantity = new_quantity
     await session.flush()
+    return cart
 
 
-async def _item(session: AsyncSession, owner: CartOwner, sku_code: str) -> CartItem:
+def _items_of(cart: Cart):  # type: ignore[no-untyped-def]
+    return select(CartItem).where(CartItem.cart_id == cart.id)
+
+
+async def _item(session: AsyncSession, owner: CartOwner, sku_code: str) -> tuple[Cart, CartItem]:
     cart = await find_cart(session, owner, lock=True)
     item = None
     if cart is not None:
@@ -273,28 +283,30 @@ async def _item(session: AsyncSession, owner: CartOwner, sku_code: str) -> CartI
             .join(Sku, Sku.id == CartItem.sku_id)
             .where(CartItem.cart_id == cart.id, Sku.code == sku_code)
         )
-    if item is None:
+    if cart is None or item is None:
         raise NotFound(
             f"{sku_code!r} is not in the cart", code="not_in_cart", details={"sku": sku_code}
         )
-    return item
+    return cart, item
 
 
 async def set_quantity(
     session: AsyncSession, settings: Settings, owner: CartOwner, sku_code: str, quantity: int
-) -> None:
+) -> Cart:
     _check_quantity(settings, quantity)
-    item = await _item(session, owner, sku_code)
+    cart, item = await _item(session, owner, sku_code)
     sku, _ = await _sku_by_code(session, sku_code)
     await _check_available(session, sku, quantity)
     item.quantity = quantity
     await session.flush()
+    return cart
 
 
-async def remove_item(session: AsyncSession, owner: CartOwner, sku_code: str) -> None:
-    item = await _item(session, owner, sku_code)
+async def remove_item(session: AsyncSession, owner: CartOwner, sku_code: str) -> Cart:
+    cart, item = await _item(session, owner, sku_code)
     await session.delete(item)
     await session.flush()
+    return cart
 
 
 async def clear(session: AsyncSession, cart: Cart) -> None:
@@ -311,13 +323,8 @@ async def merge_guest_cart(
         return
     guest_lines = await lines_of(session, guest)
     if guest_lines:
-        cart = await _get_or_create(session, CartOwner(customer_id=customer_id))
-        existing = {
-            item.sku_id: item
-            for item in (
-                await session.execute(select(CartItem).where(CartItem.cart_id == cart.id))
-            ).scalars()
-        }
+        cart, _ = await _get_or_create(session, CartOwner(customer_id=customer_id))
+        existing = {item.sku_id: item for item in await session.scalars(_items_of(cart))}
         for line in guest_lines:
             if not line.purchasable:
                 continue

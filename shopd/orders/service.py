@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shopd import security
 from shopd.cart import service as carts
@@ -260,8 +261,9 @@ async def _checkout_once(
             reference=order.number,
             sku_code=line.sku.code,
         )
+    order_lines: list[OrderLine] = []
     for line, quoted in zip(lines, quote.lines, strict=True):
-        session.add(
+        order_lines.append(
             OrderLine(
                 order_id=order.id,
                 sku_id=line.sku.id,
@@ -275,6 +277,7 @@ async def _checkout_once(
                 line_total=quoted.total,
             )
         )
+    session.add_all(order_lines)
     sold: dict[int, int] = {}
     for line in lines:
         sold[line.product.id] = sold.get(line.product.id, 0) + line.quantity
@@ -295,11 +298,10 @@ async def _checkout_once(
     notify.enqueue(session, settings, order, "order_placed")
     await carts.clear(session, cart)
     await session.commit()
-    fresh = await session.scalar(
-        select(Order).where(Order.id == order.id).options(selectinload(Order.lines))
-    )
-    assert fresh is not None
-    return fresh, False
+    # The order answers as written: its lines are the ones just inserted (in id order, as the
+    # relationship loads them), with no second read after the commit.
+    set_committed_value(order, "lines", order_lines)
+    return order, False
 
 
 async def inquire(
