@@ -249,16 +249,20 @@ def catalog_reads(db: Database, settings: Settings) -> Callable[[ASGIApp], ASGIA
     changed something reads the database, not a cached page from before (``own_writes``);
     after a staff change this worker forgets its cached reads at once (other workers within
     ``catalog_cache_seconds``)."""
-    # The mark outlives the cached entries it has to skip, rounded up to whole seconds.
-    mark = Cookie(
-        key=OWN_WRITES_COOKIE,
-        value="1",
-        max_age=math.ceil(db.cache.seconds) + 1,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    ).to_encoded_header()
+    # The mark outlives the cached entries it has to skip, rounded up to whole seconds. An
+    # order marks what it moves (stock, sales); a review on a product page marks everything.
+    marks = {
+        level: Cookie(
+            key=OWN_WRITES_COOKIE,
+            value=level.name.lower(),
+            max_age=math.ceil(db.cache.seconds) + 1,
+            httponly=True,
+            secure=settings.cookie_secure,
+            samesite="lax",
+            path="/",
+        ).to_encoded_header()
+        for level in (readcache.Fresh.MOVING, readcache.Fresh.ALL)
+    }
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def handle(scope: Scope, receive: Receive, send: Send) -> None:
@@ -266,21 +270,30 @@ def catalog_reads(db: Database, settings: Settings) -> Callable[[ASGIApp], ASGIA
                 await app(scope, receive, send)
                 return
             changes = scope["method"] not in SAFE_METHODS
-            marks = changes and not scope["path"].startswith(LEAVES_CATALOG)
+            marked = changes and not scope["path"].startswith(LEAVES_CATALOG)
+            mark = marks[
+                readcache.Fresh.ALL
+                if scope["path"].startswith(CHANGES_CATALOG)
+                else readcache.Fresh.MOVING
+            ]
 
             async def send_marked(message: Message) -> None:
-                if message["type"] == "http.response.start":
+                # A refused change changed nothing: nothing to read afresh.
+                if message["type"] == "http.response.start" and message["status"] < 400:
                     message["headers"] = [*message.get("headers", ()), mark]
                 await send(message)
 
+            seen = ASGIConnection(scope).cookies.get(OWN_WRITES_COOKIE)
             fresh = (
-                readcache.own_writes()
-                if OWN_WRITES_COOKIE in ASGIConnection(scope).cookies
-                else contextlib.nullcontext()
+                contextlib.nullcontext()
+                if seen is None
+                else readcache.own_writes(
+                    readcache.Fresh.MOVING if seen == "moving" else readcache.Fresh.ALL
+                )
             )
             try:
                 with fresh:
-                    await app(scope, receive, send_marked if marks else send)
+                    await app(scope, receive, send_marked if marked else send)
             finally:
                 if changes and scope["path"].startswith(CHANGES_CATALOG):
                     db.forget_catalog()

@@ -34,7 +34,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from shopd.errors import Busy
-from shopd.readcache import ReadCache
+from shopd.readcache import Fresh, ReadCache
 
 log = logging.getLogger(__name__)
 
@@ -323,12 +323,13 @@ class Database:
     ) -> None:
         self.url = normalise_url(url)
         # Catalog reads every anonymous visitor shares; off unless asked for (the app asks).
-        self.cache = ReadCache(cache_seconds)
+        self.cache = ReadCache(cache_seconds, fresh_at=Fresh.MOVING)
         # Sales rankings move slowly whoever buys: one's own order need not recompute them.
-        self.rankings = ReadCache(ranking_cache_seconds, fresh_for_writers=False)
+        self.rankings = ReadCache(ranking_cache_seconds, fresh_at=None)
         # What a product shows besides stock: only valid while the catalog version holds, so
         # only kept long by a process that watches it (``shopd.catalog.changes.CatalogWatch``).
-        self.products = ReadCache(product_cache_seconds)
+        # A buyer's order leaves it as it is; a review of their own skips it.
+        self.products = ReadCache(product_cache_seconds, fresh_at=Fresh.ALL)
         self.is_sqlite = is_sqlite_url(self.url)
         self.engine = make_engine(
             self.url, pool_size=pool_size, pool_timeout=pool_timeout, echo=echo

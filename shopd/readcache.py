@@ -24,6 +24,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from enum import IntEnum
 from typing import Any, TypeVar
 
 from cachetools import TTLCache
@@ -32,13 +33,25 @@ T = TypeVar("T")
 
 MAX_ENTRIES = 4096
 
-_OWN_WRITES: ContextVar[bool] = ContextVar("shopd_own_writes", default=False)
+
+class Fresh(IntEnum):
+    """How much of what a visitor reads must come from the database after their own change."""
+
+    NOTHING = 0
+    # What an order moves: stock, prices of the moment, sales, group buys (the short cache).
+    MOVING = 1
+    # Also what changes only with the catalog, kept long: a review they just wrote.
+    ALL = 2
+
+
+_OWN_WRITES: ContextVar[Fresh] = ContextVar("shopd_own_writes", default=Fresh.NOTHING)
 
 
 @contextmanager
-def own_writes() -> Iterator[None]:
-    """Reads in this block come from the database, not from what was cached before."""
-    token = _OWN_WRITES.set(True)
+def own_writes(level: Fresh = Fresh.ALL) -> Iterator[None]:
+    """Reads in this block (as far as ``level`` reaches) come from the database, not from
+    what was cached before."""
+    token = _OWN_WRITES.set(level)
     try:
         yield
     finally:
@@ -47,10 +60,11 @@ def own_writes() -> Iterator[None]:
 
 class ReadCache:
     def __init__(
-        self, seconds: float, *, max_entries: int = MAX_ENTRIES, fresh_for_writers: bool = True
+        self, seconds: float, *, max_entries: int = MAX_ENTRIES, fresh_at: Fresh | None = Fresh.ALL
     ) -> None:
         self.seconds = seconds
-        self.fresh_for_writers = fresh_for_writers
+        # From which level of ``own_writes`` this cache is skipped (None: never).
+        self.fresh_at = fresh_at
         self._entries: TTLCache[Hashable, Any] | None = (
             TTLCache(max_entries, seconds) if seconds > 0 else None
         )
@@ -65,7 +79,7 @@ class ReadCache:
     async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         if self._entries is None:
             return await load()
-        if self.fresh_for_writers and _OWN_WRITES.get():
+        if self.fresh_at is not None and _OWN_WRITES.get() >= self.fresh_at:
             self.misses += 1
             value: T = await load()
             self._entries[key] = value

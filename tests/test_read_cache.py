@@ -15,7 +15,7 @@ import pytest
 from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
-from shopd.readcache import ReadCache
+from shopd.readcache import Fresh, ReadCache, own_writes
 from shopd.web.rendered import CSRF_SLOT, RenderedPages
 from tests.conftest import Backend, SmallCatalog, checkout_body
 from tests.staffkit import make_staff
@@ -245,3 +245,43 @@ async def test_a_kept_page_is_rendered_again_when_the_read_cache_loads_anew(
         await asyncio.sleep(TTL + 0.1)
         assert "sold out" in (await a.get(url)).text.lower()
         assert pages.misses == 2
+
+
+async def test_own_writes_skip_a_cache_only_as_far_as_their_level_reaches() -> None:
+    long_kept, load = ReadCache(60, fresh_at=Fresh.ALL), Loads()
+    await long_kept.get("k", load)
+    with own_writes(Fresh.MOVING):
+        await long_kept.get("k", load)
+    assert load.calls == 1
+    with own_writes(Fresh.ALL):
+        await long_kept.get("k", load)
+    assert load.calls == 2
+
+
+async def test_an_order_refreshes_what_it_moves_for_its_buyer_and_keeps_the_rest_cached(
+    backend: Backend, settings: Settings, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a:
+        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        page = f"/p/{catalog.teapot}?lang=en"
+        assert "sold out" not in (await a.get(page)).text.lower()
+        # A refused change changes nothing and marks nothing.
+        r = await a.post("/api/v1/orders", json=checkout_body())
+        assert r.status_code == 409 and "shopd_fresh" not in a.cookies
+        r = await a.post("/api/v1/cart/items", json={"sku": catalog.sku_pot, "quantity": 3})
+        assert r.status_code == 200
+        r = await a.post("/api/v1/orders", json=checkout_body())
+        assert r.status_code == 201 and a.cookies["shopd_fresh"] == "moving"
+        shown, moving = cached_db.products.misses, cached_db.cache.misses
+        # The buyer sees the stock they took at once; the texts stay as kept.
+        assert "sold out" in (await a.get(page)).text.lower()
+        assert cached_db.cache.misses > moving and cached_db.products.misses == shown
+
+
+async def test_a_change_on_a_product_page_marks_everything_for_its_author(
+    backend: Backend, settings: Settings, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a:
+        token = csrf_field((await a.get(f"/p/{catalog.teapot}")).text)
+        r = await a.post(f"/p/{catalog.teapot}/reviews", data={"rating": "5", "_csrf_token": token})
+        assert r.status_code == 303 and a.cookies["shopd_fresh"] == "all"
