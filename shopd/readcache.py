@@ -76,10 +76,15 @@ class ReadCache:
     def enabled(self) -> bool:
         return self._entries is not None
 
+    @property
+    def reads_fresh(self) -> bool:
+        """This request skips what is kept here: its visitor has just changed it."""
+        return self.fresh_at is not None and _OWN_WRITES.get() >= self.fresh_at
+
     async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         if self._entries is None:
             return await load()
-        if self.fresh_at is not None and _OWN_WRITES.get() >= self.fresh_at:
+        if self.reads_fresh:
             self.misses += 1
             value: T = await load()
             self._entries[key] = value

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from shopd.app import create_app
 from shopd.config import Settings
@@ -18,7 +19,7 @@ from shopd.db import Database
 from shopd.readcache import Fresh, ReadCache, own_writes
 from shopd.web.rendered import CSRF_SLOT, RenderedPages
 from tests.conftest import Backend, SmallCatalog, checkout_body
-from tests.staffkit import make_staff
+from tests.staffkit import make_staff, window
 
 TTL = 1.5
 
@@ -285,3 +286,38 @@ async def test_a_change_on_a_product_page_marks_everything_for_its_author(
         token = csrf_field((await a.get(f"/p/{catalog.teapot}")).text)
         r = await a.post(f"/p/{catalog.teapot}/reviews", data={"rating": "5", "_csrf_token": token})
         assert r.status_code == 303 and a.cookies["shopd_fresh"] == "all"
+
+
+async def test_product_answers_take_stock_sales_and_group_buys_from_one_snapshot_per_worker(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a:
+        staff = await make_staff(a, db)
+        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        statements: list[str] = []
+
+        def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            statements.append(statement)
+
+        assert (await a.get(f"/api/v1/products/{catalog.teapot}")).status_code == 200
+        event.listen(cached_db.engine.sync_engine, "before_cursor_execute", seen)
+        tee = (await a.get(f"/api/v1/products/{catalog.tshirt}")).json()
+        assert {s["code"]: s["available"] for s in tee["skus"]} == {
+            catalog.sku_m: 10,
+            catalog.sku_l: 5,
+            catalog.sku_xl: 0,
+        }
+        moving = ("stock_levels", "flash_sales", "group_buys")
+        assert statements and not [s for s in statements if any(t in s for t in moving)]
+        # A sale and a group buy set up now (the staff change clears this worker's snapshot).
+        for path, body in (
+            ("flash-sales", {"sku": catalog.sku_m, "sale_price": 5900, "quantity": 20}),
+            ("group-buys", {"sku": catalog.sku_pot, "group_price": 49900, "min_buyers": 2}),
+        ):
+            r = await a.post(f"/api/v1/staff/{path}", json=body | window(), headers=staff.manager)
+            assert r.status_code == 201, r.text
+        tee = (await a.get(f"/api/v1/products/{catalog.tshirt}")).json()
+        on_sale = next(s for s in tee["skus"] if s["code"] == catalog.sku_m)
+        assert on_sale["price"] == 5900 and on_sale["flash_sale"] is not None
+        pot = (await a.get(f"/api/v1/products/{catalog.teapot}")).json()
+        assert [g["group_price"] for g in pot["group_buys"]] == [49900]

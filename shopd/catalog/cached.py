@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from shopd.catalog import related, service
+from shopd.catalog import moving, related, service
 from shopd.catalog.models import Product
 from shopd.catalog.service import ProductDetail, ProductSummary, Sort
 from shopd.config import Settings
@@ -16,7 +16,8 @@ from shopd.content import service as content
 from shopd.content.models import Review
 from shopd.customers import membership
 from shopd.customers.models import Customer
-from shopd.db import Database
+from shopd.db import Database, utcnow
+from shopd.errors import NotFound
 from shopd.promotions import group_buys
 from shopd.promotions.schemas import GroupBuyOut
 
@@ -90,14 +91,41 @@ async def product_offer(
 
     async def load() -> ProductOffer:
         product = await db.products.get(("shown", slug), shown)
-        async with db.read() as session:
-            detail = await service.priced_now(
-                session, product, settings=settings, member_percent=member_percent
+        ids = [s.id for s in product.skus]
+        if db.cache.enabled and not db.cache.reads_fresh:
+            now = await moving_now(db)
+            detail = service.priced(
+                product,
+                now.available,
+                now.running(ids, utcnow()),
+                settings=settings,
+                member_percent=member_percent,
             )
-            groups = await group_buys.on_offer(session, settings, [v.sku.id for v in detail.skus])
+            if service.sold_out(detail) and now.hide_sold_out:
+                raise NotFound(f"no product {slug!r}", code="product_not_found")
+            groups: list[GroupBuyOut] = []
+            if now.has_group_buys(ids):
+                async with db.read() as session:
+                    groups = await group_buys.on_offer(session, settings, ids)
+        else:
+            async with db.read() as session:
+                detail = await service.priced_now(
+                    session, product, settings=settings, member_percent=member_percent
+                )
+                groups = await group_buys.on_offer(session, settings, ids)
         return ProductOffer(detail, groups, await suggestions(db, detail.product))
 
     return await db.cache.get(("product", slug, member_percent), load)
+
+
+async def moving_now(db: Database) -> moving.Moving:
+    """Stock, sales and group buys of every SKU, as one snapshot per worker (``moving``)."""
+
+    async def load() -> moving.Moving:
+        async with db.read() as session:
+            return await moving.snapshot(session)
+
+    return await db.cache.get(("moving",), load)
 
 
 async def product_texts(db: Database, product: Product) -> ProductTexts:

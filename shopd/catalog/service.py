@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -214,27 +214,45 @@ async def priced_now(
 
     ``member_percent`` stands for the buyer: two members with the same discount see the same
     product, so it can be shared (``shopd.catalog.cached``)."""
-    product = shown.product
-    stock = await inventory.levels(session, [s.id for s in shown.skus])
-    views = [
-        SkuView(
-            s,
-            price := s.effective_price(product),
-            stock[s.id].available if s.id in stock else 0,
-            regular_price=price,
+    ids = [s.id for s in shown.skus]
+    stock = await inventory.levels(session, ids)
+    sales = await flash.running_sales(session, ids, utcnow())
+    detail = priced(
+        shown,
+        {sku_id: level.available for sku_id, level in stock.items()},
+        sales,
+        settings=settings,
+        member_percent=member_percent,
+    )
+    if sold_out(detail) and await _hides_sold_out(session, hide_sold_out):
+        raise NotFound(f"no product {shown.product.slug!r}", code="product_not_found")
+    return detail
+
+
+def priced(
+    shown: ProductShown,
+    available: Mapping[int, int],
+    sales: Mapping[int, FlashSale],
+    *,
+    settings: Settings,
+    member_percent: int,
+) -> ProductDetail:
+    """``priced_now`` from stock and running sales already in hand (``shopd.catalog.moving``)."""
+    views = []
+    for s in shown.skus:
+        regular = s.effective_price(shown.product)
+        view = SkuView(s, regular, available.get(s.id, 0), regular_price=regular)
+        view.price, view.priced_by = flash.best_price(
+            regular, sales.get(s.id), member_percent, settings
         )
-        for s in shown.skus
-    ]
-    sales = await flash.running_sales(session, [v.sku.id for v in views], utcnow())
-    for v in views:
-        v.price, v.priced_by = flash.best_price(
-            v.regular_price, sales.get(v.sku.id), member_percent, settings
-        )
-        if v.priced_by == "flash_sale":
-            v.sale = sales[v.sku.id]
-    if not any(v.available for v in views) and await _hides_sold_out(session, hide_sold_out):
-        raise NotFound(f"no product {product.slug!r}", code="product_not_found")
-    return ProductDetail(product, shown.category, shown.series, views)
+        if view.priced_by == "flash_sale":
+            view.sale = sales[s.id]
+        views.append(view)
+    return ProductDetail(shown.product, shown.category, shown.series, views)
+
+
+def sold_out(detail: ProductDetail) -> bool:
+    return not any(v.available for v in detail.skus)
 
 
 async def get_product(
