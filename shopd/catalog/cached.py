@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from shopd.catalog import moving, related, service
+from shopd.catalog import campaigns_now, related, service
 from shopd.catalog.models import Product
 from shopd.catalog.service import ProductDetail, ProductSummary, Sort
 from shopd.config import Settings
@@ -18,6 +18,7 @@ from shopd.customers import membership
 from shopd.customers.models import Customer
 from shopd.db import Database, utcnow
 from shopd.errors import NotFound
+from shopd.inventory import service as inventory
 from shopd.promotions import group_buys
 from shopd.promotions.schemas import GroupBuyOut
 
@@ -93,19 +94,20 @@ async def product_offer(
         product = await db.products.get(("shown", slug), shown)
         ids = [s.id for s in product.skus]
         if db.cache.enabled and not db.cache.reads_fresh:
-            now = await moving_now(db)
-            detail = service.priced(
-                product,
-                now.available,
-                now.running(ids, utcnow()),
-                settings=settings,
-                member_percent=member_percent,
-            )
-            if service.sold_out(detail) and now.hide_sold_out:
-                raise NotFound(f"no product {slug!r}", code="product_not_found")
-            groups: list[GroupBuyOut] = []
-            if now.has_group_buys(ids):
-                async with db.read() as session:
+            campaigns = await shown_campaigns(db)
+            async with db.read() as session:
+                stock = await inventory.levels(session, ids)
+                detail = service.priced(
+                    product,
+                    {sku_id: level.available for sku_id, level in stock.items()},
+                    campaigns.running(ids, utcnow()),
+                    settings=settings,
+                    member_percent=member_percent,
+                )
+                if service.sold_out(detail) and campaigns.hide_sold_out:
+                    raise NotFound(f"no product {slug!r}", code="product_not_found")
+                groups: list[GroupBuyOut] = []
+                if campaigns.has_group_buys(ids):
                     groups = await group_buys.on_offer(session, settings, ids)
         else:
             async with db.read() as session:
@@ -118,14 +120,14 @@ async def product_offer(
     return await db.cache.get(("product", slug, member_percent), load)
 
 
-async def moving_now(db: Database) -> moving.Moving:
-    """Stock, sales and group buys of every SKU, as one snapshot per worker (``moving``)."""
+async def shown_campaigns(db: Database) -> campaigns_now.CampaignsNow:
+    """Flash sales and group buys of the whole shop, one snapshot per worker."""
 
-    async def load() -> moving.Moving:
+    async def load() -> campaigns_now.CampaignsNow:
         async with db.read() as session:
-            return await moving.snapshot(session)
+            return await campaigns_now.snapshot(session)
 
-    return await db.cache.get(("moving",), load)
+    return await db.cache.get(("campaigns",), load)
 
 
 async def product_texts(db: Database, product: Product) -> ProductTexts:
