@@ -16,6 +16,7 @@ from shopd.customers import membership
 from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from shopd.inventory import service as inventory
+from shopd.inventory.models import StockLevel
 from shopd.promotions import flash, group_buys
 from shopd.promotions.models import FlashSale, GroupBuy
 
@@ -140,26 +141,27 @@ async def _get_or_create(session: AsyncSession, owner: CartOwner) -> tuple[Cart,
 async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
     if cart is None:
         return []
+    # Stock in the same round trip: every cart answer and every checkout prices its lines.
     rows = (
         await session.execute(
-            select(CartItem, Sku, Product)
+            select(CartItem, Sku, Product, StockLevel.on_hand, StockLevel.reserved)
             .join(Sku, Sku.id == CartItem.sku_id)
             .join(Product, Product.id == Sku.product_id)
+            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
             .where(CartItem.cart_id == cart.id)
             .order_by(CartItem.id)
         )
     ).all()
-    stock = await inventory.levels(session, [sku.id for _, sku, _ in rows])
     return [
         Line(
             sku=sku,
             product=product,
             quantity=item.quantity,
             unit_price=(price := sku.effective_price(product)),
-            available=stock[sku.id].available if sku.id in stock else 0,
+            available=inventory.Level(sku.id, on_hand or 0, reserved or 0, 0).available,
             regular_price=price,
         )
-        for item, sku, product in rows
+        for item, sku, product, on_hand, reserved in rows
     ]
 
 
