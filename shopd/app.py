@@ -251,17 +251,18 @@ def catalog_reads(db: Database, settings: Settings) -> Callable[[ASGIApp], ASGIA
     ``catalog_cache_seconds``)."""
     # The mark outlives the cached entries it has to skip, rounded up to whole seconds. An
     # order marks what it moves (stock, sales); a review on a product page marks everything.
+    levels = {level.name.lower(): level for level in (readcache.Fresh.MOVING, readcache.Fresh.ALL)}
     marks = {
         level: Cookie(
             key=OWN_WRITES_COOKIE,
-            value=level.name.lower(),
+            value=name,
             max_age=math.ceil(db.cache.seconds) + 1,
             httponly=True,
             secure=settings.cookie_secure,
             samesite="lax",
             path="/",
         ).to_encoded_header()
-        for level in (readcache.Fresh.MOVING, readcache.Fresh.ALL)
+        for name, level in levels.items()
     }
 
     def middleware(app: ASGIApp) -> ASGIApp:
@@ -284,12 +285,11 @@ def catalog_reads(db: Database, settings: Settings) -> Callable[[ASGIApp], ASGIA
                 await send(message)
 
             seen = ASGIConnection(scope).cookies.get(OWN_WRITES_COOKIE)
+            # A mark of an unknown level (an older release's "1") errs on the fresh side.
             fresh = (
                 contextlib.nullcontext()
                 if seen is None
-                else readcache.own_writes(
-                    readcache.Fresh.MOVING if seen == "moving" else readcache.Fresh.ALL
-                )
+                else readcache.own_writes(levels.get(seen, readcache.Fresh.ALL))
             )
             try:
                 with fresh:

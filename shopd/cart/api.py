@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -10,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import http
 from shopd.cart import service
+from shopd.cart.models import Cart
 from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
 from shopd.config import Settings
+from shopd.db import Database
 from shopd.errors import NotFound
 from shopd.http import DB, Conf
 from shopd.promotions.schemas import sale_out
@@ -64,6 +67,21 @@ class CartController(Controller):
             view = await service.view(session, settings, owner)
         return self._answer(settings, view, new_token, status_code)
 
+    async def _changed(
+        self,
+        db: Database,
+        settings: Settings,
+        owner: service.CartOwner,
+        change: Callable[[AsyncSession], Awaitable[Cart]],
+        new_token: str | None = None,
+    ) -> Response[CartOut]:
+        """Run a cart change and answer with the cart priced in the same transaction."""
+
+        async def changed(session: AsyncSession) -> service.CartView:
+            return await service.view_of(session, settings, await change(session), owner)
+
+        return self._answer(settings, await db.transaction(changed), new_token)
+
     @staticmethod
     def _answer(
         settings: Settings, view: service.CartView, new_token: str | None, status_code: int = 200
@@ -85,12 +103,13 @@ class CartController(Controller):
         """Add a quantity of a SKU; refused with ``out_of_stock`` beyond what is available."""
         owner, new_token = await http.cart_owner_for(request, db, create=True)
         assert owner is not None
-
-        async def add(session: AsyncSession) -> service.CartView:
-            cart = await service.add_item(session, settings, owner, data.sku, data.quantity)
-            return await service.view_of(session, settings, cart, owner)
-
-        return self._answer(settings, await db.transaction(add), new_token)
+        return await self._changed(
+            db,
+            settings,
+            owner,
+            lambda s: service.add_item(s, settings, owner, data.sku, data.quantity),
+            new_token,
+        )
 
     @patch("/items/{sku:str}")
     async def change(
@@ -102,24 +121,21 @@ class CartController(Controller):
         settings: Conf,
     ) -> Response[CartOut]:
         owner = await self._existing_owner(request, db, sku)
-
-        async def change(session: AsyncSession) -> service.CartView:
-            cart = await service.set_quantity(session, settings, owner, sku, data.quantity)
-            return await service.view_of(session, settings, cart, owner)
-
-        return self._answer(settings, await db.transaction(change), None)
+        return await self._changed(
+            db,
+            settings,
+            owner,
+            lambda s: service.set_quantity(s, settings, owner, sku, data.quantity),
+        )
 
     @delete("/items/{sku:str}", status_code=200)
     async def remove(
         self, request: Request[Any, Any, Any], sku: SkuPath, db: DB, settings: Conf
     ) -> Response[CartOut]:
         owner = await self._existing_owner(request, db, sku)
-
-        async def remove(session: AsyncSession) -> service.CartView:
-            cart = await service.remove_item(session, owner, sku)
-            return await service.view_of(session, settings, cart, owner)
-
-        return self._answer(settings, await db.transaction(remove), None)
+        return await self._changed(
+            db, settings, owner, lambda s: service.remove_item(s, owner, sku)
+        )
 
     async def _existing_owner(
         self, request: Request[Any, Any, Any], db: DB, sku: str

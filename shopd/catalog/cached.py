@@ -17,8 +17,6 @@ from shopd.content.models import Review
 from shopd.customers import membership
 from shopd.customers.models import Customer
 from shopd.db import Database, utcnow
-from shopd.errors import NotFound
-from shopd.inventory import service as inventory
 from shopd.promotions import group_buys
 from shopd.promotions.schemas import GroupBuyOut
 
@@ -93,28 +91,24 @@ async def product_offer(
     async def load() -> ProductOffer:
         product = await db.products.get(("shown", slug), shown)
         ids = [s.id for s in product.skus]
-        if db.cache.enabled and not db.cache.reads_fresh:
-            campaigns = await shown_campaigns(db)
-            async with db.read() as session:
-                stock = await inventory.levels(session, ids)
-                detail = service.priced(
-                    product,
-                    {sku_id: level.available for sku_id, level in stock.items()},
-                    campaigns.running(ids, utcnow()),
-                    settings=settings,
-                    member_percent=member_percent,
-                )
-                if service.sold_out(detail) and campaigns.hide_sold_out:
-                    raise NotFound(f"no product {slug!r}", code="product_not_found")
-                groups: list[GroupBuyOut] = []
-                if campaigns.has_group_buys(ids):
-                    groups = await group_buys.on_offer(session, settings, ids)
-        else:
-            async with db.read() as session:
-                detail = await service.priced_now(
-                    session, product, settings=settings, member_percent=member_percent
-                )
-                groups = await group_buys.on_offer(session, settings, ids)
+        # A buyer fresh from their own order reads the campaigns too, not the snapshot.
+        campaigns = (
+            await shown_campaigns(db) if db.cache.enabled and not db.cache.reads_fresh else None
+        )
+        async with db.read() as session:
+            detail = await service.priced_now(
+                session,
+                product,
+                hide_sold_out=campaigns.hide_sold_out if campaigns else None,
+                sales=campaigns.running(ids, utcnow()) if campaigns else None,
+                settings=settings,
+                member_percent=member_percent,
+            )
+            groups = (
+                await group_buys.on_offer(session, settings, ids)
+                if campaigns is None or campaigns.has_group_buys(ids)
+                else []
+            )
         return ProductOffer(detail, groups, await suggestions(db, detail.product))
 
     return await db.cache.get(("product", slug, member_percent), load)

@@ -206,6 +206,7 @@ async def priced_now(
     shown: ProductShown,
     *,
     hide_sold_out: bool | None = None,
+    sales: Mapping[int, FlashSale] | None = None,
     settings: Settings,
     member_percent: int,
 ) -> ProductDetail:
@@ -213,46 +214,27 @@ async def priced_now(
     (a flash sale on now, else their member price), as checkout will charge.
 
     ``member_percent`` stands for the buyer: two members with the same discount see the same
-    product, so it can be shared (``shopd.catalog.cached``)."""
+    product, so it can be shared (``shopd.catalog.cached``). ``sales`` running now, when the
+    caller has them already (``shopd.catalog.campaigns_now``), save their query."""
+    product = shown.product
     ids = [s.id for s in shown.skus]
     stock = await inventory.levels(session, ids)
-    sales = await flash.running_sales(session, ids, utcnow())
-    detail = priced(
-        shown,
-        {sku_id: level.available for sku_id, level in stock.items()},
-        sales,
-        settings=settings,
-        member_percent=member_percent,
-    )
-    if sold_out(detail) and await _hides_sold_out(session, hide_sold_out):
-        raise NotFound(f"no product {shown.product.slug!r}", code="product_not_found")
-    return detail
-
-
-def priced(
-    shown: ProductShown,
-    available: Mapping[int, int],
-    sales: Mapping[int, FlashSale],
-    *,
-    settings: Settings,
-    member_percent: int,
-) -> ProductDetail:
-    """``priced_now`` from stock and running sales already in hand (``shopd.catalog.moving``)."""
+    if sales is None:
+        sales = await flash.running_sales(session, ids, utcnow())
     views = []
     for s in shown.skus:
-        regular = s.effective_price(shown.product)
-        view = SkuView(s, regular, available.get(s.id, 0), regular_price=regular)
+        regular = s.effective_price(product)
+        available = stock[s.id].available if s.id in stock else 0
+        view = SkuView(s, regular, available, regular_price=regular)
         view.price, view.priced_by = flash.best_price(
             regular, sales.get(s.id), member_percent, settings
         )
         if view.priced_by == "flash_sale":
             view.sale = sales[s.id]
         views.append(view)
-    return ProductDetail(shown.product, shown.category, shown.series, views)
-
-
-def sold_out(detail: ProductDetail) -> bool:
-    return not any(v.available for v in detail.skus)
+    if not any(v.available for v in views) and await _hides_sold_out(session, hide_sold_out):
+        raise NotFound(f"no product {product.slug!r}", code="product_not_found")
+    return ProductDetail(product, shown.category, shown.series, views)
 
 
 async def get_product(
