@@ -30,6 +30,7 @@ from shopd import __version__, jobs, readcache
 from shopd.admission import admission
 from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
+from shopd.cart import badge
 from shopd.cart.api import CartController
 from shopd.catalog.api import CatalogController
 from shopd.catalog.changes import CatalogWatch
@@ -396,7 +397,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             admission(settings.max_concurrent_requests),
             catalog_reads(db, settings),
         ],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, badge.forget_on_change(settings)],
         compression_config=(
             CompressionConfig(
                 backend="gzip", minimum_size=1024, gzip_compress_level=settings.gzip_level

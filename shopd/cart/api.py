@@ -10,7 +10,7 @@ from litestar.params import JSONBody, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import http
-from shopd.cart import service
+from shopd.cart import badge, service
 from shopd.cart.models import Cart
 from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
 from shopd.config import Settings
@@ -65,7 +65,7 @@ class CartController(Controller):
     ) -> Response[CartOut]:
         async with db.read() as session:
             view = await service.view(session, settings, owner)
-        return self._answer(settings, view, new_token, status_code)
+        return self._answer(settings, owner, view, new_token, status_code)
 
     async def _changed(
         self,
@@ -80,13 +80,21 @@ class CartController(Controller):
         async def changed(session: AsyncSession) -> service.CartView:
             return await service.view_of(session, settings, await change(session), owner)
 
-        return self._answer(settings, await db.transaction(changed), new_token)
+        return self._answer(settings, owner, await db.transaction(changed), new_token)
 
     @staticmethod
     def _answer(
-        settings: Settings, view: service.CartView, new_token: str | None, status_code: int = 200
+        settings: Settings,
+        owner: service.CartOwner | None,
+        view: service.CartView,
+        new_token: str | None,
+        status_code: int = 200,
     ) -> Response[CartOut]:
         cookies = [http.cart_cookie(settings, new_token)] if new_token else []
+        # The pages' header shows this count from now on without counting again.
+        count = badge.cookie(settings, owner, view.item_count) if owner else None
+        if count is not None:
+            cookies.append(count)
         return Response(cart_out(view), status_code=status_code, cookies=cookies)
 
     @get("/")

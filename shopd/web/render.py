@@ -22,13 +22,14 @@ from litestar.utils.scope.state import ScopeState
 
 from shopd import http
 from shopd.analytics.counter import View, VisitCounter
+from shopd.cart import badge
 from shopd.cart import service as carts
 from shopd.catalog import cached
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.web import i18n
-from shopd.web.rendered import CSRF_SLOT, RenderedPages
+from shopd.web.rendered import CART_SLOT, CSRF_SLOT, RenderedPages
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -63,19 +64,26 @@ class Visitor:
     customer: Customer | None
     cart_items: int
     lang: str
+    # The count as counted just now, for the browser to carry (shopd.cart.badge).
+    badge: Cookie | None = None
 
 
 async def visitor(request: Request[Any, Any, Any], db: Database, settings: Settings) -> Visitor:
     customer = await http.current_customer(request, db)
     owner = http.cart_owner(request, customer)
-    count = 0
+    count, counted = 0, None
     if owner is not None:
-        async with db.read() as session:
-            count = await carts.item_count(session, owner)
+        carried = badge.carried(request, owner)
+        if carried is None:
+            async with db.read() as session:
+                count = await carts.item_count(session, owner)
+            counted = badge.cookie(settings, owner, count)
+        else:
+            count = carried
     lang = i18n.choose(
         request.cookies.get(i18n.LANG_COOKIE), request.query_params.get("lang"), settings.language
     )
-    return Visitor(customer, count, lang)
+    return Visitor(customer, count, lang, counted)
 
 
 def csrf_token(request: Request[Any, Any, Any]) -> str:
@@ -88,6 +96,7 @@ def _render(
     who: Visitor,
     csrf: str,
     context: dict[str, Any],
+    cart_items: int | str | None = None,
 ) -> str:
     settings: Settings = context["shop"]
     return env.get_template(template).render(
@@ -95,7 +104,7 @@ def _render(
         lang=who.lang,
         languages=i18n.LANGUAGES,
         customer=who.customer,
-        cart_items=who.cart_items,
+        cart_items=who.cart_items if cart_items is None else cart_items,
         currency=settings.currency,
         csrf_token=csrf,
         popular=POPULAR_SEARCHES,
@@ -128,20 +137,22 @@ async def page(
             [("page", request.url.path), *seen],
         )
     shared = {"tree": await cached.category_tree(db), "shop": settings, **context}
-    anonymous = cacheable and status == 200 and who.customer is None and who.cart_items == 0
+    anonymous = cacheable and status == 200 and who.customer is None
     pages: RenderedPages | None = request.app.state.get("pages")
     if anonymous and pages is not None:
         key = (template, request.url.path, request.url.query, who.lang)
         inputs = pages.inputs(shared)
         kept = pages.get(key, inputs)
         if kept is None:
-            kept = _render(request, template, who, CSRF_SLOT, shared)
+            kept = _render(request, template, who, CSRF_SLOT, shared, CART_SLOT)
             pages.put(key, inputs, kept)
-        html = kept.replace(CSRF_SLOT, csrf_token(request))
+        html = pages.fill(kept, csrf_token(request), who.cart_items)
     else:
         html = _render(request, template, who, csrf_token(request), shared)
     headers = {"Content-Language": who.lang, "Vary": "Cookie"}
     all_cookies = list(cookies or [])
+    if who.badge is not None:
+        all_cookies.append(who.badge)
     if request.query_params.get("lang") in i18n.LANGUAGES:
         all_cookies.append(
             Cookie(key=i18n.LANG_COOKIE, value=who.lang, max_age=365 * 86400, samesite="lax")

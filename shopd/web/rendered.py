@@ -7,8 +7,8 @@ object the page was rendered from is the very object the read cache hands out no
 not ``==``): when the read cache loads anew, the page renders anew. So a kept page is never
 older than the data behind it, and it needs no expiry or clearing of its own.
 
-Each browser's CSRF token differs, so pages are rendered with a placeholder that is replaced
-by the visitor's own token on the way out.
+Each browser's CSRF token and cart count differ, so pages are rendered with placeholders that
+are replaced by the visitor's own on the way out.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from cachetools import LRUCache
 
 # Safe in an HTML attribute as it is; CSRF tokens are hex and so are never mistaken for it.
 CSRF_SLOT = "csrf-slot-not-a-token"
+CART_SLOT = "cart-slot-not-a-count"
 MAX_PAGES = 1024
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -61,6 +62,10 @@ class RenderedPages:
             return None
         self.hits += 1
         return page.html
+
+    @staticmethod
+    def fill(html: str, csrf_token: str, cart_items: int) -> str:
+        return html.replace(CSRF_SLOT, csrf_token).replace(CART_SLOT, str(cart_items))
 
     def put(self, key: Hashable, inputs: tuple[tuple[str, Any], ...], html: str) -> None:
         self._pages[key] = _Page(inputs, html)
