@@ -169,15 +169,21 @@ class Campaign(Shopper):
     def t_search(self) -> None:
         self.search()
 
+    # A shopper thinks between the steps of a purchase too: looks at the product, then adds it;
+    # adds, looks at the cart, then checks out.
+
     @task(3)
     def t_cart(self) -> None:
         self.product()
+        self.wait()
         self.add_to_cart()
 
     @task(2)
     def t_checkout(self) -> None:
         if self.add_to_cart():
+            self.wait()
             self.client.get("/api/v1/cart", name="api cart")
+            self.wait()
             self.checkout()
 
     @task(1)

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from shopd import sqlite_inline
 from shopd.errors import Busy
 from shopd.readcache import Fresh, ReadCache
 
@@ -133,6 +134,9 @@ def make_engine(
             # Writers serialise on SQLite anyway; queueing them on the pool is fairer than
             # letting many connections spin on the busy handler.
             kwargs.update(pool_size=2, max_overflow=0, pool_timeout=60)
+            path = sqlite_file(url)
+            if path is not None:
+                kwargs["async_creator"] = sqlite_inline.creator(str(path), timeout=30)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=pool_timeout)
     else:

@@ -115,7 +115,9 @@ class CartController(Controller):
             db,
             settings,
             owner,
-            lambda s: service.add_item(s, settings, owner, data.sku, data.quantity),
+            lambda s: service.add_item(
+                s, settings, owner, data.sku, data.quantity, new_owner=new_token is not None
+            ),
             new_token,
         )
 

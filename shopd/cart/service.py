@@ -118,24 +118,42 @@ async def item_count(session: AsyncSession, owner: CartOwner) -> int:
     return int(count or 0)
 
 
-async def _get_or_create(session: AsyncSession, owner: CartOwner) -> tuple[Cart, bool]:
+async def _get_or_create(
+    session: AsyncSession, owner: CartOwner, *, new_owner: bool = False
+) -> tuple[Cart, bool]:
     """The owner's cart, locked, and whether it was made just now (so it is empty)."""
-    # A locking read of a cart that does not exist yet takes an InnoDB gap lock, and two new
-    # guests' inserts into the same gap deadlock. So look without locking, insert when absent
-    # (the unique owner column settles a race of one owner's own requests), and lock only a row
-    # that exists.
-    if await session.scalar(select(Cart.id).where(_owner_filter(owner))) is None:
+    if new_owner:
+        # A token minted for this request: nobody else can hold a cart for it.
         cart = Cart(customer_id=owner.customer_id, token_hash=owner.token_hash)
-        try:
-            async with session.begin_nested():
-                session.add(cart)
-            return cart, True
-        except IntegrityError:
-            pass  # the same owner's other request created it a moment ago
+        session.add(cart)
+        await session.flush()
+        return cart, True
+    # A locking read of a cart that does not exist takes an InnoDB gap lock, and two owners'
+    # inserts into the same gap deadlock. A guest's older token has a cart (tokens are made
+    # by a first add), so lock it at once; a customer's first cart is looked for without a
+    # lock and inserted when absent (the unique owner column settles a race of one owner's
+    # own requests).
+    if owner.token_hash is not None:
+        cart = await find_cart(session, owner, lock=True)
+        if cart is not None:
+            return cart, False
+    elif await session.scalar(select(Cart.id).where(_owner_filter(owner))) is not None:
+        return await _locked(session, owner), False
+    cart = Cart(customer_id=owner.customer_id, token_hash=owner.token_hash)
+    try:
+        async with session.begin_nested():
+            session.add(cart)
+        return cart, True
+    except IntegrityError:
+        pass  # the same owner's other request created it a moment ago
+    return await _locked(session, owner), False
+
+
+async def _locked(session: AsyncSession, owner: CartOwner) -> Cart:
     cart = await find_cart(session, owner, lock=True)
     if cart is None:  # removed (merged into a customer's cart) between the two reads
         raise Conflict("the cart changed meanwhile; try again", code="cart_changed")
-    return cart, False
+    return cart
 
 
 async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
@@ -158,7 +176,7 @@ async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
             product=product,
             quantity=item.quantity,
             unit_price=(price := sku.effective_price(product)),
-            available=inventory.Level(sku.id, on_hand or 0, reserved or 0, 0).available,
+            available=_available(sku, on_hand, reserved),
             regular_price=price,
         )
         for item, sku, product, on_hand, reserved in rows
@@ -213,18 +231,26 @@ async def view_of(
     )
 
 
-async def _sku_by_code(session: AsyncSession, code: str) -> tuple[Sku, Product]:
+async def _sku_by_code(session: AsyncSession, code: str) -> tuple[Sku, Product, int]:
+    """The SKU, its product and how many are available now, in one round trip."""
     row = (
         await session.execute(
-            select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.code == code)
+            select(Sku, Product, StockLevel.on_hand, StockLevel.reserved)
+            .join(Product, Product.id == Sku.product_id)
+            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+            .where(Sku.code == code)
         )
     ).first()
     if row is None:
         raise NotFound(f"no SKU {code!r}", code="unknown_sku", details={"sku": code})
-    sku, product = row
+    sku, product, on_hand, reserved = row
     if not (sku.active and product.listed):
         raise Conflict(f"{code} is not for sale", code="not_for_sale", details={"sku": code})
-    return sku, product
+    return sku, product, _available(sku, on_hand, reserved)
+
+
+def _available(sku: Sku, on_hand: int | None, reserved: int | None) -> int:
+    return inventory.Level(sku.id, on_hand or 0, reserved or 0, 0).available
 
 
 def _check_quantity(settings: Settings, quantity: int) -> None:
@@ -236,9 +262,7 @@ def _check_quantity(settings: Settings, quantity: int) -> None:
         )
 
 
-async def _check_available(session: AsyncSession, sku: Sku, quantity: int) -> None:
-    level = (await inventory.levels(session, [sku.id])).get(sku.id)
-    available = level.available if level else 0
+def _check_available(sku: Sku, quantity: int, available: int) -> None:
     if quantity > available:
         raise OutOfStock(
             f"only {available} of {sku.code} available",
@@ -247,18 +271,25 @@ async def _check_available(session: AsyncSession, sku: Sku, quantity: int) -> No
 
 
 async def add_item(
-    session: AsyncSession, settings: Settings, owner: CartOwner, sku_code: str, quantity: int
+    session: AsyncSession,
+    settings: Settings,
+    owner: CartOwner,
+    sku_code: str,
+    quantity: int,
+    *,
+    new_owner: bool = False,
 ) -> Cart:
-    """Add ``quantity`` of a SKU; the line's new total must be in stock. Returns the cart."""
+    """Add ``quantity`` of a SKU; the line's new total must be in stock. Returns the cart.
+    ``new_owner``: the guest token was made for this request, so no cart can exist yet."""
     _check_quantity(settings, quantity)
-    sku, _ = await _sku_by_code(session, sku_code)
-    cart, new = await _get_or_create(session, owner)
+    sku, _, available = await _sku_by_code(session, sku_code)
+    cart, new = await _get_or_create(session, owner, new_owner=new_owner)
     # One read of the cart's lines answers both "is this SKU in it?" and "is it full?".
     items = [] if new else list(await session.scalars(_items_of(cart)))
     item = next((i for i in items if i.sku_id == sku.id), None)
     new_quantity = quantity + (item.quantity if item else 0)
     _check_quantity(settings, new_quantity)
-    await _check_available(session, sku, new_quantity)
+    _check_available(sku, new_quantity, available)
     if item is None:
         if len(items) >= settings.max_cart_lines:
             raise Conflict(
@@ -297,8 +328,8 @@ async def set_quantity(
 ) -> Cart:
     _check_quantity(settings, quantity)
     cart, item = await _item(session, owner, sku_code)
-    sku, _ = await _sku_by_code(session, sku_code)
-    await _check_available(session, sku, quantity)
+    sku, _, available = await _sku_by_code(session, sku_code)
+    _check_available(sku, quantity, available)
     item.quantity = quantity
     await session.flush()
     return cart

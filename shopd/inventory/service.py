@@ -78,10 +78,18 @@ async def move_stock(
         stmt = stmt.where(StockLevel.on_hand - StockLevel.reserved >= -delta)
     elif delta < 0:
         stmt = stmt.where(StockLevel.on_hand >= -delta)
-    result = await session.execute(
-        stmt.values(on_hand=StockLevel.on_hand + delta).execution_options(synchronize_session=False)
+    stmt = stmt.values(on_hand=StockLevel.on_hand + delta).execution_options(
+        synchronize_session=False
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    on_hand_after: int | None
+    if session.get_bind().dialect.update_returning:
+        # SQLite: the new level comes back with the update, one statement instead of two.
+        on_hand_after = (await session.execute(stmt.returning(StockLevel.on_hand))).scalar()
+        moved = on_hand_after is not None
+    else:  # MariaDB has RETURNING for INSERT and DELETE only
+        moved = (await session.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
+        on_hand_after = None
+    if not moved:
         level = (await levels(session, [sku_id])).get(sku_id)
         if level is None:
             raise NotFound("no stock record for this SKU", code="unknown_sku")
@@ -89,9 +97,10 @@ async def move_stock(
             f"only {level.available} left of {sku_code or sku_id}",
             details={"sku": sku_code, "requested": -delta, "available": level.available},
         )
-    on_hand_after = await session.scalar(
-        select(StockLevel.on_hand).where(StockLevel.sku_id == sku_id)
-    )
+    if on_hand_after is None:
+        on_hand_after = await session.scalar(
+            select(StockLevel.on_hand).where(StockLevel.sku_id == sku_id)
+        )
     assert on_hand_after is not None
     session.add(
         StockMovement(

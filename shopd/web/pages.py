@@ -358,7 +358,12 @@ class StorefrontController(Controller):
         try:
             await db.transaction(
                 lambda s: carts.add_item(
-                    s, settings, owner, form.get("sku", ""), _int(form.get("quantity"))
+                    s,
+                    settings,
+                    owner,
+                    form.get("sku", ""),
+                    _int(form.get("quantity")),
+                    new_owner=token is not None,
                 )
             )
         except DomainError as exc:
