@@ -134,11 +134,11 @@ def make_engine(
             # Writers serialise on SQLite anyway; queueing them on the pool is fairer than
             # letting many connections spin on the busy handler.
             kwargs.update(pool_size=2, max_overflow=0, pool_timeout=60)
-            path = sqlite_file(url)
-            if path is not None:
-                kwargs["async_creator"] = sqlite_inline.creator(str(path), timeout=30)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=pool_timeout)
+        path = sqlite_file(url)
+        if path is not None:
+            kwargs["async_creator"] = sqlite_inline.creator(str(path), timeout=30)
     else:
         kwargs.update(
             pool_size=pool_size,
