@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event
 
 from shopd.app import create_app
+from shopd.catalog.changes import CatalogWatch
 from shopd.config import Settings
 from shopd.db import Database
 from shopd.readcache import Fresh, ReadCache, own_writes
@@ -190,6 +191,47 @@ async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
         assert cached_db.rankings.misses == ranked + 1  # the staff change cleared them too
         assert (await a.get(listing)).json()["items"][0]["price"] == 6900
         assert "69.00" in (await a.get(f"/p/{catalog.tshirt}")).text
+
+
+async def test_a_search_matches_once_per_catalog_version_and_reads_stock_per_miss(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a, worker(backend, settings) as b:
+        staff = await make_staff(b, db)
+        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        watch = CatalogWatch(cached_db, 1)
+        await watch.check()
+        searched: list[str] = []
+
+        def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            if "search_text LIKE" in statement:
+                searched.append(statement)
+
+        event.listen(cached_db.engine.sync_engine, "before_cursor_execute", seen)
+        url = "/api/v1/products?q=teapot"
+        first = (await a.get(url)).json()
+        assert [i["slug"] for i in first["items"]] == [catalog.teapot]
+        assert first["items"][0]["in_stock"] and searched
+        # Stock is not the catalog: once the short entry has gone, the same matches are
+        # priced and stocked afresh, without searching the products' texts again.
+        r = await b.post(
+            f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
+            json={"delta": -3, "reason": "damage"},
+            headers=staff.manager,
+        )
+        assert r.status_code == 201, r.text
+        await asyncio.sleep(TTL + 0.1)
+        searched.clear()
+        again = (await a.get(url)).json()
+        assert [i["in_stock"] for i in again["items"]] == [False]
+        assert searched == []
+        # A catalog change on another worker: within the watch's look the search runs anew.
+        r = await b.post(f"/api/v1/staff/products/{catalog.teapot}/delist", headers=staff.manager)
+        assert r.status_code == 200, r.text
+        assert await watch.check()
+        await asyncio.sleep(TTL + 0.1)
+        gone = (await a.get(url)).json()
+        assert gone["items"] == [] and gone["total"] == 0 and searched
 
 
 def csrf_field(html: str) -> str:

@@ -22,21 +22,46 @@ from shopd.promotions.schemas import GroupBuyOut
 
 
 async def category_tree(db: Database) -> list[Any]:
+    """Series, categories and how many listed products each has: the catalog's alone."""
+
     async def load() -> list[Any]:
         async with db.read() as session:
             return await service.category_tree(session)
 
-    return await db.cache.get(("category_tree",), load)
+    return await db.products.get(("category_tree",), load)
 
 
 async def listing(
     db: Database, *, q: str | None, category: str | None, page: int, per_page: int, sort: Sort
 ) -> tuple[list[ProductSummary], int]:
+    """One page of a listing or a search. Which products match, and in what order, is the
+    catalog's alone in a sort by a product column, so it is kept as long as the catalog version
+    holds; prices and stock are read per miss of the short cache. Searching thousands of
+    products' texts was most of a listing's cost."""
+
     async def load() -> tuple[list[ProductSummary], int]:
+        hide = (await shown_campaigns(db)).hide_sold_out if db.cache.enabled else None
+        if hide is None or hide or sort not in service.CATALOG_SORTS:
+            async with db.read() as session:
+                return await service.list_products(
+                    session, q=q, category=category, page=page, per_page=per_page, sort=sort
+                )
+
+        async def match() -> tuple[list[int], int]:
+            async with db.read() as session:
+                return await service.matching(
+                    session,
+                    q=q,
+                    category=category,
+                    page=page,
+                    per_page=per_page,
+                    sort=sort,
+                    hide=False,
+                )
+
+        ids, total = await db.products.get(("matching", q, category, page, per_page, sort), match)
         async with db.read() as session:
-            return await service.list_products(
-                session, q=q, category=category, page=page, per_page=per_page, sort=sort
-            )
+            return await service.summaries_of(session, ids), total
 
     return await db.cache.get(("listing", q, category, page, per_page, sort), load)
 

@@ -76,6 +76,15 @@ async def category_tree(session: AsyncSession) -> list[tuple[Series, list[tuple[
     return [(s, [(c, counts.get(c.id, 0)) for c in s.categories]) for s in series]
 
 
+# Sorts whose order comes from the catalog alone (not from sales or stock).
+CATALOG_SORTS = ("newest", "name")
+_BY_PRODUCT = {
+    "newest": [Product.created_at.desc(), Product.id.desc()],
+    "best_selling": [Product.sold_count.desc(), Product.id.asc()],
+    "name": [Product.name.asc(), Product.id.asc()],
+}
+
+
 async def list_products(
     session: AsyncSession,
     *,
@@ -88,8 +97,49 @@ async def list_products(
 ) -> tuple[list[ProductSummary], int]:
     """Listed products matching ``q`` (substring of name, SKU or category) and ``category``
     (a category or a series slug), one page of them, and the total count."""
-    filters = [Product.listed.is_(True)]
-    if await _hides_sold_out(session, hide_sold_out):
+    hide = await _hides_sold_out(session, hide_sold_out)
+    if sort in _BY_PRODUCT:
+        # Pick the page's products first, then price and stock for those alone: aggregating
+        # every matching product's SKUs only to keep one page of them is the cost of a listing.
+        ids, total = await matching(
+            session, q=q, category=category, page=page, per_page=per_page, sort=sort, hide=hide
+        )
+        return await summaries_of(session, ids), total
+    filters = _filters(q, category, hide)
+    total = await _count(session, filters)
+    stmt, min_price = _summaries()
+    order = [min_price.asc() if sort == "price_asc" else min_price.desc(), Product.id.asc()]
+    stmt = stmt.where(*filters).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    return _summary_rows((await session.execute(stmt)).all()), total
+
+
+async def matching(
+    session: AsyncSession,
+    *,
+    q: str | None,
+    category: str | None,
+    page: int,
+    per_page: int,
+    sort: Sort,
+    hide: bool,
+) -> tuple[list[int], int]:
+    """The ids of one page of listed products matching ``q`` and ``category`` in a sort by a
+    product column, and how many match in all. Only stock moves it besides the catalog, and
+    only when sold-out products are hidden."""
+    filters = _filters(q, category, hide)
+    ids = await session.scalars(
+        select(Product.id)
+        .where(*filters)
+        .order_by(*_BY_PRODUCT[sort])
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(ids), await _count(session, filters)
+
+
+def _filters(q: str | None, category: str | None, hide: bool) -> list[Any]:
+    filters: list[Any] = [Product.listed.is_(True)]
+    if hide:
         filters.append(Product.id.in_(_in_stock_products()))
     if q:
         filters.append(Product.search_text.like(contains_pattern(q), escape="\\"))
@@ -100,30 +150,11 @@ async def list_products(
             .where((Category.slug == category) | (Series.slug == category))
         )
         filters.append(Product.category_id.in_(cat_ids))
+    return filters
 
-    total = await session.scalar(select(func.count()).select_from(Product).where(*filters)) or 0
 
-    stmt, min_price = _summaries()
-    by_product = {
-        "newest": [Product.created_at.desc(), Product.id.desc()],
-        "best_selling": [Product.sold_count.desc(), Product.id.asc()],
-        "name": [Product.name.asc(), Product.id.asc()],
-    }
-    offset = (page - 1) * per_page
-    if sort in by_product:
-        # Pick the page's products first, then price and stock for those alone: aggregating
-        # every matching product's SKUs only to keep one page of them is the cost of a listing.
-        ids = await session.scalars(
-            select(Product.id)
-            .where(*filters)
-            .order_by(*by_product[sort])
-            .limit(per_page)
-            .offset(offset)
-        )
-        return await summaries_of(session, list(ids)), total
-    order = [min_price.asc() if sort == "price_asc" else min_price.desc(), Product.id.asc()]
-    stmt = stmt.where(*filters).order_by(*order).limit(per_page).offset(offset)
-    return _summary_rows((await session.execute(stmt)).all()), total
+async def _count(session: AsyncSession, filters: list[Any]) -> int:
+    return await session.scalar(select(func.count()).select_from(Product).where(*filters)) or 0
 
 
 def _summaries():  # type: ignore[no-untyped-def]
