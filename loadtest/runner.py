@@ -123,6 +123,11 @@ def environment(spec: RunSpec) -> dict[str, str]:
     return env
 
 
+# Written into the output directory to end a step-shaped run (the shape looks for it).
+STOP_FILE = "stop-requested"
+STOP_GRACE_SECONDS = 30
+
+
 def run(
     spec: RunSpec,
     watch: Callable[[list[results.Endpoint], list[results.Sample]], bool] | None = None,
@@ -131,7 +136,7 @@ def run(
     """Run Locust to the end (or until ``watch`` returns False); returns Locust's exit code."""
     check(spec)
     spec.out_dir.mkdir(parents=True, exist_ok=True)
-    for pattern in ("accepted-*.txt", "process-*.txt"):
+    for pattern in ("accepted-*.txt", "process-*.txt", STOP_FILE):
         for old in spec.out_dir.glob(pattern):
             old.unlink()
     env = environment(spec)
@@ -143,16 +148,21 @@ def run(
         procs.append(main)
         for cmd in worker_cmds:
             procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
-        stopped = False
+        stopped_at: float | None = None
         while main.poll() is None:
             time.sleep(interval)
-            if watch and not stopped:
+            if watch and stopped_at is None:
                 keep_going = watch(
                     results.read_stats(spec.prefix), results.read_history(spec.prefix)
                 )
                 if not keep_going:
-                    main.send_signal(signal.SIGINT)  # Locust stops and writes its reports
-                    stopped = True
+                    # The load shape ends the run, and Locust writes all its reports. SIGINT
+                    # is lost under load: it interrupts whichever greenlet runs, a user's.
+                    (spec.out_dir / STOP_FILE).touch()
+                    stopped_at = time.monotonic()
+            elif stopped_at is not None and time.monotonic() - stopped_at > STOP_GRACE_SECONDS:
+                main.send_signal(signal.SIGTERM)  # stops for sure; no HTML report then
+                stopped_at = float("inf")
         return main.returncode
     finally:
         for p in procs:

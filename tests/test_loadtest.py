@@ -6,7 +6,9 @@ from the benchmark command in docs/performance.md, not from these tests."""
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 
 from backups.database import Database
 from loadtest import capacity as cap
+from loadtest import runner
 from loadtest.results import Sample, Thresholds
 from loadtest.shop import EXPECTED_REFUSALS
 from tests.backupkit import order_numbers, seed_shop
@@ -137,6 +140,27 @@ def test_capacity_reports_a_number_and_a_plot(shop: dict, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stdout + done.stderr
     assert "capacity: 6 users" in done.stdout
     assert (tmp_path / "capacity.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_capacity_stops_at_the_first_step_that_broke_and_keeps_every_report(
+    shop: dict, tmp_path: Path
+) -> None:
+    # No answer is that fast: the first step breaks, and the search must end right after it
+    # (the load shape ends the run, so Locust still writes its HTML report), not climb on to
+    # --max-users.
+    began = time.monotonic()
+    done = loadtest(
+        shop, tmp_path, "capacity", "--profile", "browse", "--start", "2", "--step", "2",
+        "--step-seconds", "4", "--max-users", "60", "--p95", "0.01",
+    )  # fmt: skip
+    assert "capacity: 0 users" in done.stdout, done.stdout + done.stderr
+    assert time.monotonic() - began < 60
+    # Asked of the load shape, not by SIGINT: under load Python raises that in whichever
+    # greenlet runs, a shopper's, which swallowed it and the search climbed on.
+    assert (tmp_path / runner.STOP_FILE).exists()
+    assert (tmp_path / "report.html").stat().st_size > 1000
+    judged = json.loads((tmp_path / "capacity.json").read_text())
+    assert judged["users"] == 0 and judged["limit_found"] is True
 
 
 def _sample(at: float, users: int, p95: float, requests: int, failures: int = 0) -> Sample:
