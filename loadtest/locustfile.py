@@ -24,7 +24,6 @@ from loadtest.shop import ADDRESS, EXPECTED_REFUSALS, QUERIES, Catalog, discover
 _catalog: Catalog | None = None
 _lock = gevent.lock.Semaphore()
 OUT = Path(os.environ.get("SHOPD_LOADTEST_OUT", "."))
-
 FLASH_LEAD = float(os.environ.get("SHOPD_LOADTEST_FLASH_LEAD", "5"))
 # The share of campaign shoppers with an account: they register on arrival (argon2 and all)
 # and shop logged in, at member prices, checking out without typing their e-mail.

@@ -117,10 +117,11 @@ async def open_customer_session(
     return customer, token, expires, cookies
 
 
-def session_cookie(settings: Settings, token: str, max_age: int) -> Cookie:
+def shop_cookie(settings: Settings, key: str, value: str, max_age: int) -> Cookie:
+    """A cookie of the shop's own: for the server only, whole site, sent on top-level visits."""
     return Cookie(
-        key=SESSION_COOKIE,
-        value=token,
+        key=key,
+        value=value,
         max_age=max_age,
         httponly=True,
         secure=settings.cookie_secure,
@@ -129,28 +130,16 @@ def session_cookie(settings: Settings, token: str, max_age: int) -> Cookie:
     )
 
 
+def session_cookie(settings: Settings, token: str, max_age: int) -> Cookie:
+    return shop_cookie(settings, SESSION_COOKIE, token, max_age)
+
+
 def cart_cookie(settings: Settings, token: str) -> Cookie:
-    return Cookie(
-        key=CART_COOKIE,
-        value=token,
-        max_age=60 * 60 * 24 * 30,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    return shop_cookie(settings, CART_COOKIE, token, 60 * 60 * 24 * 30)
 
 
 def expired_cookie(settings: Settings, key: str) -> Cookie:
-    return Cookie(
-        key=key,
-        value="",
-        max_age=0,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    return shop_cookie(settings, key, "", 0)
 
 
 async def write_then_read(

@@ -6,12 +6,13 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from shopd.app import create_app
@@ -139,6 +140,25 @@ async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncC
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as c:
         yield c
+
+
+@contextmanager
+def executed(db: Database, containing: str = "") -> Iterator[list[str]]:
+    """The SQL the database runs while inside, the statements that contain ``containing``
+    (any case)."""
+    seen: list[str] = []
+    wanted = containing.lower()
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if wanted in statement.lower():
+            seen.append(statement)
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass

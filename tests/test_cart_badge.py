@@ -4,15 +4,13 @@ database whenever the browser's carried count may be out of date."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import httpx
-from sqlalchemy import event
 
 from shopd.cart import badge
 from shopd.db import Database
-from tests.conftest import SmallCatalog, checkout_body
+from tests.conftest import SmallCatalog, checkout_body, executed
 from tests.test_customers import register
 from tests.test_storefront import csrf
 
@@ -25,21 +23,9 @@ def shown(html: str) -> int:
     return int(found.group(1))
 
 
-@contextmanager
-def counts(db: Database) -> Iterator[list[str]]:
+def counts(db: Database) -> AbstractContextManager[list[str]]:
     """The cart-count queries run while inside."""
-    seen: list[str] = []
-
-    def statement(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        if "sum(cart_items.quantity)" in sql.lower():
-            seen.append(sql)
-
-    engine = db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", statement)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
+    return executed(db, "sum(cart_items.quantity)")
 
 
 async def test_a_cart_answer_hands_the_count_to_the_pages_without_a_query(

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from shopd.app import create_app
 from shopd.catalog.changes import CatalogWatch
@@ -19,7 +18,7 @@ from shopd.config import Settings
 from shopd.db import Database
 from shopd.readcache import Fresh, ReadCache, own_writes
 from shopd.web.rendered import CSRF_SLOT, RenderedPages
-from tests.conftest import Backend, SmallCatalog, checkout_body
+from tests.conftest import Backend, SmallCatalog, checkout_body, executed
 from tests.staffkit import make_staff, window
 
 TTL = 1.5
@@ -201,37 +200,33 @@ async def test_a_search_matches_once_per_catalog_version_and_reads_stock_per_mis
         cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
         watch = CatalogWatch(cached_db, 1)
         await watch.check()
-        searched: list[str] = []
-
-        def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-            if "search_text LIKE" in statement:
-                searched.append(statement)
-
-        event.listen(cached_db.engine.sync_engine, "before_cursor_execute", seen)
-        url = "/api/v1/products?q=teapot"
-        first = (await a.get(url)).json()
-        assert [i["slug"] for i in first["items"]] == [catalog.teapot]
-        assert first["items"][0]["in_stock"] and searched
-        # Stock is not the catalog: once the short entry has gone, the same matches are
-        # priced and stocked afresh, without searching the products' texts again.
-        r = await b.post(
-            f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
-            json={"delta": -3, "reason": "damage"},
-            headers=staff.manager,
-        )
-        assert r.status_code == 201, r.text
-        await asyncio.sleep(TTL + 0.1)
-        searched.clear()
-        again = (await a.get(url)).json()
-        assert [i["in_stock"] for i in again["items"]] == [False]
-        assert searched == []
-        # A catalog change on another worker: within the watch's look the search runs anew.
-        r = await b.post(f"/api/v1/staff/products/{catalog.teapot}/delist", headers=staff.manager)
-        assert r.status_code == 200, r.text
-        assert await watch.check()
-        await asyncio.sleep(TTL + 0.1)
-        gone = (await a.get(url)).json()
-        assert gone["items"] == [] and gone["total"] == 0 and searched
+        with executed(cached_db, "search_text LIKE") as searched:
+            url = "/api/v1/products?q=teapot"
+            first = (await a.get(url)).json()
+            assert [i["slug"] for i in first["items"]] == [catalog.teapot]
+            assert first["items"][0]["in_stock"] and searched
+            # Stock is not the catalog: once the short entry has gone, the same matches are
+            # priced and stocked afresh, without searching the products' texts again.
+            r = await b.post(
+                f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
+                json={"delta": -3, "reason": "damage"},
+                headers=staff.manager,
+            )
+            assert r.status_code == 201, r.text
+            await asyncio.sleep(TTL + 0.1)
+            searched.clear()
+            again = (await a.get(url)).json()
+            assert [i["in_stock"] for i in again["items"]] == [False]
+            assert searched == []
+            # A catalog change on another worker: within the watch's look the search runs anew.
+            r = await b.post(
+                f"/api/v1/staff/products/{catalog.teapot}/delist", headers=staff.manager
+            )
+            assert r.status_code == 200, r.text
+            assert await watch.check()
+            await asyncio.sleep(TTL + 0.1)
+            gone = (await a.get(url)).json()
+            assert gone["items"] == [] and gone["total"] == 0 and searched
 
 
 def csrf_field(html: str) -> str:
@@ -336,14 +331,9 @@ async def test_product_answers_take_sales_and_group_buys_from_one_snapshot_per_w
     async with worker(backend, settings) as a:
         staff = await make_staff(a, db)
         cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
-        statements: list[str] = []
-
-        def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-            statements.append(statement)
-
         assert (await a.get(f"/api/v1/products/{catalog.teapot}")).status_code == 200
-        event.listen(cached_db.engine.sync_engine, "before_cursor_execute", seen)
-        tee = (await a.get(f"/api/v1/products/{catalog.tshirt}")).json()
+        with executed(cached_db) as statements:
+            tee = (await a.get(f"/api/v1/products/{catalog.tshirt}")).json()
         assert {s["code"]: s["available"] for s in tee["skus"]} == {
             catalog.sku_m: 10,
             catalog.sku_l: 5,

@@ -23,6 +23,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
+from shopd import http
 from shopd.cart.service import CartOwner
 from shopd.config import Settings
 
@@ -43,15 +44,7 @@ def cookie(settings: Settings, owner: CartOwner, count: int) -> Cookie | None:
     tag = _tag(owner)
     if tag is None:
         return None
-    return Cookie(
-        key=COOKIE,
-        value=f"{count}.{tag}",
-        max_age=MAX_AGE,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    return http.shop_cookie(settings, COOKIE, f"{count}.{tag}", MAX_AGE)
 
 
 def carried(request: Request[Any, Any, Any], owner: CartOwner) -> int | None:
@@ -68,15 +61,7 @@ def carried(request: Request[Any, Any, Any], owner: CartOwner) -> int | None:
 
 def forget_on_change(settings: Settings) -> BeforeMessageSendHookHandler:
     """A ``before_send`` hook: a change request whose answer did not set the count drops it."""
-    drop = Cookie(
-        key=COOKIE,
-        value="",
-        max_age=0,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    ).to_encoded_header()
+    drop = http.expired_cookie(settings, COOKIE).to_encoded_header()
 
     async def hook(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start" or scope["method"] in _SAFE:

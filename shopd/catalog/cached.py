@@ -39,31 +39,30 @@ async def listing(
     holds; prices and stock are read per miss of the short cache. Searching thousands of
     products' texts was most of a listing's cost."""
 
+    query: dict[str, Any] = {
+        "q": q,
+        "category": category,
+        "page": page,
+        "per_page": per_page,
+        "sort": sort,
+    }
+    key = tuple(query.values())
+
     async def load() -> tuple[list[ProductSummary], int]:
         hide = (await shown_campaigns(db)).hide_sold_out if db.cache.enabled else None
-        if hide is None or hide or sort not in service.CATALOG_SORTS:
+        if hide is not False or sort not in service.CATALOG_SORTS:
             async with db.read() as session:
-                return await service.list_products(
-                    session, q=q, category=category, page=page, per_page=per_page, sort=sort
-                )
+                return await service.list_products(session, **query, hide_sold_out=hide)
 
         async def match() -> tuple[list[int], int]:
             async with db.read() as session:
-                return await service.matching(
-                    session,
-                    q=q,
-                    category=category,
-                    page=page,
-                    per_page=per_page,
-                    sort=sort,
-                    hide=False,
-                )
+                return await service.matching(session, **query, hide=False)
 
-        ids, total = await db.products.get(("matching", q, category, page, per_page, sort), match)
+        ids, total = await db.products.get(("matching", *key), match)
         async with db.read() as session:
             return await service.summaries_of(session, ids), total
 
-    return await db.cache.get(("listing", q, category, page, per_page, sort), load)
+    return await db.cache.get(("listing", *key), load)
 
 
 async def suggestions(db: Database, product: Product) -> related.Suggestions:
