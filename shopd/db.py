@@ -151,7 +151,57 @@ def make_engine(
         _configure_sqlite(engine, immediate=immediate)
     else:
         _ping_when_idle(engine)
+        _skip_needless_rollbacks(engine)
     return engine
+
+
+# In a pooled connection's ``info``: the DBAPI connection whose transaction was last ended
+# (committed or rolled back) with no statement sent on it since.
+_ENDED = "shopd_transaction_ended"
+
+
+def _skip_needless_rollbacks(engine: AsyncEngine) -> None:
+    """Send no ROLLBACK on a connection whose transaction has just ended.
+
+    A session closes its transaction with a ROLLBACK (or COMMIT) and then releases its
+    connection, and the pool rolls back once more on return, since it cannot tell the
+    connection is clean: two round trips after every read, one after every write, a third of
+    all statements under load. Here the connection remembers that its transaction ended and
+    that no statement was sent since (which marks it before the statement leaves), so only
+    that second ROLLBACK is skipped. A statement cut short, a failed commit, a reconnect:
+    the mark is gone and the rollback happens as before."""
+    sync = engine.sync_engine
+    dialect = sync.dialect
+    rollback, commit = dialect.do_rollback, dialect.do_commit
+
+    def info(conn: Any) -> dict[str, Any] | None:
+        try:
+            return conn.info  # type: ignore[no-any-return]
+        except NotImplementedError:  # the dialect's first look at a new connection
+            return None
+
+    def do_rollback(conn: Any) -> None:
+        kept = info(conn)
+        if kept is not None and kept.get(_ENDED) is conn.dbapi_connection:
+            return
+        rollback(conn)
+        if kept is not None:
+            kept[_ENDED] = conn.dbapi_connection
+
+    def do_commit(conn: Any) -> None:
+        commit(conn)
+        kept = info(conn)
+        if kept is not None:
+            kept[_ENDED] = conn.dbapi_connection
+
+    # Instance attributes: only this engine's dialect changes, every caller (Connection and
+    # pool alike) goes through it.
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+
+    @event.listens_for(sync, "before_cursor_execute")
+    def _sent(conn: Any, *_: Any) -> None:
+        conn.info.pop(_ENDED, None)
 
 
 # A pooled MariaDB connection unused this long is pinged before it is handed out.

@@ -114,6 +114,16 @@ async def test_idempotency_key_replays_the_same_order(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert await count(db, Order) == 1
+    # A retry after the cart was filled again still answers with the first order, and
+    # leaves the new cart and its stock as they are.
+    await client.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 2})
+    stock_before = await stock_of(db, catalog.sku_m)
+    late = await client.post("/api/v1/orders", json=checkout_body(), headers=headers)
+    assert late.status_code == 200 and late.json() == first.json()
+    assert late.headers["Idempotent-Replayed"] == "true"
+    assert await count(db, Order) == 1
+    assert await stock_of(db, catalog.sku_m) == stock_before
+    assert [i["sku"] for i in (await client.get("/api/v1/cart")).json()["items"]] == [catalog.sku_m]
     changed = await client.post(
         "/api/v1/orders", json=checkout_body(payment_method="cod"), headers=headers
     )

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import shopd.db
 from shopd.app import create_app
@@ -154,6 +155,68 @@ async def test_a_pooled_connection_dropped_while_idle_is_replaced_before_use(
         assert is_unreachable(failed.value)
         # ... and the pool starts over with a fresh connection for the next request.
         assert await _connection_id(db) not in (first, second)
+    finally:
+        await db.dispose()
+        await drop_mysql_database(name)
+
+
+async def _rollbacks_sent(db: Database) -> int:
+    """ROLLBACKs the server has had on the pool's one connection (this look adds one)."""
+    async with db.read() as session:
+        row = (await session.execute(text("SHOW SESSION STATUS LIKE 'Com_rollback'"))).one()
+    return int(row[1])
+
+
+@pytest.mark.mysql
+async def test_a_finished_transaction_is_not_rolled_back_again_on_return_to_the_pool() -> None:
+    name = await create_mysql_database()
+    db = Database(mysql_url(name), pool_size=1)
+    try:
+        async with db.write() as session:
+            await session.execute(text("CREATE TABLE t (id INT PRIMARY KEY, n INT) ENGINE=InnoDB"))
+            await session.execute(text("INSERT INTO t VALUES (1, 0)"))
+            await session.commit()
+        before = await _rollbacks_sent(db)
+        for _ in range(5):
+            async with db.read() as session:
+                await session.execute(text("SELECT n FROM t"))
+        # One ROLLBACK per read ends its snapshot; the pool's second one is not sent.
+        assert await _rollbacks_sent(db) - before == 5 + 1
+
+        async def bump(session: AsyncSession) -> None:
+            await session.execute(text("UPDATE t SET n = n + 1"))
+
+        before = await _rollbacks_sent(db)
+        await db.transaction(bump)
+        assert await _rollbacks_sent(db) - before == 1  # the COMMIT ended it
+    finally:
+        await db.dispose()
+        await drop_mysql_database(name)
+
+
+@pytest.mark.mysql
+async def test_a_unit_of_work_that_fails_still_rolls_back_and_leaves_no_lock_behind() -> None:
+    name = await create_mysql_database()
+    db = Database(mysql_url(name), pool_size=1)
+    try:
+        async with db.write() as session:
+            await session.execute(text("CREATE TABLE t (id INT PRIMARY KEY, n INT) ENGINE=InnoDB"))
+            await session.execute(text("INSERT INTO t VALUES (1, 0)"))
+            await session.commit()
+        with pytest.raises(RuntimeError):
+            async with db.write() as session:
+                await session.execute(text("UPDATE t SET n = 99 WHERE id = 1"))
+                raise RuntimeError("the request failed half-way")
+        # Another connection can take the row at once and finds it unchanged.
+        other = make_engine(mysql_url(name))
+        try:
+            async with other.connect() as conn:
+                await conn.execute(text("SET SESSION innodb_lock_wait_timeout = 1"))
+                await conn.execute(text("UPDATE t SET n = n + 1 WHERE id = 1"))
+                assert await conn.scalar(text("SELECT n FROM t WHERE id = 1")) == 1
+                await conn.rollback()
+        finally:
+            await other.dispose()
     finally:
         await db.dispose()
         await drop_mysql_database(name)

@@ -72,13 +72,16 @@ class CartController(Controller):
         db: Database,
         settings: Settings,
         owner: service.CartOwner,
-        change: Callable[[AsyncSession], Awaitable[Cart]],
+        change: Callable[[AsyncSession], Awaitable[Cart | tuple[Cart, list[service.Line]]]],
         new_token: str | None = None,
     ) -> Response[CartOut]:
-        """Run a cart change and answer with the cart priced in the same transaction."""
+        """Run a cart change and answer with the cart priced in the same transaction (from
+        the lines the change read and changed, when it gives them)."""
 
         async def changed(session: AsyncSession) -> service.CartView:
-            return await service.view_of(session, settings, await change(session), owner)
+            done = await change(session)
+            cart, lines = done if isinstance(done, tuple) else (done, None)
+            return await service.view_of(session, settings, cart, owner, lines)
 
         return self._answer(settings, owner, await db.transaction(changed), new_token)
 
@@ -115,7 +118,7 @@ class CartController(Controller):
             db,
             settings,
             owner,
-            lambda s: service.add_item(
+            lambda s: service.add_item_lines(
                 s, settings, owner, data.sku, data.quantity, new_owner=new_token is not None
             ),
             new_token,

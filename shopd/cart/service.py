@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -191,11 +191,14 @@ async def priced_lines(
     *,
     customer_id: int | None = None,
     group: GroupBuy | None = None,
+    lines: list[Line] | None = None,
 ) -> list[Line]:
     """The cart's lines at the prices of this moment, for this buyer: the group price when
     joining a group buy, else a flash sale on now, else the member price of the customer's
-    level. Campaign prices do not add up: the first that applies sets the price."""
-    lines = await lines_of(session, cart)
+    level. Campaign prices do not add up: the first that applies sets the price. ``lines``:
+    the cart's lines at regular prices when the caller has just read them."""
+    if lines is None:
+        lines = await lines_of(session, cart)
     sales = await flash.running_sales(session, [ln.sku.id for ln in lines], now)
     _, member_percent = await membership.discount_of(session, customer_id)
     for line in lines:
@@ -218,13 +221,22 @@ async def view(session: AsyncSession, settings: Settings, owner: CartOwner | Non
 
 
 async def view_of(
-    session: AsyncSession, settings: Settings, cart: Cart | None, owner: CartOwner | None
+    session: AsyncSession,
+    settings: Settings,
+    cart: Cart | None,
+    owner: CartOwner | None,
+    lines: list[Line] | None = None,
 ) -> CartView:
     """A cart already in hand, priced: a change answers with it from its own transaction."""
     return CartView(
         currency=settings.currency,
         lines=await priced_lines(
-            session, settings, cart, utcnow(), customer_id=owner.customer_id if owner else None
+            session,
+            settings,
+            cart,
+            utcnow(),
+            customer_id=owner.customer_id if owner else None,
+            lines=lines,
         ),
         shipping_threshold=settings.free_shipping_over,
         flat_shipping_fee=settings.shipping_fee,
@@ -281,26 +293,51 @@ async def add_item(
 ) -> Cart:
     """Add ``quantity`` of a SKU; the line's new total must be in stock. Returns the cart.
     ``new_owner``: the guest token was made for this request, so no cart can exist yet."""
+    cart, _ = await add_item_lines(
+        session, settings, owner, sku_code, quantity, new_owner=new_owner
+    )
+    return cart
+
+
+async def add_item_lines(
+    session: AsyncSession,
+    settings: Settings,
+    owner: CartOwner,
+    sku_code: str,
+    quantity: int,
+    *,
+    new_owner: bool = False,
+) -> tuple[Cart, list[Line]]:
+    """``add_item``, and the cart's lines after it at regular prices, for the answer: the
+    lines read before the change (with their stock) answer "is this SKU in it?" and "is it
+    full?", and with the change applied they need not be read again."""
     _check_quantity(settings, quantity)
-    sku, _, available = await _sku_by_code(session, sku_code)
+    sku, product, available = await _sku_by_code(session, sku_code)
     cart, new = await _get_or_create(session, owner, new_owner=new_owner)
-    # One read of the cart's lines answers both "is this SKU in it?" and "is it full?".
-    items = [] if new else list(await session.scalars(_items_of(cart)))
-    item = next((i for i in items if i.sku_id == sku.id), None)
-    new_quantity = quantity + (item.quantity if item else 0)
+    lines = [] if new else await lines_of(session, cart)
+    line = next((ln for ln in lines if ln.sku.id == sku.id), None)
+    new_quantity = quantity + (line.quantity if line else 0)
     _check_quantity(settings, new_quantity)
     _check_available(sku, new_quantity, available)
-    if item is None:
-        if len(items) >= settings.max_cart_lines:
+    if line is None:
+        if len(lines) >= settings.max_cart_lines:
             raise Conflict(
                 f"a cart holds at most {settings.max_cart_lines} different items",
                 code="cart_full",
             )
-        session.add(CartItem(cart_id=cart.id, sku_id=sku.id, quantity=new_quantity))
+        await session.execute(
+            insert(CartItem).values(cart_id=cart.id, sku_id=sku.id, quantity=new_quantity)
+        )
+        price = sku.effective_price(product)
+        lines.append(Line(sku, product, new_quantity, price, available, regular_price=price))
     else:
-        item.quantity = new_quantity
-    await session.flush()
-    return cart
+        await session.execute(
+            update(CartItem)
+            .where(CartItem.cart_id == cart.id, CartItem.sku_id == sku.id)
+            .values(quantity=new_quantity)
+        )
+        line.quantity = new_quantity
+    return cart, lines
 
 
 def _items_of(cart: Cart):  # type: ignore[no-untyped-def]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import String, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopd.db import UTCDateTime, utcnow
 from shopd.errors import InvalidInput, NotFound, OutOfStock
 from shopd.inventory.models import StockLevel, StockMovement
 
@@ -81,15 +82,7 @@ async def move_stock(
     stmt = stmt.values(on_hand=StockLevel.on_hand + delta).execution_options(
         synchronize_session=False
     )
-    on_hand_after: int | None
-    if session.get_bind().dialect.update_returning:
-        # SQLite: the new level comes back with the update, one statement instead of two.
-        on_hand_after = (await session.execute(stmt.returning(StockLevel.on_hand))).scalar()
-        moved = on_hand_after is not None
-    else:  # MariaDB has RETURNING for INSERT and DELETE only
-        moved = (await session.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
-        on_hand_after = None
-    if not moved:
+    if (await session.execute(stmt)).rowcount != 1:  # type: ignore[attr-defined]
         level = (await levels(session, [sku_id])).get(sku_id)
         if level is None:
             raise NotFound("no stock record for this SKU", code="unknown_sku")
@@ -97,22 +90,25 @@ async def move_stock(
             f"only {level.available} left of {sku_code or sku_id}",
             details={"sku": sku_code, "requested": -delta, "available": level.available},
         )
-    if on_hand_after is None:
-        on_hand_after = await session.scalar(
-            select(StockLevel.on_hand).where(StockLevel.sku_id == sku_id)
+    # The ledger row takes the level this transaction has just written (its row is locked
+    # until commit) and hands it back: one statement for what was a read and an insert.
+    written = await session.execute(
+        insert(StockMovement)
+        .from_select(
+            ["sku_id", "delta", "reason", "actor", "reference", "created_at", "on_hand_after"],
+            select(
+                literal(sku_id),
+                literal(delta),
+                literal(reason),
+                literal(actor),
+                literal(reference, String),
+                literal(utcnow(), UTCDateTime),
+                StockLevel.on_hand,
+            ).where(StockLevel.sku_id == sku_id),
         )
-    assert on_hand_after is not None
-    session.add(
-        StockMovement(
-            sku_id=sku_id,
-            delta=delta,
-            reason=reason,
-            actor=actor,
-            reference=reference,
-            on_hand_after=on_hand_after,
-        )
+        .returning(StockMovement.on_hand_after)
     )
-    return on_hand_after
+    return int(written.scalar_one())
 
 
 def open_stock(session: AsyncSession, sku_id: int, on_hand: int, *, actor: str) -> None:

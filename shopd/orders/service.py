@@ -122,6 +122,15 @@ async def checkout(
             if not is_retryable(exc) or attempt == 4:
                 raise
             await asyncio.sleep(0.01 * (attempt + 1))
+        except (InvalidInput, NotFound, Conflict):
+            # A retry of a checkout that went through finds the cart empty (or changed):
+            # it is answered with the order it made, as before the refusal.
+            await session.rollback()
+            if key is not None:
+                order = await _replay(session, owner.scope, key, request_fingerprint)
+                if order is not None:
+                    return order, True
+            raise
         except BaseException:
             await session.rollback()
             raise
@@ -138,12 +147,10 @@ async def _checkout_once(
     customer: Customer | None,
 ) -> tuple[Order, bool]:
     # Locking the cart first serialises double-submits of the same cart on MariaDB; on SQLite
-    # the write transaction holds the database lock already.
+    # the write transaction holds the database lock already. An earlier order with this
+    # Idempotency-Key is not looked for here: its retry finds the cart emptied and is refused
+    # (then ``checkout`` answers with that order), or its order row collides on the key.
     cart = await carts.find_cart(session, owner, lock=True)
-    if key is not None:
-        replay = await _replay(session, owner.scope, key, request_fingerprint)
-        if replay is not None:
-            return replay, True
 
     if data.payment_method not in PAYMENT_METHODS:
         raise InvalidInput(
