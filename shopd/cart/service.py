@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,7 @@ from shopd.cart.models import Cart, CartItem
 from shopd.catalog.models import Product, Sku
 from shopd.config import Settings
 from shopd.customers import membership
-from shopd.db import utcnow
+from shopd.db import UTCDateTime, utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from shopd.inventory import service as inventory
 from shopd.inventory.models import StockLevel
@@ -51,6 +51,9 @@ class Line:
     # The price without promotions; ``unit_price`` is what is charged now.
     regular_price: int
     sale: FlashSale | None = None
+    # The flash sale of this SKU on when the line was read (it sets the price unless a group
+    # buy does, or the member price is lower).
+    offer: FlashSale | None = None
     # What set unit_price: none | flash_sale | group_buy | member
     priced_by: str = "none"
     # A floor-exempt campaign set unit_price.
@@ -101,11 +104,43 @@ def _owner_filter(owner: CartOwner):  # type: ignore[no-untyped-def]
     return Cart.token_hash == owner.token_hash
 
 
+# The cart queries every cart answer and checkout makes, built once: building a statement and
+# its cache key costs more than running it (``docs/performance.md``, seventh round).
+_OWNER = bindparam("owner")
+
+
+def _cart_query(by_customer: bool, lock: bool) -> Select[tuple[Cart]]:
+    stmt = select(Cart).where((Cart.customer_id if by_customer else Cart.token_hash) == _OWNER)
+    return stmt.with_for_update() if lock else stmt
+
+
+_FIND_CART = {(c, lock): _cart_query(c, lock) for c in (True, False) for lock in (True, False)}
+_NOW = bindparam("now", type_=UTCDateTime)
+_SALE_ON_NOW = and_(
+    FlashSale.sku_id == Sku.id, FlashSale.starts_at <= _NOW, FlashSale.ends_at > _NOW
+)
+_LINES = (
+    select(CartItem, Sku, Product, StockLevel.on_hand, StockLevel.reserved, FlashSale)
+    .join(Sku, Sku.id == CartItem.sku_id)
+    .join(Product, Product.id == Sku.product_id)
+    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+    .outerjoin(FlashSale, _SALE_ON_NOW)
+    .where(CartItem.cart_id == bindparam("cart_id"))
+    .order_by(CartItem.id)
+)
+_SKU_BY_CODE = (
+    select(Sku, Product, StockLevel.on_hand, StockLevel.reserved, FlashSale)
+    .join(Product, Product.id == Sku.product_id)
+    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+    .outerjoin(FlashSale, _SALE_ON_NOW)
+    .where(Sku.code == bindparam("code"))
+)
+
+
 async def find_cart(session: AsyncSession, owner: CartOwner, *, lock: bool = False) -> Cart | None:
-    stmt = select(Cart).where(_owner_filter(owner))
-    if lock:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+    by_customer = owner.customer_id is not None
+    value = owner.customer_id if by_customer else owner.token_hash
+    return await session.scalar(_FIND_CART[by_customer, lock], {"owner": value})
 
 
 async def item_count(session: AsyncSession, owner: CartOwner) -> int:
@@ -156,31 +191,27 @@ async def _locked(session: AsyncSession, owner: CartOwner) -> Cart:
     return cart
 
 
-async def lines_of(session: AsyncSession, cart: Cart | None) -> list[Line]:
+async def lines_of(
+    session: AsyncSession, cart: Cart | None, now: dt.datetime | None = None
+) -> list[Line]:
+    """The cart's lines at regular prices, each with its stock and the flash sale on ``now``
+    (by default this moment): every cart answer and every checkout prices its lines, in one
+    round trip."""
     if cart is None:
         return []
-    # Stock in the same round trip: every cart answer and every checkout prices its lines.
-    rows = (
-        await session.execute(
-            select(CartItem, Sku, Product, StockLevel.on_hand, StockLevel.reserved)
-            .join(Sku, Sku.id == CartItem.sku_id)
-            .join(Product, Product.id == Sku.product_id)
-            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-            .where(CartItem.cart_id == cart.id)
-            .order_by(CartItem.id)
-        )
-    ).all()
+    params = {"cart_id": cart.id, "now": now or utcnow()}
+    rows = (await session.execute(_LINES, params)).all()
     return [
-        Line(
-            sku=sku,
-            product=product,
-            quantity=item.quantity,
-            unit_price=(price := sku.effective_price(product)),
-            available=_available(sku, on_hand, reserved),
-            regular_price=price,
-        )
-        for item, sku, product, on_hand, reserved in rows
+        _line(sku, product, item.quantity, _available(sku, on_hand, reserved), sale)
+        for item, sku, product, on_hand, reserved, sale in rows
     ]
+
+
+def _line(
+    sku: Sku, product: Product, quantity: int, available: int, sale: FlashSale | None
+) -> Line:
+    price = sku.effective_price(product)
+    return Line(sku, product, quantity, price, available, regular_price=price, offer=sale)
 
 
 async def priced_lines(
@@ -198,8 +229,12 @@ async def priced_lines(
     level. Campaign prices do not add up: the first that applies sets the price. ``lines``:
     the cart's lines at regular prices when the caller has just read them."""
     if lines is None:
-        lines = await lines_of(session, cart)
-    sales = await flash.running_sales(session, [ln.sku.id for ln in lines], now)
+        lines = await lines_of(session, cart, now)
+    sales = {
+        ln.sku.id: ln.offer
+        for ln in lines
+        if ln.offer is not None and ln.offer.starts_at <= now < ln.offer.ends_at
+    }
     _, member_percent = await membership.discount_of(session, customer_id)
     for line in lines:
         if group is not None and line.sku.id == group.sku_id:
@@ -243,22 +278,18 @@ async def view_of(
     )
 
 
-async def _sku_by_code(session: AsyncSession, code: str) -> tuple[Sku, Product, int]:
-    """The SKU, its product and how many are available now, in one round trip."""
-    row = (
-        await session.execute(
-            select(Sku, Product, StockLevel.on_hand, StockLevel.reserved)
-            .join(Product, Product.id == Sku.product_id)
-            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-            .where(Sku.code == code)
-        )
-    ).first()
+async def _sku_by_code(
+    session: AsyncSession, code: str
+) -> tuple[Sku, Product, int, FlashSale | None]:
+    """The SKU, its product, how many are available and its flash sale on now, in one round
+    trip."""
+    row = (await session.execute(_SKU_BY_CODE, {"code": code, "now": utcnow()})).first()
     if row is None:
         raise NotFound(f"no SKU {code!r}", code="unknown_sku", details={"sku": code})
-    sku, product, on_hand, reserved = row
+    sku, product, on_hand, reserved, sale = row
     if not (sku.active and product.listed):
         raise Conflict(f"{code} is not for sale", code="not_for_sale", details={"sku": code})
-    return sku, product, _available(sku, on_hand, reserved)
+    return sku, product, _available(sku, on_hand, reserved), sale
 
 
 def _available(sku: Sku, on_hand: int | None, reserved: int | None) -> int:
@@ -312,7 +343,7 @@ async def add_item_lines(
     lines read before the change (with their stock) answer "is this SKU in it?" and "is it
     full?", and with the change applied they need not be read again."""
     _check_quantity(settings, quantity)
-    sku, product, available = await _sku_by_code(session, sku_code)
+    sku, product, available, sale = await _sku_by_code(session, sku_code)
     cart, new = await _get_or_create(session, owner, new_owner=new_owner)
     lines = [] if new else await lines_of(session, cart)
     line = next((ln for ln in lines if ln.sku.id == sku.id), None)
@@ -328,8 +359,7 @@ async def add_item_lines(
         await session.execute(
             insert(CartItem).values(cart_id=cart.id, sku_id=sku.id, quantity=new_quantity)
         )
-        price = sku.effective_price(product)
-        lines.append(Line(sku, product, new_quantity, price, available, regular_price=price))
+        lines.append(_line(sku, product, new_quantity, available, sale))
     else:
         await session.execute(
             update(CartItem)
@@ -365,7 +395,7 @@ async def set_quantity(
 ) -> Cart:
     _check_quantity(settings, quantity)
     cart, item = await _item(session, owner, sku_code)
-    sku, _, available = await _sku_by_code(session, sku_code)
+    sku, _, available, _ = await _sku_by_code(session, sku_code)
     _check_available(sku, quantity, available)
     item.quantity = quantity
     await session.flush()
