@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
 from shopd.customers.models import Address, Customer, CustomerSession
-from shopd.db import utcnow
+from shopd.db import UTCDateTime, utcnow
 from shopd.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from shopd.validation import clean_text, normalise_email, normalise_phone
 
@@ -119,17 +119,21 @@ async def start_session(
     return token, expires
 
 
-async def customer_for_token(session: AsyncSession, token: str) -> Customer | None:
-    row = await session.execute(
-        select(Customer)
-        .join(CustomerSession, CustomerSession.customer_id == Customer.id)
-        .where(
-            CustomerSession.token_hash == security.token_digest(token),
-            CustomerSession.expires_at > utcnow(),
-            Customer.active.is_(True),
-        )
+# Asked on every request of a logged-in customer: built once, with bound parameters.
+_BY_TOKEN = (
+    select(Customer)
+    .join(CustomerSession, CustomerSession.customer_id == Customer.id)
+    .where(
+        CustomerSession.token_hash == bindparam("token_hash"),
+        CustomerSession.expires_at > bindparam("now", type_=UTCDateTime),
+        Customer.active.is_(True),
     )
-    return row.scalar_one_or_none()
+)
+
+
+async def customer_for_token(session: AsyncSession, token: str) -> Customer | None:
+    params = {"token_hash": security.token_digest(token), "now": utcnow()}
+    return (await session.execute(_BY_TOKEN, params)).scalar_one_or_none()
 
 
 async def end_session(session: AsyncSession, token: str) -> None:
