@@ -153,12 +153,15 @@ def executed(db: Database, containing: str = "") -> Iterator[list[str]]:
         if wanted in statement.lower():
             seen.append(statement)
 
-    engine = db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+    # SQLite writes go through their own engine.
+    engines = {db.engine.sync_engine, db.write_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from shopd.app import create_app
 from shopd.cart.models import Cart, CartItem
 from shopd.config import Settings
 from shopd.db import Database
-from tests.conftest import SmallCatalog
+from tests.conftest import SmallCatalog, executed
 
 
 async def items(db: Database) -> int:
@@ -200,3 +200,26 @@ async def test_a_cart_holds_at_most_max_cart_lines_different_items(
         cart = (await c.get("/api/v1/cart")).json()
         lines = {ln["sku"]: ln["quantity"] for ln in cart["items"]}
         assert lines == {catalog.sku_m: 3, catalog.sku_pot: 1}
+
+
+async def test_a_cart_answer_reads_the_cart_once_with_its_stock_and_sales(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    await client.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 1})
+    for request in (
+        lambda: client.post("/api/v1/cart/items", json={"sku": catalog.sku_l, "quantity": 1}),
+        lambda: client.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 1}),
+        lambda: client.get("/api/v1/cart"),
+    ):
+        with executed(db) as statements:
+            r = await request()
+        assert r.status_code == 200
+        reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        # The cart's lines once (a change answers from what it read and wrote), with the
+        # flash sales joined in rather than asked for apart.
+        assert len([s for s in reads if "FROM cart_items" in s]) == 1, reads
+        assert not [s for s in reads if "FROM flash_sales" in s], reads
+    assert {i["sku"]: i["quantity"] for i in r.json()["items"]} == {
+        catalog.sku_m: 2,
+        catalog.sku_l: 1,
+    }
