@@ -16,10 +16,11 @@ import pytest
 
 from backups.database import Database
 from loadtest import capacity as cap
-from loadtest import runner
+from loadtest import runner, statement_cost
 from loadtest.results import Sample, Thresholds
 from loadtest.shop import EXPECTED_REFUSALS
 from tests.backupkit import order_numbers, seed_shop
+from tests.conftest import Backend, SmallCatalog
 from tests.server import free_port, running, shopctl
 
 MANAGER = ("ltmanager", "load-test-pass-1")
@@ -249,3 +250,20 @@ def test_the_refusals_a_rush_expects_are_codes_the_shop_gives() -> None:
     source = "\n".join(p.read_text() for p in shopd.rglob("*.py"))
     for code in EXPECTED_REFUSALS:
         assert f'code="{code}"' in source or f'code = "{code}"' in source, code
+
+
+async def test_statement_cost_measures_each_way_of_writing_the_query(
+    backend: Backend, catalog: SmallCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statement_cost, "ROUNDS", 5)
+    rows = await statement_cost.measure(backend.url, catalog.sku_m)
+    ways = [name for name, _ in rows]
+    assert ways[:4] == [
+        "ORM statement built per call",
+        "ORM statement built once",
+        "table-level statement built once",
+        "text() through the session",
+    ]
+    # The driver alone only where it is asyncmy.
+    assert ways[4:] == ([] if backend.name == "sqlite" else ["the driver alone"])
+    assert all(micros >= 0 for _, micros in rows)
