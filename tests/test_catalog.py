@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import SmallCatalog
+from shopd.db import Database
+from tests.conftest import SmallCatalog, executed
 
 
 async def test_category_tree_lists_series_and_categories_with_counts(
@@ -53,6 +54,21 @@ async def test_category_filter_accepts_category_and_series_slugs(
     assert [p["slug"] for p in by_series["items"]] == ["zisha-teapot"]
     none = (await client.get("/api/v1/products", params={"category": "nope"})).json()
     assert none["items"] == [] and none["total"] == 0
+
+
+async def test_a_listing_page_is_its_ids_then_one_query_for_prices_stock_and_categories(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    with executed(db) as statements:
+        body = (await client.get("/api/v1/products", params={"sort": "name"})).json()
+    assert sorted((p["slug"], p["category"], p["in_stock"]) for p in body["items"]) == [
+        ("cotton-tee", "t-shirts", True),
+        ("zisha-teapot", "tea-sets", True),
+    ]
+    # The page's ids and the count, then the products with their category in the same query
+    # as their prices and stock: no second look-up of the categories.
+    assert not [s for s in statements if "FROM categories" in s]
+    assert len([s for s in statements if "FROM products" in s]) == 3, statements
 
 
 async def test_paging_and_sorting(client: httpx.AsyncClient, catalog: SmallCatalog) -> None:

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.config import Settings
@@ -158,16 +158,18 @@ async def _count(session: AsyncSession, filters: list[Any]) -> int:
 
 
 def _summaries():  # type: ignore[no-untyped-def]
-    """Products with their lowest active SKU price and the units available, one row each."""
+    """Products with their category, their lowest active SKU price and the units available,
+    one row each."""
     price = func.coalesce(Sku.price, Product.list_price)
     available = func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0)
     min_price = func.min(price).label("min_price")
     stmt = (
         select(Product, min_price, available)
+        .join(Product.category)
         .join(Sku, (Sku.product_id == Product.id) & Sku.active.is_(True), isouter=True)
         .join(StockLevel, StockLevel.sku_id == Sku.id, isouter=True)
-        .group_by(Product.id)
-        .options(selectinload(Product.category))
+        .group_by(Product.id, Category.id)
+        .options(contains_eager(Product.category))
     )
     return stmt, min_price
 
@@ -176,16 +178,17 @@ def _summary_rows(rows: Sequence[Row[Any]]) -> list[ProductSummary]:
     return [ProductSummary(p, int(mp or p.list_price), max(int(av), 0)) for p, mp, av in rows]
 
 
+# Every listing that misses the read cache asks this for its page of products: built once.
+_SUMMARIES_OF = _summaries()[0].where(
+    Product.id.in_(bindparam("ids", expanding=True)), Product.listed.is_(True)
+)
+
+
 async def summaries_of(session: AsyncSession, product_ids: list[int]) -> list[ProductSummary]:
     """Listed products among ``product_ids``, in that order."""
     if not product_ids:
         return []
-    stmt, _ = _summaries()
-    rows = _summary_rows(
-        (
-            await session.execute(stmt.where(Product.id.in_(product_ids), Product.listed.is_(True)))
-        ).all()
-    )
+    rows = _summary_rows((await session.execute(_SUMMARIES_OF, {"ids": product_ids})).all())
     rank = {pid: i for i, pid in enumerate(product_ids)}
     return sorted(rows, key=lambda r: rank[r.product.id])
 
