@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,8 +109,12 @@ def _owner_filter(owner: CartOwner):  # type: ignore[no-untyped-def]
 _OWNER = bindparam("owner")
 
 
+def _owned_by(by_customer: bool) -> ColumnElement[bool]:
+    return (Cart.customer_id if by_customer else Cart.token_hash) == _OWNER
+
+
 def _cart_query(by_customer: bool, lock: bool) -> Select[tuple[Cart]]:
-    stmt = select(Cart).where((Cart.customer_id if by_customer else Cart.token_hash) == _OWNER)
+    stmt = select(Cart).where(_owned_by(by_customer))
     return stmt.with_for_update() if lock else stmt
 
 
@@ -137,20 +141,33 @@ _SKU_BY_CODE = (
 )
 
 
+def _owner_value(owner: CartOwner) -> tuple[bool, int | str | None]:
+    """Whether the cart is found by its customer (else by its guest token), and by what."""
+    if owner.customer_id is not None:
+        return True, owner.customer_id
+    return False, owner.token_hash
+
+
 async def find_cart(session: AsyncSession, owner: CartOwner, *, lock: bool = False) -> Cart | None:
-    by_customer = owner.customer_id is not None
-    value = owner.customer_id if by_customer else owner.token_hash
+    by_customer, value = _owner_value(owner)
     return await session.scalar(_FIND_CART[by_customer, lock], {"owner": value})
+
+
+def _count_query(by_customer: bool) -> Select[tuple[int]]:
+    return (
+        select(func.coalesce(func.sum(CartItem.quantity), 0))
+        .join(Cart, Cart.id == CartItem.cart_id)
+        .where(_owned_by(by_customer))
+    )
+
+
+_ITEM_COUNT = {c: _count_query(c) for c in (True, False)}
 
 
 async def item_count(session: AsyncSession, owner: CartOwner) -> int:
     """Units in the owner's cart, for the header of every page: one query, no prices or stock."""
-    count = await session.scalar(
-        select(func.coalesce(func.sum(CartItem.quantity), 0))
-        .join(Cart, Cart.id == CartItem.cart_id)
-        .where(_owner_filter(owner))
-    )
-    return int(count or 0)
+    by_customer, value = _owner_value(owner)
+    return int(await session.scalar(_ITEM_COUNT[by_customer], {"owner": value}) or 0)
 
 
 async def _get_or_create(
