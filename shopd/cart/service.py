@@ -98,12 +98,6 @@ def shipping_fee(subtotal: int, flat_fee: int, free_over: int) -> int:
     return flat_fee
 
 
-def _owner_filter(owner: CartOwner):  # type: ignore[no-untyped-def]
-    if owner.customer_id is not None:
-        return Cart.customer_id == owner.customer_id
-    return Cart.token_hash == owner.token_hash
-
-
 # The cart queries every cart answer and checkout makes, built once: building a statement and
 # its cache key costs more than running it (``docs/performance.md``, seventh round).
 _OWNER = bindparam("owner")
@@ -162,6 +156,12 @@ def _count_query(by_customer: bool) -> Select[tuple[int]]:
 
 
 _ITEM_COUNT = {c: _count_query(c) for c in (True, False)}
+_CART_ID = {c: select(Cart.id).where(_owned_by(c)) for c in (True, False)}
+
+
+async def _has_cart(session: AsyncSession, owner: CartOwner) -> bool:
+    by_customer, value = _owner_value(owner)
+    return await session.scalar(_CART_ID[by_customer], {"owner": value}) is not None
 
 
 async def item_count(session: AsyncSession, owner: CartOwner) -> int:
@@ -189,7 +189,7 @@ async def _get_or_create(
         cart = await find_cart(session, owner, lock=True)
         if cart is not None:
             return cart, False
-    elif await session.scalar(select(Cart.id).where(_owner_filter(owner))) is not None:
+    elif await _has_cart(session, owner):
         return await _locked(session, owner), False
     cart = Cart(customer_id=owner.customer_id, token_hash=owner.token_hash)
     try:
