@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import asyncmy.errors
 import httpx
 import pytest
@@ -160,6 +163,22 @@ async def test_a_pooled_connection_dropped_while_idle_is_replaced_before_use(
         await drop_mysql_database(name)
 
 
+@asynccontextmanager
+async def _one_row_table() -> AsyncIterator[tuple[str, Database]]:
+    """A fresh MariaDB database with table ``t`` holding row (1, 0), over a pool of one."""
+    name = await create_mysql_database()
+    db = Database(mysql_url(name), pool_size=1)
+    try:
+        async with db.write() as session:
+            await session.execute(text("CREATE TABLE t (id INT PRIMARY KEY, n INT) ENGINE=InnoDB"))
+            await session.execute(text("INSERT INTO t VALUES (1, 0)"))
+            await session.commit()
+        yield name, db
+    finally:
+        await db.dispose()
+        await drop_mysql_database(name)
+
+
 async def _rollbacks_sent(db: Database) -> int:
     """ROLLBACKs the server has had on the pool's one connection (this look adds one)."""
     async with db.read() as session:
@@ -169,13 +188,7 @@ async def _rollbacks_sent(db: Database) -> int:
 
 @pytest.mark.mysql
 async def test_a_finished_transaction_is_not_rolled_back_again_on_return_to_the_pool() -> None:
-    name = await create_mysql_database()
-    db = Database(mysql_url(name), pool_size=1)
-    try:
-        async with db.write() as session:
-            await session.execute(text("CREATE TABLE t (id INT PRIMARY KEY, n INT) ENGINE=InnoDB"))
-            await session.execute(text("INSERT INTO t VALUES (1, 0)"))
-            await session.commit()
+    async with _one_row_table() as (_, db):
         before = await _rollbacks_sent(db)
         for _ in range(5):
             async with db.read() as session:
@@ -189,20 +202,11 @@ async def test_a_finished_transaction_is_not_rolled_back_again_on_return_to_the_
         before = await _rollbacks_sent(db)
         await db.transaction(bump)
         assert await _rollbacks_sent(db) - before == 1  # the COMMIT ended it
-    finally:
-        await db.dispose()
-        await drop_mysql_database(name)
 
 
 @pytest.mark.mysql
 async def test_a_unit_of_work_that_fails_still_rolls_back_and_leaves_no_lock_behind() -> None:
-    name = await create_mysql_database()
-    db = Database(mysql_url(name), pool_size=1)
-    try:
-        async with db.write() as session:
-            await session.execute(text("CREATE TABLE t (id INT PRIMARY KEY, n INT) ENGINE=InnoDB"))
-            await session.execute(text("INSERT INTO t VALUES (1, 0)"))
-            await session.commit()
+    async with _one_row_table() as (name, db):
         with pytest.raises(RuntimeError):
             async with db.write() as session:
                 await session.execute(text("UPDATE t SET n = 99 WHERE id = 1"))
@@ -217,9 +221,6 @@ async def test_a_unit_of_work_that_fails_still_rolls_back_and_leaves_no_lock_beh
                 await conn.rollback()
         finally:
             await other.dispose()
-    finally:
-        await db.dispose()
-        await drop_mysql_database(name)
 
 
 def _driver_error(code: int, message: str) -> DBAPIError:
