@@ -314,6 +314,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         cache_seconds=settings.catalog_cache_seconds,
         ranking_cache_seconds=settings.ranking_cache_seconds,
         product_cache_seconds=settings.product_cache_seconds,
+        offer_cache_seconds=settings.offer_cache_seconds,
     )
     owns_db = database is None
     visits = VisitCounter(

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # made anywhere reaches every worker within catalog_watch_seconds (the catalog version).
     product_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
     catalog_watch_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A product's stock and prices as its page shows them are kept up to this long while its
+    # stock does not move (the stock ledger, looked at with the catalog version); products on
+    # a flash sale or group buy keep to catalog_cache_seconds (0: all do).
+    offer_cache_seconds: float = Field(default=30.0, ge=0, le=600)
     # Page views and visitors are counted in memory and written this often (and at shutdown).
     visit_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
     # gzip level for answers of 1 KiB and more to clients that accept it (0: never compress,

@@ -81,7 +81,15 @@ class ReadCache:
         """This request skips what is kept here: its visitor has just changed it."""
         return self.fresh_at is not None and _OWN_WRITES.get() >= self.fresh_at
 
-    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+    async def get(
+        self,
+        key: Hashable,
+        load: Callable[[], Awaitable[T]],
+        *,
+        holds: Callable[[T], bool] | None = None,
+    ) -> T:
+        """The kept value of ``key``, or ``load()``'s. ``holds`` may judge a kept value stale
+        before its seconds are up: it is then loaded again."""
         if self._entries is None:
             return await load()
         if self.reads_fresh:
@@ -94,8 +102,9 @@ class ReadCache:
         except KeyError:
             pass
         else:
-            self.hits += 1
-            return value
+            if holds is None or holds(value):
+                self.hits += 1
+                return value
         pending = self._loading.get(key)
         if pending is not None:
             self.hits += 1

@@ -87,11 +87,17 @@ async def test_zero_seconds_is_no_cache_and_clear_forgets() -> None:
 
 
 @asynccontextmanager
-async def worker(backend: Backend, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def worker(
+    backend: Backend, settings: Settings, *, offers: float = 0
+) -> AsyncIterator[httpx.AsyncClient]:
     """One shop worker process, as `shopctl serve --workers N` runs several: its own engine and
     its own read cache over the shared database."""
     db = Database(
-        backend.url, cache_seconds=TTL, ranking_cache_seconds=60, product_cache_seconds=300
+        backend.url,
+        cache_seconds=TTL,
+        ranking_cache_seconds=60,
+        product_cache_seconds=300,
+        offer_cache_seconds=offers,
     )
     app = create_app(settings, database=db)
     try:
@@ -355,3 +361,101 @@ async def test_product_answers_take_sales_and_group_buys_from_one_snapshot_per_w
         assert on_sale["price"] == 5900 and on_sale["flash_sale"] is not None
         pot = (await a.get(f"/api/v1/products/{catalog.teapot}")).json()
         assert [g["group_price"] for g in pot["group_buys"]] == [49900]
+
+
+async def test_an_offer_is_kept_while_its_stock_stands_and_read_again_once_it_moves(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings, offers=60) as a, worker(backend, settings) as b:
+        staff = await make_staff(b, db)
+        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        watch = CatalogWatch(cached_db, 1)
+        await watch.check()
+        url = f"/api/v1/products/{catalog.teapot}"
+        assert available((await a.get(url)).json(), catalog.sku_pot) == 3
+        await asyncio.sleep(TTL + 0.1)
+        await watch.check()
+        with executed(cached_db, "stock_levels") as read:
+            assert available((await a.get(url)).json(), catalog.sku_pot) == 3
+            assert read == []  # past the short entry's life, and its stock has not moved
+            r = await b.post(
+                f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
+                json={"delta": -2, "reason": "damage"},
+                headers=staff.manager,
+            )
+            assert r.status_code == 201, r.text
+            # Until this worker's watch has looked at the ledger, it shows what it kept ...
+            assert available((await a.get(url)).json(), catalog.sku_pot) == 3
+            # ... and at its next look the moved product is read again; the others stay kept.
+            await watch.check()
+            assert available((await a.get(url)).json(), catalog.sku_pot) == 1
+            assert len(read) == 1
+            tee = (await a.get(f"/api/v1/products/{catalog.tshirt}")).json()
+            assert available(tee, catalog.sku_m) == 10
+            assert len(read) == 2
+
+
+async def test_an_offer_keeps_to_the_short_life_under_a_campaign_or_without_a_watch(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings, offers=60) as a:
+        staff = await make_staff(a, db)
+        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        watch = CatalogWatch(cached_db, 0.2)
+        await watch.check()
+        r = await a.post(
+            "/api/v1/staff/group-buys",
+            json={"sku": catalog.sku_pot, "group_price": 49900, "min_buyers": 2} | window(),
+            headers=staff.manager,
+        )
+        assert r.status_code == 201, r.text
+        pot, tee = f"/api/v1/products/{catalog.teapot}", f"/api/v1/products/{catalog.tshirt}"
+        for url in (pot, tee):
+            assert (await a.get(url)).status_code == 200
+        await asyncio.sleep(TTL + 0.1)
+        await watch.check()
+        with executed(cached_db, "stock_levels") as read:
+            # A group buy's progress moves without the ledger: that offer is read again.
+            assert (await a.get(pot)).json()["group_buys"]
+            assert (await a.get(tee)).status_code == 200
+        assert len(read) == 1
+        # A watch that has stopped looking is not trusted: every offer goes back to the short
+        # life, as if nothing watched the ledger.
+        await asyncio.sleep(TTL + 0.1)
+        with executed(cached_db, "stock_levels") as read:
+            assert (await a.get(tee)).status_code == 200
+        assert len(read) == 1
+
+
+async def test_member_prices_follow_a_kept_ladder_and_its_change_made_anywhere(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a, worker(backend, settings) as b:
+        staff = await make_staff(b, db)
+        ladder = "/api/v1/staff/membership/levels"
+        first = [{"name": "silver", "min_spend": 0, "discount_percent": 5}]
+        r = await b.put(ladder, json={"levels": first}, headers=staff.manager)
+        assert r.status_code == 200, r.text
+        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        watch = CatalogWatch(cached_db, 1)
+        await watch.check()
+        r = await a.post(
+            "/api/v1/customers",
+            json={"email": "ladder@example.com", "password": "a-long-password-1", "name": "王五"},
+        )
+        assert r.status_code == 201, r.text
+
+        async def price() -> int:
+            skus = (await a.get(f"/api/v1/products/{catalog.tshirt}")).json()["skus"]
+            return int(next(s["price"] for s in skus if s["code"] == catalog.sku_m))
+
+        assert await price() == 7505
+        with executed(cached_db, "membership_levels") as asked:
+            await asyncio.sleep(TTL + 0.1)
+            assert await price() == 7505
+        assert asked == []  # the ladder is the catalog's: kept, not read per request
+        second = [{"name": "silver", "min_spend": 0, "discount_percent": 10}]
+        r = await b.put(ladder, json={"levels": second}, headers=staff.manager)
+        assert r.status_code == 200, r.text
+        assert await watch.check()
+        assert await price() == 7110

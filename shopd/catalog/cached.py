@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from shopd.config import Settings
 from shopd.content import service as content
 from shopd.content.models import Review
 from shopd.customers import membership
-from shopd.customers.models import Customer
+from shopd.customers.models import Customer, MembershipLevel
 from shopd.db import Database, utcnow
 from shopd.promotions import group_buys
 from shopd.promotions.schemas import GroupBuyOut
@@ -78,12 +79,20 @@ async def suggestions(db: Database, product: Product) -> related.Suggestions:
 
 
 async def member_percent(db: Database, customer: Customer | None) -> int:
-    """The caller's member discount now (guests: 0), read fresh: it picks which shared product
-    entry they see, and a member who has just climbed a level sees their new price at once."""
+    """The caller's member discount now (guests: 0). Their spend is read with their session on
+    every request, so a member who has just climbed a level sees their new price at once; the
+    ladder changes only with the catalog version (``shopd.catalog.changes``)."""
     if customer is None:
         return 0
-    async with db.read() as session:
-        return (await membership.discount_of(session, customer.id))[1]
+
+    async def ladder() -> list[MembershipLevel]:
+        async with db.read() as session:
+            return await membership.levels(session)
+
+    level = membership.level_for(
+        await db.products.get(("membership_levels",), ladder), customer.lifetime_spend
+    )
+    return level.discount_percent if level else 0
 
 
 @dataclass(slots=True, frozen=True)
@@ -102,17 +111,28 @@ class ProductTexts:
     rating: content.RatingSummary
 
 
+@dataclass(slots=True, frozen=True)
+class _Kept:
+    offer: ProductOffer
+    loaded_at: float  # before its stock was read (time.monotonic)
+    # No flash sale or group buy touches its SKUs: only its stock and the catalog move it.
+    steady: bool
+    hide_sold_out: bool | None
+
+
 async def product_offer(
     db: Database, slug: str, member_percent: int, settings: Settings
 ) -> ProductOffer:
-    """Kept briefly (stock and group buys move with every order) and shared by everyone who
-    pays the same; built on the long-kept part that changes only with the catalog."""
+    """Shared by everyone who pays the same; built on the long-kept part that changes only with
+    the catalog. Kept ``catalog_cache_seconds``, and past that while its stock has not moved
+    (``db.stock_moves``) and no campaign touches it, up to ``offer_cache_seconds``."""
 
     async def shown() -> service.ProductShown:
         async with db.read() as session:
             return await service.product_shown(session, slug)
 
-    async def load() -> ProductOffer:
+    async def load() -> _Kept:
+        loaded_at = time.monotonic()
         product = await db.products.get(("shown", slug), shown)
         ids = [s.id for s in product.skus]
         # A buyer fresh from their own order reads the campaigns too, not the snapshot.
@@ -133,9 +153,34 @@ async def product_offer(
                 if campaigns is None or campaigns.has_group_buys(ids)
                 else []
             )
-        return ProductOffer(detail, groups, await suggestions(db, detail.product))
+        offer = ProductOffer(detail, groups, await suggestions(db, detail.product))
+        return _Kept(
+            offer,
+            loaded_at,
+            steady=campaigns is not None and not campaigns.touches(ids),
+            hide_sold_out=campaigns.hide_sold_out if campaigns else None,
+        )
 
-    return await db.cache.get(("product", slug, member_percent), load)
+    key = ("product", slug, member_percent)
+    moves = db.stock_moves
+    if moves is None or not db.offers.enabled or not db.cache.enabled:
+        return (await db.cache.get(key, load)).offer
+    if db.offers.reads_fresh:  # loads, and leaves what it read for everyone
+        return (await db.offers.get(key, load)).offer
+    campaigns = await shown_campaigns(db)
+
+    def holds(kept: _Kept) -> bool:
+        if time.monotonic() - kept.loaded_at < db.cache.seconds:
+            return True
+        detail = kept.offer.detail
+        return (
+            kept.steady
+            and kept.hide_sold_out == campaigns.hide_sold_out
+            and not campaigns.touches(v.sku.id for v in detail.skus)
+            and moves.unmoved_since(detail.product.id, kept.loaded_at)
+        )
+
+    return (await db.offers.get(key, load, holds=holds)).offer
 
 
 async def shown_campaigns(db: Database) -> campaigns_now.CampaignsNow:

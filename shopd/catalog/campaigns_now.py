@@ -45,6 +45,11 @@ class CampaignsNow:
     def has_group_buys(self, sku_ids: Iterable[int]) -> bool:
         return not self.grouped.isdisjoint(sku_ids)
 
+    def touches(self, sku_ids: Iterable[int]) -> bool:
+        """A sale (running or to come) or an open group buy of any of these SKUs."""
+        ids = frozenset(sku_ids)
+        return not ids.isdisjoint(self.sales) or not ids.isdisjoint(self.grouped)
+
 
 async def snapshot(session: AsyncSession) -> CampaignsNow:
     sales: dict[int, list[FlashSale]] = {}

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shopd.catalog.changes import ShownInCatalog
 from shopd.db import Base, UTCDateTime, utcnow
 
 
@@ -72,9 +73,9 @@ class CustomerNote(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MembershipLevel(Base):
+class MembershipLevel(Base, ShownInCatalog):
     """A VIP level the shop sets: reached at ``min_spend`` of lifetime spending (paid, less
-    refunds), with a member discount on regular prices."""
+    refunds), with a member discount on regular prices (which product pages show)."""
 
     __tablename__ = "membership_levels"
 
