@@ -459,3 +459,32 @@ async def test_member_prices_follow_a_kept_ladder_and_its_change_made_anywhere(
         assert r.status_code == 200, r.text
         assert await watch.check()
         assert await price() == 7110
+
+
+async def test_a_listing_is_kept_while_its_products_stock_stands(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings, offers=60) as a, worker(backend, settings) as b:
+        staff = await make_staff(b, db)
+        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        watch = CatalogWatch(cached_db, 1)
+        await watch.check()
+        pots, tees = "/api/v1/products?q=teapot", "/api/v1/products?q=cotton"
+        for url in (pots, tees):
+            assert [i["in_stock"] for i in (await a.get(url)).json()["items"]] == [True]
+        await asyncio.sleep(TTL + 0.1)
+        await watch.check()
+        with executed(cached_db, "stock_levels") as read:
+            assert [i["in_stock"] for i in (await a.get(pots)).json()["items"]] == [True]
+            assert read == []
+            r = await b.post(
+                f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
+                json={"delta": -3, "reason": "damage"},
+                headers=staff.manager,
+            )
+            assert r.status_code == 201, r.text
+            await watch.check()
+            # The teapot's listing is read again; the T-shirt's, whose stock stood, is not.
+            assert [i["in_stock"] for i in (await a.get(pots)).json()["items"]] == [False]
+            assert [i["in_stock"] for i in (await a.get(tees)).json()["items"]] == [True]
+            assert len(read) == 1

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from markupsafe import Markup
 
@@ -49,11 +50,12 @@ async def listing(
     }
     key = tuple(query.values())
 
-    async def load() -> tuple[list[ProductSummary], int]:
+    async def load() -> tuple[tuple[list[ProductSummary], int], Steady]:
         hide = (await shown_campaigns(db)).hide_sold_out if db.cache.enabled else None
         if hide is not False or sort not in service.CATALOG_SORTS:
+            # Which products show, or their order, moves with stock or sales anywhere.
             async with db.read() as session:
-                return await service.list_products(session, **query, hide_sold_out=hide)
+                return await service.list_products(session, **query, hide_sold_out=hide), None
 
         async def match() -> tuple[list[int], int]:
             async with db.read() as session:
@@ -61,9 +63,9 @@ async def listing(
 
         ids, total = await db.products.get(("matching", *key), match)
         async with db.read() as session:
-            return await service.summaries_of(session, ids), total
+            return (await service.summaries_of(session, ids), total), tuple(ids)
 
-    return await db.cache.get(("listing", *key), load)
+    return await _kept_while_stock_stands(db, ("listing", *key), load)
 
 
 async def suggestions(db: Database, product: Product) -> related.Suggestions:
@@ -111,28 +113,17 @@ class ProductTexts:
     rating: content.RatingSummary
 
 
-@dataclass(slots=True, frozen=True)
-class _Kept:
-    offer: ProductOffer
-    loaded_at: float  # before its stock was read (time.monotonic)
-    # No flash sale or group buy touches its SKUs: only its stock and the catalog move it.
-    steady: bool
-    hide_sold_out: bool | None
-
-
 async def product_offer(
     db: Database, slug: str, member_percent: int, settings: Settings
 ) -> ProductOffer:
     """Shared by everyone who pays the same; built on the long-kept part that changes only with
-    the catalog. Kept ``catalog_cache_seconds``, and past that while its stock has not moved
-    (``db.stock_moves``) and no campaign touches it, up to ``offer_cache_seconds``."""
+    the catalog, and kept while its stock stands unless a campaign touches it."""
 
     async def shown() -> service.ProductShown:
         async with db.read() as session:
             return await service.product_shown(session, slug)
 
-    async def load() -> _Kept:
-        loaded_at = time.monotonic()
+    async def load() -> tuple[ProductOffer, Steady]:
         product = await db.products.get(("shown", slug), shown)
         ids = [s.id for s in product.skus]
         # A buyer fresh from their own order reads the campaigns too, not the snapshot.
@@ -154,33 +145,70 @@ async def product_offer(
                 else []
             )
         offer = ProductOffer(detail, groups, await suggestions(db, detail.product))
-        return _Kept(
-            offer,
-            loaded_at,
-            steady=campaigns is not None and not campaigns.touches(ids),
-            hide_sold_out=campaigns.hide_sold_out if campaigns else None,
-        )
+        # A sale's start and end and a group buy's progress move it without the ledger.
+        steady = campaigns is not None and not campaigns.touches(ids)
+        return offer, (product.product.id,) if steady else None
 
-    key = ("product", slug, member_percent)
+    def untouched(offer: ProductOffer, campaigns: campaigns_now.CampaignsNow) -> bool:
+        return not campaigns.touches(v.sku.id for v in offer.detail.skus)
+
+    return await _kept_while_stock_stands(
+        db, ("product", slug, member_percent), load, still=untouched
+    )
+
+
+# The products whose stock alone moves what a load read; None: more than stock moves it.
+Steady = tuple[int, ...] | None
+T = TypeVar("T")
+
+
+@dataclass(slots=True, frozen=True)
+class _Kept(Generic[T]):
+    value: T
+    loaded_at: float  # before anything was read (time.monotonic)
+    steady: Steady
+    hide_sold_out: bool | None
+
+
+async def _kept_while_stock_stands(
+    db: Database,
+    key: Hashable,
+    load: Callable[[], Awaitable[tuple[T, Steady]]],
+    *,
+    still: Callable[[T, campaigns_now.CampaignsNow], bool] | None = None,
+) -> T:
+    """A read kept ``catalog_cache_seconds``, and past that, up to ``offer_cache_seconds``, for
+    as long as the stock of its steady products has not moved (``db.stock_moves``, the ledger
+    as this worker's catalog watch reads it), sold-out products are not newly hidden and
+    ``still`` holds. Without a watch it is the short cache alone."""
+
+    async def kept() -> _Kept[T]:
+        loaded_at = time.monotonic()
+        value, steady = await load()
+        # A fresh reader's entry is not kept past the short life: it would read the snapshot
+        # from the database once more just to say so.
+        fresh = db.cache.reads_fresh
+        hide = (await shown_campaigns(db)).hide_sold_out if steady and not fresh else None
+        return _Kept(value, loaded_at, steady, hide)
+
     moves = db.stock_moves
     if moves is None or not db.offers.enabled or not db.cache.enabled:
-        return (await db.cache.get(key, load)).offer
+        return (await db.cache.get(key, kept)).value
     if db.offers.reads_fresh:  # loads, and leaves what it read for everyone
-        return (await db.offers.get(key, load)).offer
+        return (await db.offers.get(key, kept)).value
     campaigns = await shown_campaigns(db)
 
-    def holds(kept: _Kept) -> bool:
-        if time.monotonic() - kept.loaded_at < db.cache.seconds:
+    def holds(entry: _Kept[T]) -> bool:
+        if time.monotonic() - entry.loaded_at < db.cache.seconds:
             return True
-        detail = kept.offer.detail
         return (
-            kept.steady
-            and kept.hide_sold_out == campaigns.hide_sold_out
-            and not campaigns.touches(v.sku.id for v in detail.skus)
-            and moves.unmoved_since(detail.product.id, kept.loaded_at)
+            entry.steady is not None
+            and entry.hide_sold_out == campaigns.hide_sold_out
+            and (still is None or still(entry.value, campaigns))
+            and moves.unmoved_since(entry.steady, entry.loaded_at)
         )
 
-    return (await db.offers.get(key, load, holds=holds)).offer
+    return (await db.offers.get(key, kept, holds=holds)).value
 
 
 async def shown_campaigns(db: Database) -> campaigns_now.CampaignsNow:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterable
 
 from sqlalchemy import bindparam, column, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,11 +79,11 @@ class StockMoves:
         self.last_look = now
         return moved
 
-    def unmoved_since(self, product_id: int, since: float) -> bool:
+    def unmoved_since(self, product_ids: Iterable[int], since: float) -> bool:
         """True when the watch was looking before ``since``, is looking still, and has not seen
-        the product's stock move after it."""
+        the stock of any of these products move after it."""
         if self.first_look is None or self.last_look is None or self.first_look > since:
             return False
         if time.monotonic() - self.last_look > STALE_LOOKS * self.every:
             return False
-        return self.moved_at.get(product_id, -1.0) < since
+        return all(self.moved_at.get(p, -1.0) < since for p in product_ids)
