@@ -26,7 +26,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from shopd import __version__, jobs, readcache
+from shopd import __version__, gc_tuning, jobs, readcache
 from shopd.admission import admission
 from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
@@ -326,6 +326,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if settings.gc_tuned:
+            gc_tuning.tune_for_serving()
         tasks = [asyncio.create_task(visits.run())]
         if db.products.enabled:
             watch = CatalogWatch(db, settings.catalog_watch_seconds)

@@ -130,6 +130,8 @@ def settings(tmp_path: Path, backend: Backend) -> Settings:
         secret_key="test-secret",
         background_jobs=False,
         mail_backend="files",
+        # Leave the test process's garbage collector as CPython set it (tests/test_gc_tuning.py).
+        gc_tuned=False,
     )
 
 
