@@ -135,6 +135,19 @@ _SKU_BY_CODE = (
 )
 
 
+# A cart add and a checkout write these: table-level and built once.
+_ITEMS = CartItem.__table__
+_ADD_ITEM = insert(_ITEMS).values(
+    cart_id=bindparam("cart"), sku_id=bindparam("sku"), quantity=bindparam("quantity")
+)
+_SET_QUANTITY = (
+    update(_ITEMS)
+    .where(_ITEMS.c.cart_id == bindparam("cart"), _ITEMS.c.sku_id == bindparam("sku"))
+    .values(quantity=bindparam("quantity"))
+)
+_CLEAR = delete(_ITEMS).where(_ITEMS.c.cart_id == bindparam("cart"))
+
+
 def _owner_value(owner: CartOwner) -> tuple[bool, int | str | None]:
     """Whether the cart is found by its customer (else by its guest token), and by what."""
     if owner.customer_id is not None:
@@ -373,16 +386,12 @@ async def add_item_lines(
                 f"a cart holds at most {settings.max_cart_lines} different items",
                 code="cart_full",
             )
-        await session.execute(
-            insert(CartItem).values(cart_id=cart.id, sku_id=sku.id, quantity=new_quantity)
-        )
+        params = {"cart": cart.id, "sku": sku.id, "quantity": new_quantity}
+        await session.execute(_ADD_ITEM, params)
         lines.append(_line(sku, product, new_quantity, available, sale))
     else:
-        await session.execute(
-            update(CartItem)
-            .where(CartItem.cart_id == cart.id, CartItem.sku_id == sku.id)
-            .values(quantity=new_quantity)
-        )
+        params = {"cart": cart.id, "sku": sku.id, "quantity": new_quantity}
+        await session.execute(_SET_QUANTITY, params)
         line.quantity = new_quantity
     return cart, lines
 
@@ -427,7 +436,7 @@ async def remove_item(session: AsyncSession, owner: CartOwner, sku_code: str) ->
 
 
 async def clear(session: AsyncSession, cart: Cart) -> None:
-    await session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
+    await session.execute(_CLEAR, {"cart": cart.id})
 
 
 async def merge_guest_cart(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam, insert, literal, select, update
+from sqlalchemy import ColumnElement, Integer, String, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.db import UTCDateTime, utcnow
@@ -61,6 +61,46 @@ async def levels(session: AsyncSession, sku_ids: list[int]) -> dict[int, Level]:
     return {sku_id: Level(sku_id, *rest) for sku_id, *rest in rows}
 
 
+# A movement is two statements on every checkout line and stock operation: both are built once,
+# table-level (an ORM update or insert costs several times as much to build and run).
+_LEDGER_TABLE = StockMovement.__table__
+_DELTA = bindparam("delta", type_=Integer)
+_AFTER = _LEVELS_TABLE.c.on_hand + _DELTA
+
+
+def _move(guard: ColumnElement[bool] | None) -> Update:
+    stmt = (
+        update(_LEVELS_TABLE)
+        .where(_LEVELS_TABLE.c.sku_id == bindparam("sku", type_=Integer))
+        .values(on_hand=_AFTER)
+    )
+    return stmt if guard is None else stmt.where(guard)
+
+
+_MOVE = {
+    "receive": _move(None),
+    # A sale leaves reserved units alone; a count or write-off may break into them too.
+    "sell": _move(_AFTER - _LEVELS_TABLE.c.reserved >= 0),
+    "break": _move(_AFTER >= 0),
+}
+_RECORD = (
+    insert(_LEDGER_TABLE)
+    .from_select(
+        ["sku_id", "delta", "reason", "actor", "reference", "created_at", "on_hand_after"],
+        select(
+            bindparam("sku", type_=Integer),
+            _DELTA,
+            bindparam("reason", type_=String),
+            bindparam("actor", type_=String),
+            bindparam("reference", type_=String),
+            bindparam("at", type_=UTCDateTime),
+            _LEVELS_TABLE.c.on_hand,
+        ).where(_LEVELS_TABLE.c.sku_id == bindparam("sku", type_=Integer)),
+    )
+    .returning(_LEDGER_TABLE.c.on_hand_after)
+)
+
+
 async def move_stock(
     session: AsyncSession,
     sku_id: int,
@@ -82,15 +122,11 @@ async def move_stock(
         raise InvalidInput(f"unknown stock movement reason {reason!r}", code="invalid_reason")
     if delta == 0:
         raise InvalidInput("a stock movement must change the level", code="invalid_quantity")
-    stmt = update(StockLevel).where(StockLevel.sku_id == sku_id)
-    if delta < 0 and respect_reserved:
-        stmt = stmt.where(StockLevel.on_hand - StockLevel.reserved >= -delta)
-    elif delta < 0:
-        stmt = stmt.where(StockLevel.on_hand >= -delta)
-    stmt = stmt.values(on_hand=StockLevel.on_hand + delta).execution_options(
-        synchronize_session=False
-    )
-    if (await session.execute(stmt)).rowcount != 1:  # type: ignore[attr-defined]
+    if session.new:  # table-level statements do not flush first: a new stock row must be in
+        await session.flush()
+    guard = "receive" if delta > 0 else "sell" if respect_reserved else "break"
+    params = {"sku": sku_id, "delta": delta}
+    if (await session.execute(_MOVE[guard], params)).rowcount != 1:  # type: ignore[attr-defined]
         level = (await levels(session, [sku_id])).get(sku_id)
         if level is None:
             raise NotFound("no stock record for this SKU", code="unknown_sku")
@@ -101,20 +137,8 @@ async def move_stock(
     # The ledger row takes the level this transaction has just written (its row is locked
     # until commit) and hands it back: one statement for what was a read and an insert.
     written = await session.execute(
-        insert(StockMovement)
-        .from_select(
-            ["sku_id", "delta", "reason", "actor", "reference", "created_at", "on_hand_after"],
-            select(
-                literal(sku_id),
-                literal(delta),
-                literal(reason),
-                literal(actor),
-                literal(reference, String),
-                literal(utcnow(), UTCDateTime),
-                StockLevel.on_hand,
-            ).where(StockLevel.sku_id == sku_id),
-        )
-        .returning(StockMovement.on_hand_after)
+        _RECORD,
+        params | {"reason": reason, "actor": actor, "reference": reference, "at": utcnow()},
     )
     return int(written.scalar_one())
 

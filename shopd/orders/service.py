@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -56,6 +56,15 @@ class CheckoutData:
     # The total the buyer was shown: if prices moved since, checkout refuses instead of
     # charging something else.
     expected_total: int | None = None
+
+
+# Every checkout counts its products' sales: table-level and built once.
+_PRODUCTS = Product.__table__
+_SOLD = (
+    update(_PRODUCTS)
+    .where(_PRODUCTS.c.id == bindparam("product"))
+    .values(sold_count=_PRODUCTS.c.sold_count + bindparam("quantity"))
+)
 
 
 def fingerprint(raw: bytes) -> str:
@@ -290,12 +299,7 @@ async def _checkout_once(
         sold[line.product.id] = sold.get(line.product.id, 0) + line.quantity
     # After all stock rows, in key order, for the same deadlock-freedom reason.
     for product_id, quantity in sorted(sold.items()):
-        await session.execute(
-            update(Product)
-            .where(Product.id == product_id)
-            .values(sold_count=Product.sold_count + quantity)
-            .execution_options(synchronize_session=False)
-        )
+        await session.execute(_SOLD, {"product": product_id, "quantity": quantity})
     session.add(
         OrderEvent(order_id=order.id, status=order.status, actor=actor, note="order placed")
     )
