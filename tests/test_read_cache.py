@@ -19,7 +19,7 @@ from shopd.db import Database
 from shopd.readcache import Fresh, ReadCache, own_writes
 from shopd.web.rendered import CSRF_SLOT, RenderedPages
 from tests.conftest import Backend, SmallCatalog, checkout_body, executed
-from tests.staffkit import make_staff, window
+from tests.staffkit import Staff, make_staff, window
 
 TTL = 1.5
 
@@ -113,6 +113,24 @@ def available(product: dict, sku: str) -> int:
     return next(s["available"] for s in product["skus"] if s["code"] == sku)
 
 
+async def watching(client: httpx.AsyncClient, every: float = 1) -> tuple[Database, CatalogWatch]:
+    """The worker's database, and a catalog watch over it that has taken its first look."""
+    cached_db: Database = client._transport.app.state["db"]  # type: ignore[attr-defined]
+    watch = CatalogWatch(cached_db, every)
+    await watch.check()
+    return cached_db, watch
+
+
+async def write_off(client: httpx.AsyncClient, staff: Staff, sku: str, units: int) -> None:
+    """A manager writes ``units`` of ``sku`` off as damaged: a stock movement in the ledger."""
+    r = await client.post(
+        f"/api/v1/staff/stock/{sku}/adjustments",
+        json={"delta": -units, "reason": "damage"},
+        headers=staff.manager,
+    )
+    assert r.status_code == 201, r.text
+
+
 async def test_another_workers_stock_change_shows_within_the_ttl_and_carts_see_the_truth(
     backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
 ) -> None:
@@ -120,12 +138,7 @@ async def test_another_workers_stock_change_shows_within_the_ttl_and_carts_see_t
         staff = await make_staff(b, db)
         url = f"/api/v1/products/{catalog.teapot}"
         assert available((await a.get(url)).json(), catalog.sku_pot) == 3
-        r = await b.post(
-            f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
-            json={"delta": -3, "reason": "damage"},
-            headers=staff.manager,
-        )
-        assert r.status_code == 201, r.text
+        await write_off(b, staff, catalog.sku_pot, 3)
         # Worker b cleared its own cache: its next reader sees the change at once.
         assert available((await b.get(url)).json(), catalog.sku_pot) == 0
         # Worker a still shows what it read a moment ago ...
@@ -203,9 +216,7 @@ async def test_a_search_matches_once_per_catalog_version_and_reads_stock_per_mis
 ) -> None:
     async with worker(backend, settings) as a, worker(backend, settings) as b:
         staff = await make_staff(b, db)
-        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
-        watch = CatalogWatch(cached_db, 1)
-        await watch.check()
+        cached_db, watch = await watching(a)
         with executed(cached_db, "search_text LIKE") as searched:
             url = "/api/v1/products?q=teapot"
             first = (await a.get(url)).json()
@@ -213,12 +224,7 @@ async def test_a_search_matches_once_per_catalog_version_and_reads_stock_per_mis
             assert first["items"][0]["in_stock"] and searched
             # Stock is not the catalog: once the short entry has gone, the same matches are
             # priced and stocked afresh, without searching the products' texts again.
-            r = await b.post(
-                f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
-                json={"delta": -3, "reason": "damage"},
-                headers=staff.manager,
-            )
-            assert r.status_code == 201, r.text
+            await write_off(b, staff, catalog.sku_pot, 3)
             await asyncio.sleep(TTL + 0.1)
             searched.clear()
             again = (await a.get(url)).json()
@@ -276,12 +282,7 @@ async def test_a_kept_page_is_rendered_again_when_the_read_cache_loads_anew(
         pages: RenderedPages = a._transport.app.state["pages"]  # type: ignore[attr-defined]
         url = f"/p/{catalog.teapot}?lang=en"
         assert "sold out" not in (await a.get(url)).text.lower()
-        r = await b.post(
-            f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
-            json={"delta": -3, "reason": "damage"},
-            headers=staff.manager,
-        )
-        assert r.status_code == 201, r.text
+        await write_off(b, staff, catalog.sku_pot, 3)
         # Within the read cache's seconds worker a shows the page it kept ...
         assert "sold out" not in (await a.get(url)).text.lower()
         assert (pages.misses, pages.hits) == (1, 1)
@@ -368,9 +369,7 @@ async def test_an_offer_is_kept_while_its_stock_stands_and_read_again_once_it_mo
 ) -> None:
     async with worker(backend, settings, offers=60) as a, worker(backend, settings) as b:
         staff = await make_staff(b, db)
-        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
-        watch = CatalogWatch(cached_db, 1)
-        await watch.check()
+        cached_db, watch = await watching(a)
         url = f"/api/v1/products/{catalog.teapot}"
         assert available((await a.get(url)).json(), catalog.sku_pot) == 3
         await asyncio.sleep(TTL + 0.1)
@@ -378,12 +377,7 @@ async def test_an_offer_is_kept_while_its_stock_stands_and_read_again_once_it_mo
         with executed(cached_db, "stock_levels") as read:
             assert available((await a.get(url)).json(), catalog.sku_pot) == 3
             assert read == []  # past the short entry's life, and its stock has not moved
-            r = await b.post(
-                f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
-                json={"delta": -2, "reason": "damage"},
-                headers=staff.manager,
-            )
-            assert r.status_code == 201, r.text
+            await write_off(b, staff, catalog.sku_pot, 2)
             # Until this worker's watch has looked at the ledger, it shows what it kept ...
             assert available((await a.get(url)).json(), catalog.sku_pot) == 3
             # ... and at its next look the moved product is read again; the others stay kept.
@@ -400,9 +394,7 @@ async def test_an_offer_keeps_to_the_short_life_under_a_campaign_or_without_a_wa
 ) -> None:
     async with worker(backend, settings, offers=60) as a:
         staff = await make_staff(a, db)
-        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
-        watch = CatalogWatch(cached_db, 0.2)
-        await watch.check()
+        cached_db, watch = await watching(a, 0.2)
         r = await a.post(
             "/api/v1/staff/group-buys",
             json={"sku": catalog.sku_pot, "group_price": 49900, "min_buyers": 2} | window(),
@@ -436,9 +428,7 @@ async def test_member_prices_follow_a_kept_ladder_and_its_change_made_anywhere(
         first = [{"name": "silver", "min_spend": 0, "discount_percent": 5}]
         r = await b.put(ladder, json={"levels": first}, headers=staff.manager)
         assert r.status_code == 200, r.text
-        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
-        watch = CatalogWatch(cached_db, 1)
-        await watch.check()
+        cached_db, watch = await watching(a)
         r = await a.post(
             "/api/v1/customers",
             json={"email": "ladder@example.com", "password": "a-long-password-1", "name": "王五"},
@@ -466,9 +456,7 @@ async def test_a_listing_is_kept_while_its_products_stock_stands(
 ) -> None:
     async with worker(backend, settings, offers=60) as a, worker(backend, settings) as b:
         staff = await make_staff(b, db)
-        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
-        watch = CatalogWatch(cached_db, 1)
-        await watch.check()
+        cached_db, watch = await watching(a)
         pots, tees = "/api/v1/products?q=teapot", "/api/v1/products?q=cotton"
         for url in (pots, tees):
             assert [i["in_stock"] for i in (await a.get(url)).json()["items"]] == [True]
@@ -477,12 +465,7 @@ async def test_a_listing_is_kept_while_its_products_stock_stands(
         with executed(cached_db, "stock_levels") as read:
             assert [i["in_stock"] for i in (await a.get(pots)).json()["items"]] == [True]
             assert read == []
-            r = await b.post(
-                f"/api/v1/staff/stock/{catalog.sku_pot}/adjustments",
-                json={"delta": -3, "reason": "damage"},
-                headers=staff.manager,
-            )
-            assert r.status_code == 201, r.text
+            await write_off(b, staff, catalog.sku_pot, 3)
             await watch.check()
             # The teapot's listing is read again; the T-shirt's, whose stock stood, is not.
             assert [i["in_stock"] for i in (await a.get(pots)).json()["items"]] == [False]
