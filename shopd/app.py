@@ -16,7 +16,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, Cookie
-from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -42,7 +41,7 @@ from shopd.customers.membership_api import MyMembershipController, StaffMembersh
 from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database, is_retryable, is_unreachable
 from shopd.errors import Busy, DatabaseUnavailable, DomainError, error_body
-from shopd.http import DB
+from shopd.http import DB, shop_dependencies
 from shopd.inventory.api import StockController
 from shopd.openapi_errors import document_errors
 from shopd.orders.api import OrderController, payment_return
@@ -379,10 +378,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             MetricsController,
             media_files(settings),
         ],
-        dependencies={
-            "db": Provide(lambda: db, use_cache=True, sync_to_thread=False),
-            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
-        },
+        dependencies=shop_dependencies(db, settings),
         exception_handlers={
             DomainError: on_domain_error,
             ValidationException: on_validation_error,

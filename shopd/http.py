@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
@@ -159,3 +159,23 @@ async def write_then_read(
 # Explicit injection markers: Litestar 3 drops inference of dependencies and request bodies.
 DB = NamedDependency[Database]
 Conf = NamedDependency[Settings]
+
+
+def shop_dependencies(db: Database, settings: Settings) -> dict[str, Provide]:
+    """``db`` and ``settings`` for every handler, resolved one after the other.
+
+    Litestar resolves dependencies that do not depend on each other concurrently, in an anyio
+    task group per request (litestar-org/litestar#4563). For two constants that cost more
+    than answering a cached page from memory, so ``settings`` is declared to depend on ``db``
+    and each resolves on its own."""
+
+    def provide_db() -> Database:
+        return db
+
+    def provide_settings(db: DB) -> Settings:
+        return settings
+
+    return {
+        "db": Provide(provide_db, use_cache=True, sync_to_thread=False),
+        "settings": Provide(provide_settings, use_cache=True, sync_to_thread=False),
+    }

@@ -71,11 +71,13 @@ async def staff_guard(
     connection.state["staff_actor"] = actor
 
 
-async def staff_actor(request: Request[Any, Any, Any]) -> Actor:
+async def staff_actor(request: Request[Any, Any, Any], settings: Conf) -> Actor:
     return request.state["staff_actor"]  # type: ignore[no-any-return]
 
 
-# Every staff controller declares these; handlers take ``actor: StaffActor``.
+# Every staff controller declares these; handlers take ``actor: StaffActor``. The actor is
+# declared to come after ``settings`` so that dependencies resolve one at a time
+# (``shopd.http.shop_dependencies``).
 ACTOR = {"actor": Provide(staff_actor)}
 GUARDS = [staff_guard]
 StaffActor = NamedDependency[Actor]
