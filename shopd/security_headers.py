@@ -8,7 +8,6 @@ A ``before_send`` hook rather than a middleware: it also sees the answers no rou
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 CSP = "; ".join(
@@ -24,10 +23,11 @@ CSP = "; ".join(
     ]
 )
 ALWAYS = {
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "strict-origin-when-cross-origin",
-    "x-frame-options": "DENY",
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"strict-origin-when-cross-origin",
+    b"x-frame-options": b"DENY",
 }
+_CSP = (b"content-security-policy", CSP.encode())
 # The API documentation pages load their viewer from a CDN with inline scripts: no CSP there.
 DOCS = "/schema"
 
@@ -35,10 +35,18 @@ DOCS = "/schema"
 async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in ALWAYS.items():
-        if name not in headers:
-            headers[name] = value
-    html = headers.get("content-type", "").startswith("text/html")
-    if html and not scope["path"].startswith(DOCS) and "content-security-policy" not in headers:
-        headers["content-security-policy"] = CSP
+    # One pass over the raw headers: every look-up through Litestar's MutableScopeHeaders
+    # decodes and lower-cases them all again, and this runs for every answer.
+    headers = list(message.get("headers", ()))
+    present: set[bytes] = set()
+    html = False
+    for name, value in headers:
+        name = bytes(name).lower()
+        present.add(name)
+        if name == b"content-type":
+            html = bytes(value).startswith(b"text/html")
+    added = [(name, value) for name, value in ALWAYS.items() if name not in present]
+    if html and not scope["path"].startswith(DOCS) and _CSP[0] not in present:
+        added.append(_CSP)
+    if added:
+        message["headers"] = headers + added
