@@ -31,6 +31,7 @@ from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
 from shopd.cart import badge
 from shopd.cart.api import CartController
+from shopd.catalog.answers import KeptAnswers
 from shopd.catalog.api import CatalogController
 from shopd.catalog.changes import CatalogWatch
 from shopd.catalog.staff_api import StaffCatalogController
@@ -423,6 +424,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "visits": visits,
             # Kept pages are only as good as the read cache behind them (shopd.web.rendered).
             "pages": RenderedPages() if db.cache.enabled else None,
+            "answers": KeptAnswers() if db.cache.enabled else None,
         },
         debug=False,
     )

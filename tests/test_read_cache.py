@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from shopd.app import create_app
+from shopd.catalog.answers import KeptAnswers
 from shopd.catalog.changes import CatalogWatch
 from shopd.config import Settings
 from shopd.db import Database
@@ -290,6 +291,39 @@ async def test_a_kept_page_is_rendered_again_when_the_read_cache_loads_anew(
         await asyncio.sleep(TTL + 0.1)
         assert "sold out" in (await a.get(url)).text.lower()
         assert pages.misses == 2
+
+
+def test_an_answer_is_built_once_per_kept_read() -> None:
+    answers, built = KeptAnswers(), []
+
+    def build(read: list[int]) -> int:
+        built.append(read)
+        return sum(read)
+
+    first, second = [1, 2], [1, 2]
+    assert answers.get("k", first, build) == answers.get("k", first, build) == 3
+    assert built == [first]
+    # An equal read loaded anew is another object: its answer is built again.
+    assert answers.get("k", second, build) == 3 and len(built) == 2
+    assert (answers.hits, answers.misses) == (1, 2)
+
+
+async def test_api_answers_are_kept_with_their_read_and_built_again_when_it_loads_anew(
+    backend: Backend, settings: Settings, db: Database, catalog: SmallCatalog
+) -> None:
+    async with worker(backend, settings) as a, worker(backend, settings) as b:
+        staff = await make_staff(b, db)
+        answers: KeptAnswers = a._transport.app.state["answers"]  # type: ignore[attr-defined]
+        product, listing = f"/api/v1/products/{catalog.teapot}", "/api/v1/products?q=teapot"
+        for _ in range(2):
+            assert available((await a.get(product)).json(), catalog.sku_pot) == 3
+            assert (await a.get(listing)).json()["items"][0]["in_stock"] is True
+        assert (answers.misses, answers.hits) == (2, 2)
+        await write_off(b, staff, catalog.sku_pot, 3)
+        await asyncio.sleep(TTL + 0.1)
+        assert available((await a.get(product)).json(), catalog.sku_pot) == 0
+        assert (await a.get(listing)).json()["items"][0]["in_stock"] is False
+        assert (answers.misses, answers.hits) == (4, 2)
 
 
 async def test_own_writes_skip_a_cache_only_as_far_as_their_level_reaches() -> None:

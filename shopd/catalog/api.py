@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shopd import http
 from shopd.catalog import cached, service
+from shopd.catalog.answers import answer_of
 from shopd.catalog.schemas import (
     CategoryOut,
     CategoryRef,
@@ -20,6 +21,7 @@ from shopd.catalog.schemas import (
     SkuOut,
     StockStatus,
 )
+from shopd.config import Settings
 from shopd.http import DB, Conf
 from shopd.promotions.schemas import sale_out
 
@@ -66,6 +68,7 @@ class CatalogController(Controller):
     @get("/products")
     async def products(
         self,
+        request: Request[Any, Any, Any],
         db: DB,
         settings: Conf,
         q: Annotated[str | None, QueryParameter(max_length=service.MAX_QUERY_LENGTH)] = None,
@@ -77,16 +80,22 @@ class CatalogController(Controller):
         """List listed products; ``q`` matches any part of a name (Chinese or Latin), a SKU
         code or a category name; ``category`` is a category or series slug."""
         q = q.strip() if q else None
-        items, total = await cached.listing(
+        listing = await cached.listing(
             db, q=q, category=category, page=page, per_page=per_page, sort=sort
         )
-        return ProductPage(
-            items=[summary_out(i, settings.currency) for i in items],
-            page=page,
-            per_page=per_page,
-            total=total,
-            pages=math.ceil(total / per_page),
-        )
+
+        def build(found: tuple[list[service.ProductSummary], int]) -> ProductPage:
+            items, total = found
+            return ProductPage(
+                items=[summary_out(i, settings.currency) for i in items],
+                page=page,
+                per_page=per_page,
+                total=total,
+                pages=math.ceil(total / per_page),
+            )
+
+        key = ("products", q, category, page, per_page, sort, settings.currency)
+        return answer_of(request.app.state.get("answers"), key, listing, build)
 
     @get("/products/{slug:str}")
     async def product(
@@ -97,34 +106,41 @@ class CatalogController(Controller):
         percent = await cached.member_percent(db, await http.current_customer(request, db))
         # Shared by everyone who pays the same: guests, and members of one discount.
         offer = await cached.product_offer(db, slug, percent, settings)
-        d, groups, more = offer.detail, offer.group_buys, offer.suggestions
-        prices = [v.price for v in d.skus] or [d.product.list_price]
-        return ProductOut(
-            slug=d.product.slug,
-            name=d.product.name,
-            name_en=d.product.name_en,
-            description=d.product.description,
-            list_price=d.product.list_price,
-            price_from=min(prices),
-            currency=settings.currency,
-            images=list(d.product.images),
-            category=CategoryRef(d.category.slug, d.category.name, d.category.name_en),
-            series=CategoryRef(d.series.slug, d.series.name, d.series.name_en),
-            skus=[
-                SkuOut(
-                    code=v.sku.code,
-                    attributes={str(k): str(val) for k, val in v.sku.attributes.items()},
-                    price=v.price,
-                    available=v.available,
-                    stock_status=stock_status(v.available),
-                    regular_price=v.regular_price,
-                    flash_sale=sale_out(v.sale) if v.sale else None,
-                    priced_by=v.priced_by,
-                )
-                for v in d.skus
-            ],
-            in_stock=any(v.available > 0 for v in d.skus),
-            group_buys=groups,
-            bought_together=[summary_out(i, settings.currency) for i in more.bought_together],
-            related=[summary_out(i, settings.currency) for i in more.related],
+        key = ("product", slug, percent, settings.currency)
+        return answer_of(
+            request.app.state.get("answers"), key, offer, lambda o: product_out(o, settings)
         )
+
+
+def product_out(offer: cached.ProductOffer, settings: Settings) -> ProductOut:
+    d, groups, more = offer.detail, offer.group_buys, offer.suggestions
+    prices = [v.price for v in d.skus] or [d.product.list_price]
+    return ProductOut(
+        slug=d.product.slug,
+        name=d.product.name,
+        name_en=d.product.name_en,
+        description=d.product.description,
+        list_price=d.product.list_price,
+        price_from=min(prices),
+        currency=settings.currency,
+        images=list(d.product.images),
+        category=CategoryRef(d.category.slug, d.category.name, d.category.name_en),
+        series=CategoryRef(d.series.slug, d.series.name, d.series.name_en),
+        skus=[
+            SkuOut(
+                code=v.sku.code,
+                attributes={str(k): str(val) for k, val in v.sku.attributes.items()},
+                price=v.price,
+                available=v.available,
+                stock_status=stock_status(v.available),
+                regular_price=v.regular_price,
+                flash_sale=sale_out(v.sale) if v.sale else None,
+                priced_by=v.priced_by,
+            )
+            for v in d.skus
+        ],
+        in_stock=any(v.available > 0 for v in d.skus),
+        group_buys=groups,
+        bought_together=[summary_out(i, settings.currency) for i in more.bought_together],
+        related=[summary_out(i, settings.currency) for i in more.related],
+    )
