@@ -12,7 +12,6 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader, Cookie
@@ -35,6 +34,7 @@ from shopd.catalog.answers import KeptAnswers
 from shopd.catalog.api import CatalogController
 from shopd.catalog.changes import CatalogWatch
 from shopd.catalog.staff_api import StaffCatalogController
+from shopd.compression import gzip_answers
 from shopd.config import Settings, get_settings
 from shopd.content.staff_api import StaffContentController
 from shopd.customers.api import CustomerController
@@ -396,15 +396,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             prometheus.middleware,
             admission(settings.max_concurrent_requests),
             catalog_reads(db, settings),
+            # Level 0: nginx in front compresses (the deployed setting).
+            *([gzip_answers(settings.gzip_level)] if settings.gzip_level else []),
         ],
         before_send=[add_security_headers, badge.forget_on_change(settings)],
-        compression_config=(
-            CompressionConfig(
-                backend="gzip", minimum_size=1024, gzip_compress_level=settings.gzip_level
-            )
-            if settings.gzip_level
-            else None
-        ),
         csrf_config=CSRFConfig(
             secret=settings.effective_secret_key(),
             cookie_name=render.CSRF_COOKIE,

@@ -4,21 +4,32 @@ the shop leaves compressing to the nginx in front of it (the deployed setting)."
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import httpx
+import pytest
 
+import shopd.web
 from shopd.app import create_app
+from shopd.compression import _window_bits, accepts_gzip
 from shopd.config import Settings
 from shopd.db import Database
 from tests.conftest import SmallCatalog
 
+STATIC = Path(shopd.web.__file__).parent / "static"
 
-async def raw_get(settings: Settings, db: Database, path: str) -> tuple[httpx.Headers, bytes]:
+
+async def raw_get(
+    settings: Settings,
+    db: Database,
+    path: str,
+    accept: str = "gzip",
+) -> tuple[httpx.Headers, bytes]:
     """The answer's headers and its bytes as sent (httpx would otherwise decode them)."""
     transport = httpx.ASGITransport(app=create_app(settings, database=db))
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://shop.test") as c,
-        c.stream("GET", path, headers={"accept-encoding": "gzip"}) as r,
+        c.stream("GET", path, headers={"accept-encoding": accept}) as r,
     ):
         assert r.status_code == 200, path
         return r.headers, b"".join([chunk async for chunk in r.aiter_raw()])
@@ -44,3 +55,78 @@ async def test_small_answers_and_level_zero_go_as_they_are(
     assert "content-encoding" not in headers and b'"ok"' in body
     headers, body = await raw_get(settings.model_copy(update={"gzip_level": 0}), db, "/")
     assert "content-encoding" not in headers and b"<html" in body.lower()
+
+
+async def test_what_may_be_gzipped_varies_and_a_refusal_of_gzip_is_heeded(
+    db: Database, settings: Settings, catalog: SmallCatalog
+) -> None:
+    for accept in ("identity", "gzip;q=0", "br"):
+        headers, body = await raw_get(settings, db, "/", accept=accept)
+        assert "content-encoding" not in headers and b"<html" in body.lower(), accept
+        assert "accept-encoding" in vary(headers), accept
+    headers, body = await raw_get(settings, db, "/", accept="br, *;q=0.5")
+    assert headers["content-encoding"] == "gzip" and b"<html" in gzip.decompress(body).lower()
+    # The length sent is the length of the gzipped bytes.
+    assert int(headers["content-length"]) == len(body)
+
+
+async def test_files_stream_gzipped_and_images_go_as_they_are(
+    db: Database, settings: Settings
+) -> None:
+    css = (STATIC / "shop.css").read_bytes()
+    assert len(css) >= 1024
+    headers, body = await raw_get(settings, db, "/static/shop.css")
+    assert headers["content-encoding"] == "gzip" and gzip.decompress(body) == css
+    assert "accept-encoding" in vary(headers)
+    image = bytes(range(256)) * 16  # 4 KiB that would not shrink
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    (settings.media_dir / "photo.png").write_bytes(image)
+    headers, body = await raw_get(settings, db, "/media/photo.png")
+    assert headers["content-type"] == "image/png" and body == image
+    assert "content-encoding" not in headers and "vary" not in headers
+
+
+async def test_a_not_modified_answer_carries_no_body_to_compress(
+    client: httpx.AsyncClient, catalog: SmallCatalog
+) -> None:
+    etag = (await client.get(f"/p/{catalog.teapot}")).headers["etag"]
+    r = await client.get(
+        f"/p/{catalog.teapot}", headers={"if-none-match": etag, "accept-encoding": "gzip"}
+    )
+    assert r.status_code == 304 and r.content == b""
+    assert "content-encoding" not in r.headers
+
+
+def vary(headers: httpx.Headers) -> list[str]:
+    return [v.strip().lower() for v in headers.get("vary", "").split(",")]
+
+
+@pytest.mark.parametrize(
+    ("accept", "takes"),
+    [
+        ("gzip", True),
+        ("GZIP, deflate", True),
+        ("deflate, gzip;q=0.5", True),
+        ("gzip;q=0", False),
+        ("*", True),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),
+        ("gzip;q=bogus", False),
+        ("br", False),
+        ("", False),
+    ],
+)
+def test_accept_encoding_is_read_as_http_says(accept: str, takes: bool) -> None:
+    scope = {"headers": [(b"accept-encoding", accept.encode())]}
+    assert accepts_gzip(scope) is takes  # type: ignore[arg-type]
+
+
+def test_a_whole_answer_is_compressed_with_a_window_that_holds_it() -> None:
+    assert [_window_bits(n) for n in (0, 511, 1024, 16_000, 40_000, 10**7)] == [
+        9,
+        9,
+        11,
+        14,
+        15,
+        15,
+    ]
