@@ -229,13 +229,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHANGES_CATALOG = ("/api/v1/staff/", "/p/")
 # Set on the answer to any change a visitor makes (an order, a payment, a group joined): while
 # it lives, that visitor's catalog reads skip the shared cache, on every worker. Not for what
-# shows on no catalog page: the cart (the commonest change under a campaign), logging in and
-# out, the guestbook, and the staff API (staff changes clear the worker's cache instead).
+# shows on no catalog page: the cart (the commonest change under a campaign), signing up,
+# logging in and out, passwords and addresses, the guestbook, and the staff API (staff
+# changes clear the worker's cache instead).
 OWN_WRITES_COOKIE = "shopd_fresh"
 LEAVES_CATALOG = (
     "/cart/",
     "/api/v1/cart",
+    "/api/v1/customers",
     "/api/v1/session",
+    "/api/v1/password-reset",
+    "/api/v1/me/password",
+    "/api/v1/me/addresses",
     "/api/v1/staff/",
     "/account/login",
     "/account/logout",

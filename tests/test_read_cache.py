@@ -19,7 +19,7 @@ from shopd.config import Settings
 from shopd.db import Database
 from shopd.readcache import Fresh, ReadCache, own_writes
 from shopd.web.rendered import CSRF_SLOT, RenderedPages
-from tests.conftest import Backend, SmallCatalog, checkout_body, executed
+from tests.conftest import ADDRESS, Backend, SmallCatalog, checkout_body, executed
 from tests.staffkit import Staff, make_staff, window
 
 TTL = 1.5
@@ -166,6 +166,12 @@ async def test_a_guest_who_just_ordered_sees_the_stock_they_took_on_every_worker
         # The cart is no change to the catalog: the buyer still shares cached reads ...
         r = await b.post("/api/v1/cart/items", json={"sku": catalog.sku_pot, "quantity": 3})
         assert r.status_code == 200 and "shopd_fresh" not in b.cookies
+        # Nor is signing up, nor a saved address.
+        account = {"email": "mei@example.com", "password": "long-enough-pw"}
+        assert (await b.post("/api/v1/customers", json=account)).status_code == 201
+        r = await b.post("/api/v1/me/addresses", json=ADDRESS)
+        assert r.status_code == 201, r.text
+        assert "shopd_fresh" not in b.cookies
         # ... until the order: the buyer's requests then read the database, on whichever worker.
         # (An httpx client per worker, as behind a load balancer; the buyer's cookies go along.)
         r = await b.post("/api/v1/orders", json=checkout_body())
