@@ -53,6 +53,7 @@ from shopd.promotions.staff_api import (
     StaffFlashSaleController,
     StaffGroupBuyController,
 )
+from shopd.request_metrics import RequestMetrics
 from shopd.security_headers import add_security_headers
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
@@ -354,7 +355,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             if owns_db:
                 await db.dispose()
 
-    prometheus = PrometheusConfig(app_name="shopd", group_path=True, exclude=["/metrics"])
+    prometheus = PrometheusConfig(
+        app_name="shopd", group_path=True, exclude=["/metrics"], middleware_class=RequestMetrics
+    )
 
     return Litestar(
         route_handlers=[

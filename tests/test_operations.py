@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import asyncmy.errors
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +72,29 @@ async def test_metrics_are_exported(client: httpx.AsyncClient) -> None:
     r = await client.get("/metrics")
     assert r.status_code == 200
     assert 'litestar_requests_total{app_name="shopd",method="GET",path="/healthz"' in r.text
+
+
+async def test_requests_are_counted_and_timed_per_route_and_status(
+    client: httpx.AsyncClient,
+) -> None:
+    product = "/api/v1/products/{slug}"
+
+    def sample(name: str, status: int, path: str = product) -> float:
+        labels = {"app_name": "shopd", "method": "GET", "path": path, "status_code": str(status)}
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {
+        "missing": sample("litestar_requests_total", 404),
+        "timed": sample("litestar_request_duration_seconds_count", 404),
+        "health": sample("litestar_requests_total", 200, "/healthz"),
+    }
+    for slug in ("no-such-product", "nor-this-one"):
+        assert (await client.get(f"/api/v1/products/{slug}")).status_code == 404
+    assert (await client.get("/healthz")).status_code == 200
+    assert sample("litestar_requests_total", 404) == before["missing"] + 2
+    assert sample("litestar_request_duration_seconds_count", 404) == before["timed"] + 2
+    assert sample("litestar_requests_total", 200, "/healthz") == before["health"] + 1
+    assert sample("litestar_requests_in_progress", 200) == 0
 
 
 async def test_staff_session_and_token(client: httpx.AsyncClient, db: Database) -> None:
