@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from backups.database import Database
+from loadtest import answer_cost, runner, statement_cost
 from loadtest import capacity as cap
-from loadtest import runner, statement_cost
 from loadtest.results import Sample, Thresholds
 from loadtest.shop import EXPECTED_REFUSALS
+from shopd.config import Settings
 from tests.backupkit import order_numbers, seed_shop
 from tests.conftest import Backend, SmallCatalog
 from tests.server import free_port, running, shopctl
@@ -267,3 +268,22 @@ async def test_statement_cost_measures_each_way_of_writing_the_query(
     # The driver alone only where it is asyncmy.
     assert ways[4:] == ([] if backend.name == "sqlite" else ["the driver alone"])
     assert all(micros >= 0 for _, micros in rows)
+
+
+async def test_answer_cost_times_each_cached_answer_through_the_whole_app(
+    settings: Settings, catalog: SmallCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answer_cost, "ROUNDS", 5)
+    rows = await answer_cost.measure(settings)
+    assert [name for name, _, _ in rows] == [
+        "page /",
+        "page /c/[category]",
+        "page /p/[product]",
+        "page /search",
+        "api products/[slug]",
+        "api products?category",
+        "api products?q",
+        "/healthz",
+    ]
+    assert all(status == 200 for _, status, _ in rows), rows
+    assert all(micros > 0 for _, _, micros in rows), rows

@@ -1,0 +1,128 @@
+"""CPU per answer the read cache holds, through the whole app in process: no network, no server.
+
+    SHOPD_DATABASE_URL=sqlite:////path/shop.sqlite3 python -m loadtest.answer_cost
+
+Runs against a seeded shop (``shopctl db seed-demo``) and prints a table: the storefront's
+pages and the JSON API's answers as a guest with a cookie jar sees them once they are cached,
+and ``/healthz`` for what the framework alone costs. What is left of an answer's cost once its
+data is cached is the framework's and the shop's own work per request, which every request of
+the campaign pays; the load profiles measure the rest. CPU time, not wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import select
+
+from shopd.app import create_app
+from shopd.catalog.models import Category, Product
+from shopd.config import Settings, get_settings
+
+ROUNDS = 2000
+
+
+async def _slugs(app: Any) -> tuple[str, str]:
+    async with app.state["db"].read() as session:
+        product = await session.scalar(
+            select(Product.slug).where(Product.listed.is_(True)).order_by(Product.id).limit(1)
+        )
+        category = await session.scalar(select(Category.slug).order_by(Category.id).limit(1))
+    if product is None or category is None:
+        raise SystemExit("the shop has no catalog: shopctl db seed-demo first")
+    return product, category
+
+
+class _Guest:
+    """A browser with a cookie jar that accepts gzip, calling the ASGI app directly."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.cookies: dict[bytes, bytes] = {}
+
+    async def get(self, path: str, query: str = "") -> int:
+        headers = [
+            (b"host", b"shop.test"),
+            (b"accept-encoding", b"gzip"),
+            (b"user-agent", b"loadtest.answer_cost"),
+        ]
+        if self.cookies:
+            jar = b"; ".join(k + b"=" + v for k, v in self.cookies.items())
+            headers.append((b"cookie", jar))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"set-cookie":
+                        key, _, rest = bytes(value).partition(b"=")
+                        self.cookies[key] = rest.partition(b";")[0]
+
+        await self.app(scope, receive, send)
+        return status
+
+
+async def measure(settings: Settings | None = None) -> list[tuple[str, int, float]]:
+    """(what, status, µs of CPU per answer) for each answer, cached before it is timed."""
+    app = create_app(settings or get_settings())
+    rows = []
+    async with app.lifespan():
+        product, category = await _slugs(app)
+        guest = _Guest(app)
+        answers = [
+            ("page /", "/", ""),
+            ("page /c/[category]", f"/c/{category}", ""),
+            ("page /p/[product]", f"/p/{product}", ""),
+            ("page /search", "/search", "q=a"),
+            ("api products/[slug]", f"/api/v1/products/{product}", ""),
+            ("api products?category", "/api/v1/products", f"category={category}"),
+            ("api products?q", "/api/v1/products", "q=a"),
+            ("/healthz", "/healthz", ""),
+        ]
+        for name, path, query in answers:
+            for _ in range(20):  # the read cache, the kept page and the cookies settle
+                status = await guest.get(path, query)
+            start = time.process_time()
+            for _ in range(ROUNDS):
+                await guest.get(path, query)
+            rows.append((name, status, (time.process_time() - start) / ROUNDS * 1e6))
+    return rows
+
+
+def main() -> None:
+    table = Table(title=f"a cached answer, in process, {ROUNDS} each")
+    table.add_column("answer")
+    table.add_column("status", justify="right")
+    table.add_column("µs CPU per answer", justify="right")
+    for name, status, micros in asyncio.run(measure()):
+        table.add_row(escape(name), str(status), f"{micros:,.0f}")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
