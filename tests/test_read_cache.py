@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -114,9 +115,14 @@ def available(product: dict, sku: str) -> int:
     return next(s["available"] for s in product["skus"] if s["code"] == sku)
 
 
+def state_of(client: httpx.AsyncClient, key: str) -> Any:
+    """What the worker's app keeps in its state under ``key`` (its database, kept pages...)."""
+    return client._transport.app.state[key]  # type: ignore[attr-defined]
+
+
 async def watching(client: httpx.AsyncClient, every: float = 1) -> tuple[Database, CatalogWatch]:
     """The worker's database, and a catalog watch over it that has taken its first look."""
-    cached_db: Database = client._transport.app.state["db"]  # type: ignore[attr-defined]
+    cached_db: Database = state_of(client, "db")
     watch = CatalogWatch(cached_db, every)
     await watch.check()
     return cached_db, watch
@@ -198,7 +204,7 @@ async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
         listing = "/api/v1/products?category=t-shirts"
         assert (await a.get(url)).json()["list_price"] == 7900
         assert (await a.get(listing)).json()["items"][0]["price"] == 7900
-        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        cached_db: Database = state_of(a, "db")
         hits, ranked = cached_db.cache.hits, cached_db.rankings.misses
         assert (await a.get(url)).json()["list_price"] == 7900
         assert cached_db.cache.hits > hits
@@ -258,8 +264,7 @@ async def test_guests_share_one_rendering_of_a_page_each_with_their_own_form_tok
     backend: Backend, settings: Settings, catalog: SmallCatalog
 ) -> None:
     async with worker(backend, settings) as first:
-        app = first._transport.app  # type: ignore[attr-defined]
-        pages: RenderedPages = app.state["pages"]
+        pages: RenderedPages = state_of(first, "pages")
         url = f"/p/{catalog.teapot}?lang=en"
         async with httpx.AsyncClient(
             transport=first._transport, base_url="http://shop.test"
@@ -286,7 +291,7 @@ async def test_a_kept_page_is_rendered_again_when_the_read_cache_loads_anew(
 ) -> None:
     async with worker(backend, settings) as a, worker(backend, settings) as b:
         staff = await make_staff(b, db)
-        pages: RenderedPages = a._transport.app.state["pages"]  # type: ignore[attr-defined]
+        pages: RenderedPages = state_of(a, "pages")
         url = f"/p/{catalog.teapot}?lang=en"
         assert "sold out" not in (await a.get(url)).text.lower()
         await write_off(b, staff, catalog.sku_pot, 3)
@@ -319,7 +324,7 @@ async def test_api_answers_are_kept_with_their_read_and_built_again_when_it_load
 ) -> None:
     async with worker(backend, settings) as a, worker(backend, settings) as b:
         staff = await make_staff(b, db)
-        answers: KeptAnswers = a._transport.app.state["answers"]  # type: ignore[attr-defined]
+        answers: KeptAnswers = state_of(a, "answers")
         product, listing = f"/api/v1/products/{catalog.teapot}", "/api/v1/products?q=teapot"
         for _ in range(2):
             assert available((await a.get(product)).json(), catalog.sku_pot) == 3
@@ -347,7 +352,7 @@ async def test_an_order_refreshes_what_it_moves_for_its_buyer_and_keeps_the_rest
     backend: Backend, settings: Settings, catalog: SmallCatalog
 ) -> None:
     async with worker(backend, settings) as a:
-        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        cached_db: Database = state_of(a, "db")
         page = f"/p/{catalog.teapot}?lang=en"
         assert "sold out" not in (await a.get(page)).text.lower()
         # A refused change changes nothing and marks nothing.
@@ -377,7 +382,7 @@ async def test_product_answers_take_sales_and_group_buys_from_one_snapshot_per_w
 ) -> None:
     async with worker(backend, settings) as a:
         staff = await make_staff(a, db)
-        cached_db: Database = a._transport.app.state["db"]  # type: ignore[attr-defined]
+        cached_db: Database = state_of(a, "db")
         assert (await a.get(f"/api/v1/products/{catalog.teapot}")).status_code == 200
         with executed(cached_db) as statements:
             tee = (await a.get(f"/api/v1/products/{catalog.tshirt}")).json()
