@@ -73,7 +73,6 @@ def gzip_answers(level: int, minimum_size: int = MINIMUM_SIZE) -> Callable[[ASGI
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            wants_gzip = accepts_gzip(scope)
             start: Message | None = None
             decided = False
             stream: zlib._Compress | None = None
@@ -120,7 +119,7 @@ def gzip_answers(level: int, minimum_size: int = MINIMUM_SIZE) -> Callable[[ASGI
                     headers.append((b"vary", b"Accept-Encoding"))
                 elif b"accept-encoding" not in bytes(headers[vary][1]).lower():
                     headers[vary] = (b"vary", bytes(headers[vary][1]) + b", Accept-Encoding")
-                if not wants_gzip:
+                if not accepts_gzip(scope):
                     await send({**start, "headers": headers})
                     await send(message)
                     return
