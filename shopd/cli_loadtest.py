@@ -14,7 +14,7 @@ from rich.table import Table
 
 from backups.database import BackupError, Database
 from loadtest import capacity as cap
-from loadtest import consistency, results, runner
+from loadtest import consistency, cpu_use, results, runner
 from shopd.terminal import console, err, fail
 
 Watch = Callable[[list[results.Endpoint], list[results.Sample]], bool]
@@ -40,6 +40,15 @@ P99 = Annotated[float, typer.Option("--p99", help="Threshold for p99, ms.")]
 Errors = Annotated[float, typer.Option("--max-errors", help="Threshold for failed requests, %.")]
 Workers = Annotated[
     int, typer.Option("--workers", min=0, help="Local Locust worker processes (0: one process).")
+]
+WatchPids = Annotated[
+    list[int] | None,
+    typer.Option(
+        "--watch-pid",
+        help="A process on this machine (with its children) whose CPU per request to report: "
+        "the shop's server, the database. Repeatable.",
+        show_default=False,
+    ),
 ]
 
 
@@ -87,6 +96,30 @@ def _live_view(started: float) -> tuple[Live, Watch]:
     return live, watch
 
 
+def _cpu_table(report: cpu_use.Report) -> Table:
+    table = Table(
+        title=f"CPU over {report.seconds:.0f} s · the machine {report.machine_busy:.0%} busy "
+        f"on {report.machine_cores} cores"
+    )
+    for column in ("process", "CPU s", "cores busy", "ms per request"):
+        table.add_column(column, justify="left" if column == "process" else "right")
+    for use in report.uses:
+        table.add_row(
+            escape(use.name),
+            f"{use.cpu_seconds:.1f}",
+            f"{use.cores:.2f}",
+            f"{use.ms_per_request:.2f}",
+        )
+    return table
+
+
+def _meter(pids: list[int] | None) -> cpu_use.CpuMeter:
+    try:
+        return cpu_use.CpuMeter(pids or [])
+    except cpu_use.WatchError as exc:
+        raise fail(str(exc)) from None
+
+
 def _consistency(db: str | None, out: Path) -> list[str]:
     if not db:
         err.print("[yellow]no --db: the consistency check was skipped[/]")
@@ -126,14 +159,27 @@ def run(
     p99: P99 = 1000,
     max_errors: Errors = 0.1,
     workers: Workers = 0,
+    watch_pid: WatchPids = None,
 ) -> None:
-    """Run a profile headless; exit 1 when a threshold is missed or the shop is inconsistent."""
+    """Run a profile headless; exit 1 when a threshold is missed or the shop is inconsistent.
+    With --watch-pid, also what the run cost in CPU per request (saved to cpu.json)."""
     limits = results.Thresholds(p95, p99, max_errors / 100)
     spec = runner.RunSpec(profile, url, out, users, spawn_rate, duration, workers)
+    meter = _meter(watch_pid)
     live, watch = _live_view(time.monotonic())
+    meter.start()
     _drive(spec, live, watch)
     rows = results.read_stats(spec.prefix)
+    overall = results.total(rows)
+    try:
+        cpu = meter.stop(overall.requests if overall else 0)
+    except cpu_use.WatchError as exc:
+        raise fail(str(exc)) from None
     console.print(_table(rows, f"{profile} · {users} users · {duration} · {url}"))
+    console.print(_cpu_table(cpu))
+    cpu.save(out / "cpu.json")
+    for warning in cpu.warnings(max(workers, 1)):
+        err.print(f"[yellow]note:[/] {warning}")
     missed = results.verdict(results.total(rows), limits)
     if profile != "ceiling":  # the bare endpoint has no shop behind it to check
         missed += _consistency(db, out)

@@ -8,14 +8,17 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from backups.database import Database
-from loadtest import answer_cost, runner, statement_cost
+from loadtest import answer_cost, cpu_use, runner, statement_cost
 from loadtest import capacity as cap
 from loadtest.results import Sample, Thresholds
 from loadtest.shop import EXPECTED_REFUSALS
@@ -51,8 +54,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     )
     assert added.returncode == 0, added.stderr
     port = free_port()
-    with running("serve", "--port", str(port), env=env, cwd=folder, port=port) as (base, _, _):
-        yield {"url": base, "db": url, "folder": folder}
+    with running("serve", "--port", str(port), env=env, cwd=folder, port=port) as (base, proc, _):
+        yield {"url": base, "db": url, "folder": folder, "pid": proc.pid}
 
 
 def loadtest(shop: dict, out: Path, *args: str, db: bool = True):  # type: ignore[no-untyped-def]
@@ -105,6 +108,79 @@ def test_each_profile_runs_and_the_shop_stays_consistent(
         sales = Database.from_url(shop["db"]).query("SELECT sold, quantity FROM flash_sales")
         assert sales and all(int(sold) <= int(quantity) for sold, quantity in sales)
         assert sum(int(sold) for sold, _ in sales) > 0
+
+
+def test_a_run_reports_the_cpu_each_watched_process_spent_per_request(
+    shop: dict, tmp_path: Path
+) -> None:
+    done = loadtest(
+        shop, tmp_path, "run", "--profile", "browse", "--users", "6", "--spawn-rate", "6",
+        "--duration", "4s", "--watch-pid", str(shop["pid"]), *LOOSE,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ms per request" in done.stdout and f"(pid {shop['pid']})" in done.stdout
+    report = json.loads((tmp_path / "cpu.json").read_text())
+    assert report["requests"] == endpoints(tmp_path)["Aggregated"] > 0
+    assert 0 < report["machine_busy"] <= 1 and report["machine_cores"] >= 1
+    uses = {u["name"]: u for u in report["uses"]}
+    assert set(uses) == {cpu_use.GENERATOR, f"python shopctl serve (pid {shop['pid']})"}
+    for use in uses.values():  # the shop answered and Locust asked: both spent CPU on it
+        assert use["cpu_seconds"] > 0
+        assert use["ms_per_request"] == pytest.approx(
+            use["cpu_seconds"] * 1000 / report["requests"]
+        )
+
+
+def test_a_watched_process_counts_its_children(tmp_path: Path) -> None:
+    """A server's CPU is its workers': a parent that only waits is charged its child's work,
+    while the child runs and after it has been waited for."""
+    done = tmp_path / "done"
+    burn = (
+        "import pathlib, time\nend = time.process_time() + 0.6\n"
+        f"while time.process_time() < end: pass\npathlib.Path({str(done)!r}).touch()"
+    )
+    parent = subprocess.Popen(["sh", "-c", f'"{sys.executable}" -c "$0"; sleep 30', burn])
+    try:
+        meter = cpu_use.CpuMeter([parent.pid])
+        meter.start()
+        watched = psutil.Process(parent.pid)
+        deadline = time.monotonic() + 30
+        while not watched.children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        child = watched.children()[0]
+        while child.cpu_times().user < 0.1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert cpu_use._tree_seconds(watched) >= 0.1  # the child at work
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        while watched.children() and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the shell has waited for it
+        (use,) = [u for u in meter.stop(requests=100).uses if u.name != cpu_use.GENERATOR]
+    finally:
+        parent.kill()
+        parent.wait()
+    assert use.name == f"sh (pid {parent.pid})"
+    assert use.cpu_seconds >= 0.55
+    assert use.ms_per_request == pytest.approx(use.cpu_seconds * 10)
+
+
+def test_watching_a_process_that_does_not_exist_is_a_clear_error(
+    shop: dict, tmp_path: Path
+) -> None:
+    done = loadtest(shop, tmp_path, "run", "--duration", "2s", "--watch-pid", "999999999")
+    assert done.returncode == 1
+    assert "no such process" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_saturated_machine_and_a_busy_generator_are_called_out() -> None:
+    def report(busy: float, locust_cores: float) -> cpu_use.Report:
+        use = cpu_use.Use(cpu_use.GENERATOR, locust_cores * 60, locust_cores, 0.5)
+        return cpu_use.Report(60, 1000, 2, busy, [use])
+
+    assert report(0.5, 0.3).warnings(1) == []
+    saturated, generator = report(0.97, 0.95).warnings(1)
+    assert "97% of its 2 cores" in saturated and "0.95 cores" in generator
+    assert report(0.5, 0.95).warnings(2) == []  # two Locust workers share the load
 
 
 def test_a_missed_threshold_fails_the_run(shop: dict, tmp_path: Path) -> None:
