@@ -19,6 +19,10 @@ class Step:
     p99: float
     error_rate: float
     held: bool
+    # The step's first and last second (Unix time) and the requests made between them.
+    started_at: float = 0.0
+    ended_at: float = 0.0
+    requests: int = 0
 
 
 def steps(history: list[Sample], limits: Thresholds) -> list[Step]:
@@ -52,6 +56,9 @@ def steps(history: list[Sample], limits: Thresholds) -> list[Step]:
                     and p99 <= limits.p99_ms
                     and error_rate <= limits.max_error_rate
                 ),
+                started_at=samples[0].at,
+                ended_at=samples[-1].at,
+                requests=requests,
             )
         )
     return sorted(judged, key=lambda s: s.users)

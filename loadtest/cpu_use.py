@@ -90,22 +90,41 @@ def _tree_seconds(process: psutil.Process) -> float:
     return total
 
 
-def _children_seconds() -> float:
+def _generator_seconds() -> float:
+    """CPU of this command's child processes, Locust's: those still running and those already
+    waited for."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    total = usage.ru_utime + usage.ru_stime
+    for child in psutil.Process().children():
+        try:
+            total += _tree_seconds(child)
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def _machine() -> tuple[float, float]:
     """(busy, all) CPU seconds of the whole machine since boot."""
-    t = psutil.cpu_times()
-    idle = t.idle + getattr(t, "iowait", 0.0)
-    everything = sum(t)
+    t = psutil.cpu_times()._asdict()
+    # Linux counts a guest's time in user and nice already.
+    everything = sum(v for k, v in t.items() if k not in ("guest", "guest_nice"))
+    idle = t["idle"] + t.get("iowait", 0.0)
     return everything - idle, everything
 
 
+@dataclass(frozen=True)
+class Mark:
+    """The counters at one moment: wall clock, Locust's CPU, each watched process's, and the
+    machine's busy and total CPU seconds."""
+
+    at: float
+    generator: float
+    watched: tuple[float, ...]
+    machine: tuple[float, float]
+
+
 class CpuMeter:
-    """Samples CPU before and after a run. The load generator is this process's children that
-    have exited and been waited for by the end: Locust's processes."""
+    """Reads CPU counters at moments of a run; a report covers the time between two of them."""
 
     def __init__(self, pids: Sequence[int]) -> None:
         self.watched: list[tuple[str, psutil.Process]] = []
@@ -116,32 +135,42 @@ class CpuMeter:
             except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
                 raise WatchError(f"--watch-pid {pid}: no such process to watch") from None
             self.watched.append((name, process))
-        self._start: tuple[float, float, list[float], tuple[float, float]] | None = None
+        self.marks: list[Mark] = []
 
-    def start(self) -> None:
-        self._start = (
-            time.monotonic(),
-            _children_seconds(),
-            [_tree_seconds(p) for _, p in self.watched],
-            _machine(),
-        )
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.watched]
 
-    def stop(self, requests: int) -> Report:
-        if self._start is None:
-            raise RuntimeError("stop() before start()")
-        began, children, trees, (busy, everything) = self._start
-        seconds = max(time.monotonic() - began, 1e-9)
-        spent = [(GENERATOR, _children_seconds() - children)]
-        for (name, process), before in zip(self.watched, trees, strict=True):
+    def mark(self) -> Mark:
+        trees = []
+        for name, process in self.watched:
             try:
-                spent.append((name, _tree_seconds(process) - before))
+                trees.append(_tree_seconds(process))
             except psutil.NoSuchProcess:
                 raise WatchError(f"{name} exited during the run") from None
-        busy_now, everything_now = _machine()
+        mark = Mark(time.time(), _generator_seconds(), tuple(trees), _machine())
+        self.marks.append(mark)
+        return mark
+
+    def report(self, first: Mark, last: Mark, requests: int) -> Report:
+        seconds = max(last.at - first.at, 1e-9)
+        spent = [(GENERATOR, last.generator - first.generator)]
+        spent += [
+            (name, after - before)
+            for name, before, after in zip(self.names, first.watched, last.watched, strict=True)
+        ]
+        busy = last.machine[0] - first.machine[0]
+        share = busy / max(last.machine[1] - first.machine[1], 1e-9)
         cores = psutil.cpu_count() or os.cpu_count() or 1
         uses = [
             Use(name, cpu, cpu / seconds, cpu * 1000 / requests if requests else 0.0)
             for name, cpu in spent
         ]
-        share = (busy_now - busy) / max(everything_now - everything, 1e-9)
         return Report(seconds, requests, cores, min(max(share, 0.0), 1.0), uses)
+
+    def within(self, start: float, end: float, requests: int) -> Report | None:
+        """The report of the marks taken from ``start`` to ``end`` (Unix time), if two were."""
+        inside = [m for m in self.marks if start <= m.at <= end]
+        if len(inside) < 2:
+            return None
+        return self.report(inside[0], inside[-1], requests)

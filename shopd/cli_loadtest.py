@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.live import Live
@@ -14,8 +16,11 @@ from rich.table import Table
 
 from backups.database import BackupError, Database
 from loadtest import capacity as cap
-from loadtest import consistency, cpu_use, results, runner
+from loadtest import consistency, results, runner
 from shopd.terminal import console, err, fail
+
+if TYPE_CHECKING:
+    from loadtest import cpu_use
 
 Watch = Callable[[list[results.Endpoint], list[results.Sample]], bool]
 loadtest_app = typer.Typer(
@@ -114,8 +119,20 @@ def _cpu_table(report: cpu_use.Report) -> Table:
 
 
 def _meter(pids: list[int] | None) -> cpu_use.CpuMeter:
+    # psutil comes with the loadtest extra, which the app servers' shopctl does not have.
+    from loadtest import cpu_use
+
     try:
         return cpu_use.CpuMeter(pids or [])
+    except cpu_use.WatchError as exc:
+        raise fail(str(exc)) from None
+
+
+def _mark(meter: cpu_use.CpuMeter) -> cpu_use.Mark:
+    from loadtest import cpu_use
+
+    try:
+        return meter.mark()
     except cpu_use.WatchError as exc:
         raise fail(str(exc)) from None
 
@@ -167,14 +184,11 @@ def run(
     spec = runner.RunSpec(profile, url, out, users, spawn_rate, duration, workers)
     meter = _meter(watch_pid)
     live, watch = _live_view(time.monotonic())
-    meter.start()
+    first = _mark(meter)
     _drive(spec, live, watch)
     rows = results.read_stats(spec.prefix)
     overall = results.total(rows)
-    try:
-        cpu = meter.stop(overall.requests if overall else 0)
-    except cpu_use.WatchError as exc:
-        raise fail(str(exc)) from None
+    cpu = meter.report(first, _mark(meter), overall.requests if overall else 0)
     console.print(_table(rows, f"{profile} · {users} users · {duration} · {url}"))
     console.print(_cpu_table(cpu))
     cpu.save(out / "cpu.json")
@@ -207,15 +221,20 @@ def capacity(
     p99: P99 = 1000,
     max_errors: Errors = 0.1,
     workers: Workers = 0,
+    watch_pid: WatchPids = None,
 ) -> None:
-    """Raise users step by step until a threshold breaks; report the most users that held."""
+    """Raise users step by step until a threshold breaks; report the most users that held,
+    and how busy the machine was at each step."""
     limits = results.Thresholds(p95, p99, max_errors / 100)
     spec = runner.RunSpec(
         profile, url, out, workers=workers, steps=(start, step, step_seconds, max_users)
     )
+    meter = _meter(watch_pid)
     live, show = _live_view(time.monotonic())
+    _mark(meter)
 
     def watch(rows: list[results.Endpoint], history: list[results.Sample]) -> bool:
+        _mark(meter)
         show(rows, history)
         # Stop at the first step that broke: more users would only break it harder. The step
         # still running is judged when it is over, not on its first seconds.
@@ -228,6 +247,12 @@ def capacity(
     table = Table(title=f"capacity · {profile} · {url}")
     for column in ("users", "seconds", "req/s", "p95 ms", "p99 ms", "errors", "held"):
         table.add_column(column, justify="right")
+    cpu_table = Table(title="CPU per request at each step, ms")
+    # Headers without the PIDs, which cpu.json keeps: the table stays narrow enough to read.
+    watched = (name.rsplit(" (pid ", 1)[0] for name in meter.names)
+    for column in ("users", "machine busy", "Locust", *watched):
+        cpu_table.add_column(escape(column), justify="right")
+    steps_cpu = []
     for s in judged:
         table.add_row(
             str(s.users),
@@ -238,7 +263,17 @@ def capacity(
             f"{s.error_rate:.2%}",
             "[green]yes[/]" if s.held else "[red]no[/]",
         )
+        cpu = meter.within(s.started_at, s.ended_at, s.requests)
+        steps_cpu.append({"users": s.users, "cpu": asdict(cpu) if cpu else None})
+        if cpu is not None:
+            cpu_table.add_row(
+                str(s.users),
+                f"{cpu.machine_busy:.0%}",
+                *(f"{u.ms_per_request:.2f}" for u in cpu.uses),
+            )
+    (out / "cpu.json").write_text(json.dumps(steps_cpu, indent=2) + "\n")
     console.print(table)
+    console.print(cpu_table)
     png = cap.plot(history, limits, found, out / "capacity.png") if history else None
     cap.save_result(
         out, users=found, profile=profile, url=url, limits=limits, complete=cap.broke(judged)

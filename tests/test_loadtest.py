@@ -142,7 +142,7 @@ def test_a_watched_process_counts_its_children(tmp_path: Path) -> None:
     parent = subprocess.Popen(["sh", "-c", f'"{sys.executable}" -c "$0"; sleep 30', burn])
     try:
         meter = cpu_use.CpuMeter([parent.pid])
-        meter.start()
+        first = meter.mark()
         watched = psutil.Process(parent.pid)
         deadline = time.monotonic() + 30
         while not watched.children() and time.monotonic() < deadline:
@@ -155,13 +155,26 @@ def test_a_watched_process_counts_its_children(tmp_path: Path) -> None:
             time.sleep(0.01)
         while watched.children() and time.monotonic() < deadline:
             time.sleep(0.01)  # until the shell has waited for it
-        (use,) = [u for u in meter.stop(requests=100).uses if u.name != cpu_use.GENERATOR]
+        report = meter.report(first, meter.mark(), requests=100)
+        (use,) = [u for u in report.uses if u.name != cpu_use.GENERATOR]
     finally:
         parent.kill()
         parent.wait()
     assert use.name == f"sh (pid {parent.pid})"
     assert use.cpu_seconds >= 0.55
     assert use.ms_per_request == pytest.approx(use.cpu_seconds * 10)
+
+
+def test_shopctl_starts_where_the_loadtest_extra_is_not_installed() -> None:
+    """The app servers' shopctl has no Locust, matplotlib or psutil: every command but the load
+    tests themselves must still start (the lab's deploy runs it there)."""
+    hide = "import sys\nfor name in ('psutil', 'locust', 'matplotlib'): sys.modules[name] = None\n"
+    start = "from shopd.cli import app\napp(['loadtest', 'run', '--help'])"
+    done = subprocess.run(
+        [sys.executable, "-c", hide + start], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--watch-pid" in done.stdout
 
 
 def test_watching_a_process_that_does_not_exist_is_a_clear_error(
@@ -210,14 +223,41 @@ def test_the_consistency_check_catches_a_corrupted_stock_row(shop: dict, tmp_pat
     assert "PASS" not in done.stdout
 
 
-def test_capacity_reports_a_number_and_a_plot(shop: dict, tmp_path: Path) -> None:
+def test_capacity_reports_a_number_a_plot_and_each_steps_cpu(shop: dict, tmp_path: Path) -> None:
     done = loadtest(
         shop, tmp_path, "capacity", "--profile", "browse", "--start", "2", "--step", "2",
-        "--step-seconds", "4", "--max-users", "6", *LOOSE,
+        "--step-seconds", "4", "--max-users", "6", "--watch-pid", str(shop["pid"]), *LOOSE,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "capacity: 6 users" in done.stdout
     assert (tmp_path / "capacity.png").read_bytes()[:4] == b"\x89PNG"
+    assert "machine busy" in done.stdout
+    steps = json.loads((tmp_path / "cpu.json").read_text())
+    assert [s["users"] for s in steps] == [2, 4, 6]
+    spent = 0.0
+    for step in steps:  # each step's own seconds and requests, and what the shop spent on them
+        cpu = step["cpu"]
+        assert cpu["requests"] > 0 and 0 < cpu["seconds"] <= 8
+        (shop_use,) = [u for u in cpu["uses"] if f"(pid {shop['pid']})" in u["name"]]
+        assert shop_use["ms_per_request"] == pytest.approx(
+            shop_use["cpu_seconds"] * 1000 / cpu["requests"]
+        )
+        spent += shop_use["cpu_seconds"]
+    # The kernel counts CPU in ticks of 10 ms: a step of a few requests may show none.
+    assert spent > 0
+
+
+def test_a_report_covers_only_the_marks_of_its_window() -> None:
+    meter = cpu_use.CpuMeter([])
+    for at, generator, busy in ((100, 1.0, 10.0), (101, 1.5, 11.0), (102, 2.5, 12.0)):
+        meter.marks.append(cpu_use.Mark(at, generator, (), (busy, busy * 2)))
+    report = meter.within(100.5, 102, requests=500)
+    assert report is not None
+    assert report.seconds == 1 and report.requests == 500
+    assert report.machine_busy == pytest.approx(0.5)
+    (locust,) = report.uses
+    assert locust.cpu_seconds == pytest.approx(1.0) and locust.ms_per_request == pytest.approx(2)
+    assert meter.within(102.5, 200, requests=10) is None  # no two marks inside: no figure
 
 
 def test_capacity_stops_at_the_first_step_that_broke_and_keeps_every_report(
