@@ -127,23 +127,28 @@ class CpuMeter:
     """Reads CPU counters at moments of a run; a report covers the time between two of them."""
 
     def __init__(self, pids: Sequence[int]) -> None:
+        # (what it runs, the process): ``python shopctl serve``, ``mariadbd``
         self.watched: list[tuple[str, psutil.Process]] = []
         for pid in pids:
             try:
                 process = psutil.Process(pid)
-                name = f"{_command(process)} (pid {pid})"
+                self.watched.append((_command(process), process))
             except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
                 raise WatchError(f"--watch-pid {pid}: no such process to watch") from None
-            self.watched.append((name, process))
         self.marks: list[Mark] = []
 
     @property
+    def commands(self) -> list[str]:
+        return [command for command, _ in self.watched]
+
+    @property
     def names(self) -> list[str]:
-        return [name for name, _ in self.watched]
+        """What each watched process is reported as: its command and PID."""
+        return [f"{command} (pid {process.pid})" for command, process in self.watched]
 
     def mark(self) -> Mark:
         trees = []
-        for name, process in self.watched:
+        for name, (_, process) in zip(self.names, self.watched, strict=True):
             try:
                 trees.append(_tree_seconds(process))
             except psutil.NoSuchProcess:

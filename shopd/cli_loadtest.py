@@ -194,7 +194,7 @@ def run(
     cpu.save(out / "cpu.json")
     for warning in cpu.warnings(max(workers, 1)):
         err.print(f"[yellow]note:[/] {warning}")
-    missed = results.verdict(results.total(rows), limits)
+    missed = results.verdict(overall, limits)
     if profile != "ceiling":  # the bare endpoint has no shop behind it to check
         missed += _consistency(db, out)
     console.print(f"CSV and report: {out}/locust_*.csv, {out}/report.html")
@@ -249,8 +249,7 @@ def capacity(
         table.add_column(column, justify="right")
     cpu_table = Table(title="CPU per request at each step, ms")
     # Headers without the PIDs, which cpu.json keeps: the table stays narrow enough to read.
-    watched = (name.rsplit(" (pid ", 1)[0] for name in meter.names)
-    for column in ("users", "machine busy", "Locust", *watched):
+    for column in ("users", "machine busy", "Locust", *meter.commands):
         cpu_table.add_column(escape(column), justify="right")
     steps_cpu = []
     for s in judged:
