@@ -42,6 +42,7 @@ from shopd.customers.membership_api import MyMembershipController, StaffMembersh
 from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database, is_retryable, is_unreachable
 from shopd.errors import Busy, DatabaseUnavailable, DomainError, error_body
+from shopd.head_requests import ShopApp
 from shopd.http import DB, shop_dependencies
 from shopd.inventory.api import StockController
 from shopd.openapi_errors import document_errors
@@ -310,7 +311,7 @@ def catalog_reads(db: Database, settings: Settings) -> Callable[[ASGIApp], ASGIA
     return middleware
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, database: Database | None = None) -> ShopApp:
     settings = settings or get_settings()
     db = database or Database(
         settings.effective_database_url,
@@ -359,7 +360,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app_name="shopd", group_path=True, exclude=["/metrics"], middleware_class=RequestMetrics
     )
 
-    return Litestar(
+    return ShopApp(
         route_handlers=[
             StorefrontController,
             static_files(),

@@ -8,7 +8,8 @@ one call with a window no larger than the answer: the same bytes out, less state
 
 Only what compresses is compressed (text, JSON, JavaScript, XML, SVG), and such answers say
 ``Vary: Accept-Encoding`` whether or not this client took gzip, so that a cache in front keeps
-the two apart. Streamed answers (files) are compressed part by part as they go.
+the two apart. Streamed answers (files) are compressed part by part as they go. A gzipped
+answer's strong ETag is made weak: it no longer names these bytes.
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ def compressible(content_type: bytes) -> bool:
     return media.startswith(b"text/") or media in _TYPES or media.endswith((b"+json", b"+xml"))
 
 
+def _weak(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """A strong ETag names the exact bytes of the uncompressed answer, and the gzipped answer
+    is other bytes: it goes out weak (as nginx does), still matching the same ETag sent back
+    in If-None-Match, which compares weakly."""
+    if bytes(name).lower() == b"etag" and not bytes(value).startswith(b"W/"):
+        return name, b"W/" + bytes(value)
+    return name, value
+
+
 def _window_bits(size: int) -> int:
     """The smallest zlib window (9-15 bits) that holds ``size`` bytes: it finds the same
     matches as the largest for an answer that fits, with less memory to set up."""
@@ -90,6 +100,10 @@ def gzip_answers(level: int, minimum_size: int = MINIMUM_SIZE) -> Callable[[ASGI
                 if message["type"] == "http.response.start":
                     if message["status"] in (204, 304) or message["status"] < 200:
                         decided = True
+                        if message["status"] == 304 and accepts_gzip(scope):
+                            # The ETag as the gzipped 200 it stands for gave it.
+                            weak = [_weak(n, v) for n, v in message.get("headers", ())]
+                            message = {**message, "headers": weak}
                         await send(message)
                     else:
                         start = message
@@ -123,7 +137,7 @@ def gzip_answers(level: int, minimum_size: int = MINIMUM_SIZE) -> Callable[[ASGI
                     await send({**start, "headers": headers})
                     await send(message)
                     return
-                headers = [(n, v) for n, v in headers if bytes(n).lower() != b"content-length"]
+                headers = [_weak(n, v) for n, v in headers if bytes(n).lower() != b"content-length"]
                 headers.append((b"content-encoding", b"gzip"))
                 bits = 15 if more else _window_bits(len(body))
                 compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + bits, MEM_LEVEL)

@@ -97,6 +97,30 @@ async def test_a_not_modified_answer_carries_no_body_to_compress(
     assert "content-encoding" not in r.headers
 
 
+async def test_a_gzipped_page_carries_a_weak_etag_that_still_revalidates(
+    client: httpx.AsyncClient, catalog: SmallCatalog
+) -> None:
+    """The ETag names the page's bytes; gzipped they are other bytes (RFC 9110 8.8.3), so the
+    gzipped answer's tag is weak, and a browser sending either form back gets its 304."""
+    path = f"/p/{catalog.teapot}"
+    plain = (await client.get(path, headers={"accept-encoding": "identity"})).headers["etag"]
+    gzipped = (await client.get(path, headers={"accept-encoding": "gzip"})).headers["etag"]
+    assert plain.startswith('"') and gzipped == "W/" + plain
+    for sent, encoding, answered in (
+        (gzipped, "gzip", gzipped),
+        (plain, "identity", plain),
+        (plain, "gzip", gzipped),
+        (f'"other", {gzipped}', "gzip", gzipped),
+        ("*", "identity", plain),
+    ):
+        r = await client.get(path, headers={"if-none-match": sent, "accept-encoding": encoding})
+        assert r.status_code == 304 and r.content == b"", sent
+        assert r.headers["etag"] == answered, (sent, encoding)
+    for stale in ('"other"', 'W/"other", "another"', plain[:-2] + '"'):
+        r = await client.get(path, headers={"if-none-match": stale})
+        assert r.status_code == 200 and r.headers["etag"] == gzipped, stale
+
+
 def vary(headers: httpx.Headers) -> list[str]:
     return [v.strip().lower() for v in headers.get("vary", "").split(",")]
 

@@ -535,6 +535,10 @@ async def test_newsletter_double_opt_in_unsubscribe_and_send(
     assert set(confirmations) == {"a@example.com", "b@example.com"}
     link = re.search(r"/newsletter/confirm/(\S+)", confirmations["a@example.com"])
     assert link
+    # A mail scanner looks at b's link with HEAD: b is not subscribed by it.
+    scanned = re.search(r"/newsletter/confirm/(\S+)", confirmations["b@example.com"])
+    assert scanned
+    assert (await client.head(f"/newsletter/confirm/{scanned.group(1)}")).status_code == 200
     r = await client.get(f"/newsletter/confirm/{link.group(1)}")
     assert r.status_code == 200 and "confirmed" in r.text
     assert (await client.get("/newsletter/confirm/forged")).status_code == 404
@@ -551,6 +555,12 @@ async def test_newsletter_double_opt_in_unsubscribe_and_send(
     assert mail["To"] == "a@example.com" and "新品上市" in mail["Subject"]
     unsubscribe = re.search(r"/newsletter/unsubscribe/(\S+)", mail.get_content())
     assert unsubscribe
+    # Nor is anyone unsubscribed by a HEAD.
+    assert (await client.head(f"/newsletter/unsubscribe/{unsubscribe.group(1)}")).status_code == 200
+    r = await client.post(
+        "/api/v1/staff/newsletters", json={"subject": "still", "body": "x"}, headers=staff.manager
+    )
+    assert r.json()["recipients"] == 1
     assert (
         "unsubscribed" in (await client.get(f"/newsletter/unsubscribe/{unsubscribe.group(1)}")).text
     )

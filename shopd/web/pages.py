@@ -23,6 +23,7 @@ from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import DomainError, NotFound
+from shopd.head_requests import is_head
 from shopd.http import DB, Conf
 from shopd.orders import lifecycle, payments
 from shopd.orders import service as orders
@@ -972,15 +973,18 @@ class StorefrontController(Controller):
         db: DB,
         settings: Conf,
     ) -> Response[Any]:
+        if action not in ("confirm", "unsubscribe"):
+            raise NotFound("no such page", code="not_found")
+        if is_head(request):
+            # A mail scanner looking at the link on the reader's behalf: nothing changes.
+            return await page(request, db, settings, "notice.html", message="")
         async with db.write() as session:
             if action == "confirm":
                 await content.confirm(session, token)
                 message = "Your subscription is confirmed."
-            elif action == "unsubscribe":
+            else:
                 await content.unsubscribe(session, token)
                 message = "You are unsubscribed."
-            else:
-                raise NotFound("no such page", code="not_found")
             await session.commit()
         return await page(request, db, settings, "notice.html", message=message)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from shopd.catalog import cached
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
+from shopd.head_requests import is_head
 from shopd.web import i18n
 from shopd.web.rendered import CART_SLOT, CSRF_SLOT, RenderedPages
 
@@ -130,7 +132,7 @@ async def page(
     what it shows (``seen``: a product, a category, a topic, a search)."""
     who = await visitor(request, db, settings)
     visits: VisitCounter | None = request.app.state.get("visits")
-    if visits is not None and status == 200 and request.method == "GET":
+    if visits is not None and status == 200 and request.method == "GET" and not is_head(request):
         visits.visit(
             http.client_ip(request),
             request.headers.get("user-agent", ""),
@@ -164,13 +166,26 @@ async def page(
         # Private: every page carries this browser's CSRF token in its forms, which a shared
         # cache must never hand to someone else. The browser's own cache revalidates (304).
         headers["Cache-Control"] = "private, no-cache"
-        if request.headers.get("if-none-match") == etag:
+        if none_match(request.headers.get("if-none-match"), etag):
             return Response(b"", status_code=304, headers=headers, cookies=all_cookies)
     else:
         headers["Cache-Control"] = "private, no-store"
     return Response(
         html, status_code=status, media_type=MediaType.HTML, headers=headers, cookies=all_cookies
     )
+
+
+_ENTITY_TAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
+
+
+def none_match(header: str | None, etag: str) -> bool:
+    """Whether If-None-Match names ``etag``: ``*``, or a list of tags compared weakly (RFC
+    9110 13.1.2), so a tag the gzip layer sent back weak (``W/"…"``) still matches."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(m.group(1) == etag for m in _ENTITY_TAG.finditer(header))
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[Any]:
