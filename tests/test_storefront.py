@@ -542,6 +542,7 @@ async def test_newsletter_double_opt_in_unsubscribe_and_send(
     r = await client.get(f"/newsletter/confirm/{link.group(1)}")
     assert r.status_code == 200 and "confirmed" in r.text
     assert (await client.get("/newsletter/confirm/forged")).status_code == 404
+    assert (await client.head("/newsletter/confirm/forged")).status_code == 404
 
     smtp.inbox.messages.clear()
     r = await client.post(

@@ -973,19 +973,23 @@ class StorefrontController(Controller):
         db: DB,
         settings: Conf,
     ) -> Response[Any]:
-        if action not in ("confirm", "unsubscribe"):
+        acts = {
+            "confirm": (content.confirm, "Your subscription is confirmed."),
+            "unsubscribe": (content.unsubscribe, "You are unsubscribed."),
+        }
+        if action not in acts:
             raise NotFound("no such page", code="not_found")
+        change, message = acts[action]
         if is_head(request):
-            # A mail scanner looking at the link on the reader's behalf: nothing changes.
-            return await page(request, db, settings, "notice.html", message="")
-        async with db.write() as session:
-            if action == "confirm":
-                await content.confirm(session, token)
-                message = "Your subscription is confirmed."
-            else:
-                await content.unsubscribe(session, token)
-                message = "You are unsubscribed."
-            await session.commit()
+            # A mail scanner looking at the link on its reader's behalf: the same answer (an
+            # unknown link is a 404 here too), and nothing changes, as a read session is
+            # rolled back, never committed.
+            async with db.read() as session:
+                await change(session, token)
+        else:
+            async with db.write() as session:
+                await change(session, token)
+                await session.commit()
         return await page(request, db, settings, "notice.html", message=message)
 
     @get("/lang/{code:str}")
