@@ -35,6 +35,7 @@ from shopd.catalog.api import CatalogController
 from shopd.catalog.changes import CatalogWatch
 from shopd.catalog.staff_api import StaffCatalogController
 from shopd.compression import gzip_answers
+from shopd.conditional import not_modified_files
 from shopd.config import Settings, get_settings
 from shopd.content.staff_api import StaffContentController
 from shopd.customers.api import CustomerController
@@ -208,14 +209,20 @@ def static_files() -> Any:
         directories=[render.STATIC],
         include_in_schema=False,
         cache_control=CacheControlHeader(max_age=3600, public=True),
+        middleware=[not_modified_files],
     )
 
 
 def media_files(settings: Settings) -> Any:
-    """Uploaded product images (behind nginx in production, which serves them directly)."""
+    """Uploaded product images. Each is named by its content's hash, so a name never shows
+    other bytes: browsers and nginx may keep them for a year without asking again."""
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     return create_static_files_router(
-        path="/media", directories=[settings.media_dir], include_in_schema=False
+        path="/media",
+        directories=[settings.media_dir],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=365 * 86400, public=True, immutable=True),
+        middleware=[not_modified_files],
     )
 
 

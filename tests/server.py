@@ -38,6 +38,17 @@ def shopctl(
     )
 
 
+def sqlite_shop_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a shop on a fresh, migrated SQLite file in ``tmp_path``."""
+    env = {
+        "SHOPD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shop.sqlite3'}",
+        "SHOPD_DATA_DIR": str(tmp_path),
+        "SHOPD_BACKGROUND_JOBS": "false",
+    }
+    assert shopctl("db", "upgrade", env=env).returncode == 0
+    return env
+
+
 def wait_healthy(
     base: str,
     proc: subprocess.Popen[str],

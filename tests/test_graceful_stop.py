@@ -11,20 +11,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.server import free_port, running, shopctl
+from tests.server import free_port, running, sqlite_shop_env
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n"
 KEEP_ALIVE = b"GET /healthz HTTP/1.1\r\nHost: shop\r\n\r\n"
-
-
-def shop_env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        "SHOPD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shop.sqlite3'}",
-        "SHOPD_DATA_DIR": str(tmp_path),
-        "SHOPD_BACKGROUND_JOBS": "false",
-    }
-    assert shopctl("db", "upgrade", env=env).returncode == 0
-    return env
 
 
 def read_answer(conn: socket.socket, buffered: bytes = b"") -> tuple[int, dict[str, str], bytes]:
@@ -80,7 +70,7 @@ def prober(port: int, outcomes: Counter[str], stop: threading.Event) -> None:
 def test_a_stopping_shop_refuses_new_connections_instead_of_dropping_them(
     tmp_path: Path,
 ) -> None:
-    env = shop_env(tmp_path)
+    env = sqlite_shop_env(tmp_path)
     port = free_port()
     args = ("serve", "--port", str(port), "--workers", "2", "--log-level", "warning")
     outcomes: Counter[str] = Counter()
@@ -108,7 +98,7 @@ def test_a_kept_alive_connection_gets_its_last_request_answered_while_the_shop_s
 ) -> None:
     """nginx may have just picked an idle upstream connection when the app server stops: the
     request it sends on it is answered, and the answer says the connection closes."""
-    env = shop_env(tmp_path)
+    env = sqlite_shop_env(tmp_path)
     port = free_port()
     args = ("serve", "--port", str(port), "--workers", "2", "--log-level", "warning")
     with running(*args, env=env, cwd=tmp_path, port=port, health="/healthz") as (_, server, _):

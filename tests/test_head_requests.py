@@ -12,7 +12,7 @@ from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
 from tests.conftest import SmallCatalog
-from tests.server import free_port, running, shopctl
+from tests.server import free_port, running, sqlite_shop_env
 
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64)", "accept-encoding": "identity"}
 
@@ -82,12 +82,7 @@ def _answer(conn: socket.socket, buffered: bytes, head: bool) -> tuple[str, dict
 
 def test_head_through_the_real_server_keeps_the_connection_in_step(tmp_path: Path) -> None:
     """A body sent after a HEAD answer would be read as the start of the next answer."""
-    env = {
-        "SHOPD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shop.sqlite3'}",
-        "SHOPD_DATA_DIR": str(tmp_path),
-        "SHOPD_BACKGROUND_JOBS": "false",
-    }
-    assert shopctl("db", "upgrade", env=env).returncode == 0
+    env = sqlite_shop_env(tmp_path)
     port = free_port()
     with (
         running("serve", "--port", str(port), env=env, cwd=tmp_path, port=port),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from shopd.analytics.counter import View, VisitCounter
 from shopd.cart import badge
 from shopd.cart import service as carts
 from shopd.catalog import cached
+from shopd.conditional import none_match
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
@@ -173,19 +173,6 @@ async def page(
     return Response(
         html, status_code=status, media_type=MediaType.HTML, headers=headers, cookies=all_cookies
     )
-
-
-_ENTITY_TAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
-
-
-def none_match(header: str | None, etag: str) -> bool:
-    """Whether If-None-Match names ``etag``: ``*``, or a list of tags compared weakly (RFC
-    9110 13.1.2), so a tag the gzip layer sent back weak (``W/"…"``) still matches."""
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    return any(m.group(1) == etag for m in _ENTITY_TAG.finditer(header))
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[Any]:
