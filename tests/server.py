@@ -38,6 +38,28 @@ def shopctl(
     )
 
 
+def read_answer(
+    conn: socket.socket, buffered: bytes = b"", *, head: bool = False
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 answer off a kept-alive connection: status, headers, and any bytes after it.
+    An answer to HEAD has no body, whatever its Content-Length says."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        assert chunk, f"the connection closed without an answer after {data!r}"
+        data += chunk
+    top, body = data.split(b"\r\n\r\n", 1)
+    lines = top.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    headers = {name.lower(): value for name, value in headers.items()}
+    length = 0 if head else int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = conn.recv(4096)
+        assert chunk, "the connection closed in the middle of an answer"
+        body += chunk
+    return int(lines[0].split()[1]), headers, body[length:]
+
+
 def sqlite_shop_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a shop on a fresh, migrated SQLite file in ``tmp_path``."""
     env = {

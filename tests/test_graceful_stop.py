@@ -11,29 +11,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.server import free_port, running, sqlite_shop_env
+from tests.server import free_port, read_answer, running, sqlite_shop_env
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n"
 KEEP_ALIVE = b"GET /healthz HTTP/1.1\r\nHost: shop\r\n\r\n"
-
-
-def read_answer(conn: socket.socket, buffered: bytes = b"") -> tuple[int, dict[str, str], bytes]:
-    """One HTTP/1.1 answer off a kept-alive connection: status, headers, and any bytes after it."""
-    data = buffered
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        assert chunk, f"the connection closed without an answer after {data!r}"
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines[1:])
-    headers = {name.lower(): value for name, value in headers.items()}
-    length = int(headers.get("content-length", "0"))
-    while len(body) < length:
-        chunk = conn.recv(4096)
-        assert chunk, "the connection closed in the middle of an answer"
-        body += chunk
-    return int(lines[0].split()[1]), headers, body[length:]
 
 
 def probe(port: int) -> str:

@@ -12,7 +12,7 @@ from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
 from tests.conftest import SmallCatalog
-from tests.server import free_port, running, sqlite_shop_env
+from tests.server import free_port, read_answer, running, sqlite_shop_env
 
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64)", "accept-encoding": "identity"}
 
@@ -62,24 +62,6 @@ async def test_head_counts_no_visit(
         assert visits.pending > 0
 
 
-def _answer(conn: socket.socket, buffered: bytes, head: bool) -> tuple[str, dict[str, str], bytes]:
-    """One answer off a kept-alive connection; a HEAD answer's Content-Length has no body."""
-    data = buffered
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        assert chunk, f"the connection closed after {data!r}"
-        data += chunk
-    top, rest = data.split(b"\r\n\r\n", 1)
-    lines = top.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
-    length = 0 if head else int(headers["content-length"])
-    while len(rest) < length:
-        chunk = conn.recv(65536)
-        assert chunk, "the connection closed in the middle of an answer"
-        rest += chunk
-    return lines[0], headers, rest[length:]
-
-
 def test_head_through_the_real_server_keeps_the_connection_in_step(tmp_path: Path) -> None:
     """A body sent after a HEAD answer would be read as the start of the next answer."""
     env = sqlite_shop_env(tmp_path)
@@ -91,7 +73,7 @@ def test_head_through_the_real_server_keeps_the_connection_in_step(tmp_path: Pat
         leftover = b""
         for method, path in (("HEAD", "/"), ("HEAD", "/healthz"), ("GET", "/healthz")):
             conn.sendall(f"{method} {path} HTTP/1.1\r\nHost: shop\r\n\r\n".encode())
-            status, headers, leftover = _answer(conn, leftover, head=method == "HEAD")
-            assert status == "HTTP/1.1 200 OK", (method, path)
+            status, headers, leftover = read_answer(conn, leftover, head=method == "HEAD")
+            assert status == 200, (method, path)
             assert int(headers["content-length"]) > 0, (method, path)
             assert leftover == b"", (method, path)
