@@ -10,6 +10,7 @@ production, not only ``shopctl demo``'s files.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,14 +38,16 @@ def _not_modified_since(header: str, last_modified: str) -> bool:
         return False  # a date that cannot be read is ignored (RFC 9110 13.1.3)
 
 
-def _header(headers: object, name: bytes) -> str | None:
-    for key, value in headers:  # type: ignore[attr-defined]
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
         if bytes(key).lower() == name:
             return bytes(value).decode("latin-1")
     return None
 
 
-def fresh(if_none_match: str | None, if_modified_since: str | None, headers: object) -> bool:
+def fresh(
+    if_none_match: str | None, if_modified_since: str | None, headers: Iterable[tuple[bytes, bytes]]
+) -> bool:
     """Whether the client's copy is the answer with these headers (If-None-Match, when sent,
     decides alone)."""
     etag = _header(headers, b"etag")
@@ -61,10 +64,12 @@ def not_modified_files(app: ASGIApp) -> ASGIApp:
     file's validators and caching headers, without the file."""
 
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-        request_headers = scope.get("headers", ()) if scope["type"] == "http" else ()
-        inm = _header(request_headers, b"if-none-match")
-        ims = _header(request_headers, b"if-modified-since")
-        if scope["type"] != "http" or scope["method"] != "GET" or (inm is None and ims is None):
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await app(scope, receive, send)
+            return
+        inm = _header(scope["headers"], b"if-none-match")
+        ims = _header(scope["headers"], b"if-modified-since")
+        if inm is None and ims is None:
             await app(scope, receive, send)
             return
         answered = False
