@@ -3,11 +3,12 @@ oversold — 300 buyers at once for 20 units on both back ends."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shopd import security
 from shopd.cart import service as carts
@@ -15,7 +16,7 @@ from shopd.config import Settings
 from shopd.db import Database, utcnow
 from shopd.orders.models import Order, OrderLine
 from shopd.promotions.models import FlashSale
-from tests.conftest import SmallCatalog, checkout_body
+from tests.conftest import SmallCatalog, checkout_body, executed
 from tests.crowd import by_transfer, check_out_at_once, guest_carts
 from tests.staffkit import Staff, make_staff, window
 from tests.test_checkout import count, stock_of
@@ -169,3 +170,76 @@ async def test_three_hundred_buyers_for_twenty_sale_units(
     assert sale is not None and sale.sold == 20
     on_hand, ledger, sales = await stock_of(db, catalog.sku_m)
     assert (on_hand, ledger, sales) == (480, 480, 20)
+
+
+async def test_a_sale_seen_sold_out_refuses_at_once_without_queueing_for_its_row(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog, staff: Staff
+) -> None:
+    """Units sold never go back to a sale, so a checkout that has read the sale as sold out
+    refuses without touching the sale's row: in a rush it does not wait behind the checkouts
+    that hold it (MariaDB: a row lock; here held by another transaction throughout)."""
+    r = await client.post(BASE, json=sale_body(catalog.sku_m, quantity=1), headers=staff.manager)
+    sale_id = r.json()["id"]
+    await client.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 1})
+    assert (await client.post("/api/v1/orders", json=checkout_body())).status_code == 201
+
+    client.cookies.clear()
+    await client.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 1})
+    before = (await count(db, Order), await stock_of(db, catalog.sku_m))
+    holder = None
+    if not db.is_sqlite:  # SQLite's writers take turns on the whole database instead
+        holder = await db.write_engine.connect()
+        await holder.begin()
+        await holder.execute(
+            text("SELECT id FROM flash_sales WHERE id = :id FOR UPDATE"), {"id": sale_id}
+        )
+    try:
+        with executed(db, "flash_sales") as statements:
+            r = await asyncio.wait_for(
+                client.post("/api/v1/orders", json=checkout_body(email="late@example.com")), 10
+            )
+    finally:
+        if holder is not None:
+            await holder.rollback()
+            await holder.close()
+    assert r.status_code == 409 and r.json()["error"]["code"] == "sale_sold_out", r.text
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")], statements
+    assert (await count(db, Order), await stock_of(db, catalog.sku_m)) == before
+
+
+async def test_a_checkout_writes_the_rows_other_buyers_share_last(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog, staff: Staff
+) -> None:
+    """The sale's row, the SKU's stock and the product's sales count are what a rush of buyers
+    queue for; a checkout writes its own rows (order, lines, event, mail, emptied cart) first
+    and those shared rows last, so it holds them only for their own statements."""
+    await client.post(BASE, json=sale_body(catalog.sku_m), headers=staff.manager)
+    await client.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 1})
+    await client.post("/api/v1/cart/items", json={"sku": catalog.sku_pot, "quantity": 1})
+    with executed(db) as statements:
+        r = await client.post("/api/v1/orders", json=checkout_body())
+    assert r.status_code == 201, r.text
+    writes = [
+        " ".join(s.split()[:3]).lower().replace("`", "").replace('"', "")
+        for s in statements
+        if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    shared = [i for i, w in enumerate(writes) if w.startswith("update flash_sales")]
+    assert shared, writes
+    own = (
+        "insert into orders",
+        "insert into order_lines",
+        "insert into order_events",
+        "insert into outbox",
+        "delete from cart_items",
+    )
+    for prefix in own:
+        at = [i for i, w in enumerate(writes) if w.startswith(prefix)]
+        assert at and max(at) < shared[0], (prefix, writes)
+    assert {w for w in writes[shared[0] :]} <= {
+        "update flash_sales set",
+        "insert into flash_sale_buyers",
+        "update stock_levels set",
+        "insert into stock_movements",
+        "update products set",
+    }, writes

@@ -254,29 +254,10 @@ async def _checkout_once(
     await session.flush()
 
     actor = f"customer:{customer.id}" if customer else "guest"
-    # Campaign rows in a fixed order (sales by SKU, then the group, then coupons by id) keep
-    # concurrent checkouts from deadlocking on each other's rows.
-    for line in sorted(lines, key=lambda ln: ln.sku.id):
-        if line.sale is not None and line.priced_by == "flash_sale":
-            await flash.claim(session, line.sale, buyer, line.quantity, now)
-    if group is not None:
-        await group_buys.join(session, group, buyer, order.id, lines[0].quantity, now)
-    amounts = {a.code: a.amount for a in quote.applied if a.kind != "points"}
-    for coupon in sorted(priced.coupons, key=lambda c: c.id):
-        await coupons.claim(session, coupon, buyer, order.id, amounts.get(coupon.code, 0), now)
-    if quote.points_used and customer is not None:
-        await membership.spend_points(session, customer.id, quote.points_used, order.number)
-    # Primary-key order keeps two multi-line checkouts from deadlocking on each other's rows.
-    for line in sorted(lines, key=lambda ln: ln.sku.id):
-        await inventory.move_stock(
-            session,
-            line.sku.id,
-            -line.quantity,
-            reason="sale",
-            actor=actor,
-            reference=order.number,
-            sku_code=line.sku.code,
-        )
+    # Under a rush many checkouts want the same few rows (a flash sale's, a popular SKU's
+    # stock, its product's sales count), and each holds them from its first write to them
+    # until it commits. So everything that is this order's own goes in first, and those
+    # shared rows are written last, in one run just before the commit.
     order_lines: list[OrderLine] = []
     for line, quoted in zip(lines, quote.lines, strict=True):
         order_lines.append(
@@ -294,12 +275,6 @@ async def _checkout_once(
             )
         )
     session.add_all(order_lines)
-    sold: dict[int, int] = {}
-    for line in lines:
-        sold[line.product.id] = sold.get(line.product.id, 0) + line.quantity
-    # After all stock rows, in key order, for the same deadlock-freedom reason.
-    for product_id, quantity in sorted(sold.items()):
-        await session.execute(_SOLD, {"product": product_id, "quantity": quantity})
     session.add(
         OrderEvent(order_id=order.id, status=order.status, actor=actor, note="order placed")
     )
@@ -308,6 +283,36 @@ async def _checkout_once(
         order.ready_at = now
     notify.enqueue(session, settings, order, "order_placed")
     await carts.clear(session, cart)
+    await session.flush()
+
+    # The shared rows, in a fixed order (sales by SKU, then the group, coupons by id, points,
+    # stock by SKU, sales counts by product), so that concurrent checkouts never deadlock on
+    # each other's.
+    for line in sorted(lines, key=lambda ln: ln.sku.id):
+        if line.sale is not None and line.priced_by == "flash_sale":
+            await flash.claim(session, line.sale, buyer, line.quantity, now)
+    if group is not None:
+        await group_buys.join(session, group, buyer, order.id, lines[0].quantity, now)
+    amounts = {a.code: a.amount for a in quote.applied if a.kind != "points"}
+    for coupon in sorted(priced.coupons, key=lambda c: c.id):
+        await coupons.claim(session, coupon, buyer, order.id, amounts.get(coupon.code, 0), now)
+    if quote.points_used and customer is not None:
+        await membership.spend_points(session, customer.id, quote.points_used, order.number)
+    for line in sorted(lines, key=lambda ln: ln.sku.id):
+        await inventory.move_stock(
+            session,
+            line.sku.id,
+            -line.quantity,
+            reason="sale",
+            actor=actor,
+            reference=order.number,
+            sku_code=line.sku.code,
+        )
+    sold: dict[int, int] = {}
+    for line in lines:
+        sold[line.product.id] = sold.get(line.product.id, 0) + line.quantity
+    for product_id, quantity in sorted(sold.items()):
+        await session.execute(_SOLD, {"product": product_id, "quantity": quantity})
     await session.commit()
     # The order answers as written: its lines are the ones just inserted (in id order, as the
     # relationship loads them), with no second read after the commit.

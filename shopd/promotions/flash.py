@@ -82,6 +82,11 @@ async def claim(
     one checkout of this sale at a time."""
     if quantity > sale.per_customer_limit:
         raise _limit(sale)
+    # Units sold are never given back to a sale, so a sale this transaction has already seen
+    # sold out is sold out now: its buyer is told so at once, without queueing for the row
+    # behind the rush's successful checkouts.
+    if sale.sold + quantity > sale.quantity:
+        raise _sold_out(sale)
     taken = await session.execute(
         update(FlashSale)
         .where(
@@ -94,11 +99,7 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(
-            "the flash sale has sold out; the regular price applies again when the sale ends",
-            code="sale_sold_out",
-            details={"sale": sale.id},
-        )
+        raise _sold_out(sale)
     # A locking read: it sees rows other checkouts committed after this one began.
     bought = await session.scalar(
         select(FlashSaleBuyer.quantity)
@@ -116,6 +117,14 @@ async def claim(
             .values(quantity=FlashSaleBuyer.quantity + quantity)
         )
     await session.flush()
+
+
+def _sold_out(sale: FlashSale) -> Conflict:
+    return Conflict(
+        "the flash sale has sold out; the regular price applies again when the sale ends",
+        code="sale_sold_out",
+        details={"sale": sale.id},
+    )
 
 
 def _limit(sale: FlashSale) -> Conflict:
