@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.catalog.models import Product, Sku
@@ -45,6 +46,13 @@ async def _cpu_per_call(call: Callable[[], Awaitable[object]]) -> float:
     return (time.process_time() - start) / ROUNDS * 1e6
 
 
+async def _has_sku(session: AsyncSession, code: str) -> bool:
+    try:
+        return await session.scalar(select(Sku.id).where(Sku.code == code)) is not None
+    except DBAPIError:  # no tables yet: a database never upgraded, or the wrong one
+        return False
+
+
 async def measure(url: str, code: str) -> list[tuple[str, float]]:
     db = Database(url, pool_size=2)
     once = _orm(bindparam("code"))
@@ -65,6 +73,11 @@ async def measure(url: str, code: str) -> list[tuple[str, float]]:
     results = []
     try:
         async with db.read() as session:
+            if not await _has_sku(session, code):
+                raise SystemExit(
+                    f"no SKU {code} in this database: shopctl db upgrade and shopctl db "
+                    "seed-demo first, or name a SKU it has"
+                )
             for name, way in ways:
 
                 async def call(way: Callable[[AsyncSession], Awaitable[Any]] = way) -> object:

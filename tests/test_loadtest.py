@@ -23,6 +23,8 @@ from loadtest import capacity as cap
 from loadtest.results import Sample, Thresholds
 from loadtest.shop import EXPECTED_REFUSALS
 from shopd.config import Settings
+from shopd.db import Database as ShopDatabase
+from shopd.models import metadata
 from tests.backupkit import order_numbers, seed_shop
 from tests.conftest import Backend, SmallCatalog
 from tests.server import free_port, running, shopctl
@@ -403,3 +405,31 @@ async def test_answer_cost_times_each_cached_answer_through_the_whole_app(
     ]
     assert all(status == 200 for _, status, _ in rows), rows
     assert all(micros > 0 for _, _, micros in rows), rows
+
+
+async def test_statement_cost_says_what_is_missing_instead_of_timing_nothing(
+    backend: Backend, catalog: SmallCatalog
+) -> None:
+    """A SKU the database does not have would time empty reads: it says so and stops."""
+    with pytest.raises(SystemExit) as stopped:
+        await statement_cost.measure(backend.url, "NO-SUCH-SKU")
+    assert "no SKU NO-SUCH-SKU" in str(stopped.value.code)
+
+
+async def test_answer_cost_says_what_is_missing_on_a_database_without_a_catalog(
+    settings: Settings, backend: Backend
+) -> None:
+    """Pointed at an empty database (no tables: never upgraded, or the wrong URL) or at one
+    without products, it says what to run instead of ending in a traceback."""
+    with pytest.raises(SystemExit) as stopped:
+        await answer_cost.measure(settings)
+    assert stopped.value.code == answer_cost.NO_CATALOG
+    db = ShopDatabase(backend.url)
+    try:
+        async with db.write_engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    finally:
+        await db.dispose()
+    with pytest.raises(SystemExit) as stopped:
+        await answer_cost.measure(settings)
+    assert stopped.value.code == answer_cost.NO_CATALOG
