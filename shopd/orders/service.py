@@ -219,6 +219,10 @@ async def _checkout_once(
             code="price_changed",
             details={"expected": data.expected_total, "total": quote.total},
         )
+    # A sale already read as sold out is refused before anything is written.
+    for line in lines:
+        if line.sale is not None and line.priced_by == "flash_sale":
+            flash.refuse_early(line.sale, line.quantity)
     order = Order(
         number=security.new_order_number(now),
         customer_id=customer.id if customer else None,

@@ -72,6 +72,18 @@ def buyer_key(customer_id: int | None, email: str) -> str:
     return f"customer:{customer_id}" if customer_id is not None else f"email:{email}"
 
 
+def refuse_early(sale: FlashSale, quantity: int) -> None:
+    """Refuse what can be refused from the sale as read, before anything is written.
+
+    Units sold never go back to a sale, so a sale read as sold out is sold out now: in a rush
+    its late buyers are told so at once, without writing an order to roll back and without
+    queueing for the sale's row behind the checkouts that took the last units."""
+    if quantity > sale.per_customer_limit:
+        raise _limit(sale)
+    if sale.sold + quantity > sale.quantity:
+        raise _sold_out(sale)
+
+
 async def claim(
     session: AsyncSession, sale: FlashSale, buyer: str, quantity: int, now: dt.datetime
 ) -> None:
@@ -80,13 +92,7 @@ async def claim(
     The conditional update of the sale row is the guard against overselling; it also locks the
     row (MariaDB) or the database (SQLite), so the buyer's count below is read and written by
     one checkout of this sale at a time."""
-    if quantity > sale.per_customer_limit:
-        raise _limit(sale)
-    # Units sold are never given back to a sale, so a sale this transaction has already seen
-    # sold out is sold out now: its buyer is told so at once, without queueing for the row
-    # behind the rush's successful checkouts.
-    if sale.sold + quantity > sale.quantity:
-        raise _sold_out(sale)
+    refuse_early(sale, quantity)
     taken = await session.execute(
         update(FlashSale)
         .where(
