@@ -79,21 +79,25 @@ async def test_requests_are_counted_and_timed_per_route_and_status(
 ) -> None:
     product = "/api/v1/products/{slug}"
 
-    def sample(name: str, status: int, path: str = product) -> float:
-        labels = {"app_name": "shopd", "method": "GET", "path": path, "status_code": str(status)}
+    def sample(name: str, status: int, path: str = product, method: str = "GET") -> float:
+        labels = {"app_name": "shopd", "method": method, "path": path, "status_code": str(status)}
         return REGISTRY.get_sample_value(name, labels) or 0.0
 
     before = {
         "missing": sample("litestar_requests_total", 404),
         "timed": sample("litestar_request_duration_seconds_count", 404),
         "health": sample("litestar_requests_total", 200, "/healthz"),
+        "head": sample("litestar_requests_total", 200, "/healthz", "HEAD"),
     }
     for slug in ("no-such-product", "nor-this-one"):
         assert (await client.get(f"/api/v1/products/{slug}")).status_code == 404
     assert (await client.get("/healthz")).status_code == 200
+    # A HEAD (an uptime monitor's) is answered as a GET and counted as the HEAD it was.
+    assert (await client.head("/healthz")).status_code == 200
     assert sample("litestar_requests_total", 404) == before["missing"] + 2
     assert sample("litestar_request_duration_seconds_count", 404) == before["timed"] + 2
     assert sample("litestar_requests_total", 200, "/healthz") == before["health"] + 1
+    assert sample("litestar_requests_total", 200, "/healthz", "HEAD") == before["head"] + 1
     assert sample("litestar_requests_in_progress", 200) == 0
 
 
