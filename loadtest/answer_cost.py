@@ -21,9 +21,9 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from shopd.app import create_app
 from shopd.catalog.models import Category, Product
 from shopd.config import Settings, get_settings
+from shopd.server.app import create_app
 
 ROUNDS = 2000
 

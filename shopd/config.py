@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     # Page views and visitors are counted in memory and written this often (and at shutdown).
     visit_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Each worker freezes what it built at start and runs the cyclic garbage collector less
-    # often (shopd.gc_tuning); off: CPython's defaults.
+    # often (shopd.server.gc_tuning); off: CPython's defaults.
     gc_tuned: bool = True
     # gzip level for answers of 1 KiB and more to clients that accept it (0: never compress,
     # e.g. behind an nginx that compresses). Level 1, nginx's default too, takes a third of

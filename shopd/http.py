@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -20,9 +21,29 @@ from shopd.db import Database
 from shopd.errors import NotAuthenticated
 
 T = TypeVar("T")
+# In the scope the app sees: the request came as HEAD (shopd.server.head_requests).
+HEAD_KEY = "shopd.head"
+_ENTITY_TAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
 SESSION_COOKIE = "shopd_session"
 CART_COOKIE = "shopd_cart"
 MAX_TOKEN_LENGTH = 128
+
+
+def is_head(request: Request[Any, Any, Any]) -> bool:
+    """Whether the request came as HEAD: a handler that must not act on one (a visit counted, a
+    newsletter link that changes a subscription) asks, as mail scanners follow links with HEAD."""
+    return bool(request.scope.get(HEAD_KEY))
+
+
+def none_match(header: str | None, etag: str) -> bool:
+    """Whether If-None-Match names ``etag``: ``*``, or a list of tags compared weakly (RFC
+    9110 13.1.2), so a tag the gzip layer sent back weak (``W/"…"``) still matches."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(m.group(1) == opaque for m in _ENTITY_TAG.finditer(header))
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

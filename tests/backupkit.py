@@ -16,11 +16,11 @@ import httpx
 from sqlalchemy import select
 
 from backups.database import Database as Target
-from shopd.app import create_app
 from shopd.catalog.models import Product, Sku
 from shopd.config import Settings
 from shopd.db import Database
 from shopd.inventory.models import StockLevel
+from shopd.server.app import create_app
 from tests.conftest import ADDRESS
 from tests.server import free_port, shopctl
 

@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from shopd.app import create_app
 from shopd.catalog.models import Category, Product, Series, Sku
 from shopd.catalog.service import search_text_for
 from shopd.config import Settings
 from shopd.db import Database, make_engine
 from shopd.inventory.service import open_stock
 from shopd.models import metadata
+from shopd.server.app import create_app
 
 
 @pytest.hookimpl(tryfirst=True)

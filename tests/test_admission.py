@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 from litestar import Litestar, get
 
-from shopd.admission import admission
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
+from shopd.server.admission import admission
+from shopd.server.app import create_app
 from tests.conftest import SmallCatalog
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from loadtest.capacity import save_result
 from loadtest.results import Thresholds
-from shopd.analytics.readiness import expect, promoted_stock
 from shopd.catalog.models import Sku
+from shopd.cli.readiness import expect, promoted_stock
 from shopd.db import Database, utcnow
 from shopd.inventory.models import StockLevel
 from shopd.promotions.models import FlashSale

@@ -6,10 +6,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from shopd.app import create_app
 from shopd.cart.models import Cart, CartItem
 from shopd.config import Settings
 from shopd.db import Database
+from shopd.server.app import create_app
 from tests.conftest import SmallCatalog, executed
 
 

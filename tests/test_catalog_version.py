@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from shopd.app import create_app
 from shopd.catalog import changes
 from shopd.catalog.changes import CatalogWatch
 from shopd.catalog.models import Product
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
+from shopd.server.app import create_app
 from tests.conftest import Backend, SmallCatalog, checkout_body
 from tests.server import free_port, running, shopctl
 from tests.staffkit import make_staff

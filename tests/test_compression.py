@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 import shopd.web
-from shopd.app import create_app
-from shopd.compression import _window_bits, accepts_gzip
 from shopd.config import Settings
 from shopd.db import Database
+from shopd.server.app import create_app
+from shopd.server.compression import _window_bits, accepts_gzip
 from tests.conftest import SmallCatalog
 
 STATIC = Path(shopd.web.__file__).parent / "static"

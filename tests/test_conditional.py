@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from shopd.conditional import none_match
 from shopd.config import Settings
+from shopd.http import none_match
 from tests.server import free_port, running, sqlite_shop_env
 
 CSS = "/static/shop.css"

@@ -7,10 +7,10 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
+from shopd.server.app import create_app
 from tests.conftest import ADDRESS, SmallCatalog, checkout_body
 from tests.test_storefront import csrf
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
+from shopd.server.app import create_app
 from tests.conftest import SmallCatalog
 from tests.staffkit import make_staff
 

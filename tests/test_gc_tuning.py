@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from litestar.testing import AsyncTestClient
 
-from shopd import gc_tuning
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
+from shopd.server import gc_tuning
+from shopd.server.app import create_app
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
+from shopd.server.app import create_app
 from tests.conftest import SmallCatalog
 from tests.server import free_port, read_answer, running, sqlite_shop_env
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import shopd.db
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database, is_unreachable, make_engine
+from shopd.server.app import create_app
 from shopd.staff import service as staff
 from shopd.staff.models import StaffUser
 from tests.conftest import create_mysql_database, drop_mysql_database, mysql_url

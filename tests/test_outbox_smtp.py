@@ -16,11 +16,11 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from shopd import migrations
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database, utcnow
 from shopd.notifications import sender
 from shopd.notifications.models import OutboxMessage
+from shopd.server.app import create_app
 from tests.conftest import Backend, SmallCatalog, seed_small
 from tests.server import free_port, shopctl
 from tests.staffkit import make_staff, place_order, staff_call

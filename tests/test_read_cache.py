@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from shopd.app import create_app
 from shopd.catalog.answers import KeptAnswers
 from shopd.catalog.changes import CatalogWatch
 from shopd.config import Settings
 from shopd.db import Database
 from shopd.readcache import Fresh, ReadCache, own_writes
+from shopd.server.app import create_app
 from shopd.web.rendered import CSRF_SLOT, RenderedPages
 from tests.conftest import ADDRESS, Backend, SmallCatalog, checkout_body, executed
 from tests.staffkit import Staff, make_staff, window

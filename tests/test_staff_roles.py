@@ -10,10 +10,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
 from shopd.models import metadata
+from shopd.server.app import create_app
 from shopd.staff.models import ROLES
 from tests.staffkit import Staff, make_staff
 

@@ -242,7 +242,7 @@ async def test_translations_and_the_language_switch(
 async def test_shop_language_setting(
     db: Database, settings: Settings, catalog: SmallCatalog
 ) -> None:
-    from shopd.app import create_app
+    from shopd.server.app import create_app
 
     app = create_app(settings.model_copy(update={"language": "es"}), database=db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as c:

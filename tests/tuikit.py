@@ -8,9 +8,9 @@ import httpx
 from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Input, Static
 
-from shopd.app import create_app
 from shopd.config import Settings
 from shopd.db import Database
+from shopd.server.app import create_app
 from tests.staffkit import PASSWORD
 from tui.app import StaffApp
 from tui.dialogs import ConfirmDialog, FormDialog

@@ -23,7 +23,6 @@ from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import DomainError, NotFound
-from shopd.head_requests import is_head
 from shopd.http import DB, Conf
 from shopd.orders import lifecycle, payments
 from shopd.orders import service as orders
@@ -980,7 +979,7 @@ class StorefrontController(Controller):
         if action not in acts:
             raise NotFound("no such page", code="not_found")
         change, message = acts[action]
-        if is_head(request):
+        if http.is_head(request):
             # A mail scanner looking at the link on its reader's behalf: the same answer (an
             # unknown link is a 404 here too), and nothing changes, as a read session is
             # rolled back, never committed.

@@ -25,11 +25,9 @@ from shopd.analytics.counter import View, VisitCounter
 from shopd.cart import badge
 from shopd.cart import service as carts
 from shopd.catalog import cached
-from shopd.conditional import none_match
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
-from shopd.head_requests import is_head
 from shopd.web import i18n
 from shopd.web.rendered import CART_SLOT, CSRF_SLOT, RenderedPages
 
@@ -132,7 +130,12 @@ async def page(
     what it shows (``seen``: a product, a category, a topic, a search)."""
     who = await visitor(request, db, settings)
     visits: VisitCounter | None = request.app.state.get("visits")
-    if visits is not None and status == 200 and request.method == "GET" and not is_head(request):
+    if (
+        visits is not None
+        and status == 200
+        and request.method == "GET"
+        and not http.is_head(request)
+    ):
         visits.visit(
             http.client_ip(request),
             request.headers.get("user-agent", ""),
@@ -166,7 +169,7 @@ async def page(
         # Private: every page carries this browser's CSRF token in its forms, which a shared
         # cache must never hand to someone else. The browser's own cache revalidates (304).
         headers["Cache-Control"] = "private, no-cache"
-        if none_match(request.headers.get("if-none-match"), etag):
+        if http.none_match(request.headers.get("if-none-match"), etag):
             return Response(b"", status_code=304, headers=headers, cookies=all_cookies)
     else:
         headers["Cache-Control"] = "private, no-store"

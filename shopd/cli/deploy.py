@@ -17,7 +17,7 @@ from rich.text import Text
 from infra.inventory_file import GROUPS, InventoryError, inventory_path, load
 from infra.secrets_file import make_secrets
 from infra.wheels import ensure_wheels
-from shopd.terminal import console, fail
+from shopd.cli.terminal import console, fail
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,8 +29,8 @@ from backups.database import BackupError, Database
 from backups.restore import parse_position, parse_until
 from backups.restore import restore as restore_backup
 from backups.verify import verify as verify_backup
+from shopd.cli.terminal import console, err, fail
 from shopd.config import Settings
-from shopd.terminal import console, err, fail
 
 backup_app = typer.Typer(
     help="Backups: create, list, verify by restoring, restore (to a point in time), prune, pull.",

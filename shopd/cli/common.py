@@ -10,11 +10,11 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd import preflight
+from shopd.cli import preflight
+from shopd.cli.terminal import fail
 from shopd.config import Settings, get_settings
 from shopd.db import Database
 from shopd.errors import DomainError
-from shopd.terminal import fail
 
 T = TypeVar("T")
 

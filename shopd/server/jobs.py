@@ -19,7 +19,7 @@ from shopd.notifications import sender
 from shopd.orders import lifecycle
 from shopd.promotions import group_buys
 
-log = logging.getLogger("shopd.jobs")
+log = logging.getLogger("shopd.server.jobs")
 
 
 @dataclass(slots=True)

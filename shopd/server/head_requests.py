@@ -12,15 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.types import Message, Receive, Scope, Send
 
-# In the scope the app sees: the request came as HEAD.
-HEAD_KEY = "shopd.head"
-
-
-def is_head(request: Request[Any, Any, Any]) -> bool:
-    return bool(request.scope.get(HEAD_KEY))
+from shopd.http import HEAD_KEY
 
 
 def _without_body(send: Send) -> Send:

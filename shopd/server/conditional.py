@@ -9,26 +9,15 @@ production, not only ``shopctl demo``'s files.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-_ENTITY_TAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
+from shopd.http import none_match
+
 # What a 304 carries of the 200 it stands for (RFC 9110 15.4.5).
 _KEPT = frozenset({b"etag", b"last-modified", b"cache-control", b"expires", b"vary", b"date"})
-
-
-def none_match(header: str | None, etag: str) -> bool:
-    """Whether If-None-Match names ``etag``: ``*``, or a list of tags compared weakly (RFC
-    9110 13.1.2), so a tag the gzip layer sent back weak (``W/"…"``) still matches."""
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    opaque = etag.removeprefix("W/")
-    return any(m.group(1) == opaque for m in _ENTITY_TAG.finditer(header))
 
 
 def _not_modified_since(header: str, last_modified: str) -> bool:

@@ -24,8 +24,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from shopd import __version__, gc_tuning, jobs, readcache
-from shopd.admission import admission
+from shopd import __version__, readcache
 from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
 from shopd.cart import badge
@@ -34,8 +33,6 @@ from shopd.catalog.answers import KeptAnswers
 from shopd.catalog.api import CatalogController
 from shopd.catalog.changes import CatalogWatch
 from shopd.catalog.staff_api import StaffCatalogController
-from shopd.compression import gzip_answers
-from shopd.conditional import not_modified_files
 from shopd.config import Settings, get_settings
 from shopd.content.staff_api import StaffContentController
 from shopd.customers.api import CustomerController
@@ -43,10 +40,8 @@ from shopd.customers.membership_api import MyMembershipController, StaffMembersh
 from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database, is_retryable, is_unreachable
 from shopd.errors import Busy, DatabaseUnavailable, DomainError, error_body
-from shopd.head_requests import ShopApp
 from shopd.http import DB, shop_dependencies
 from shopd.inventory.api import StockController
-from shopd.openapi_errors import document_errors
 from shopd.orders.api import OrderController, payment_return
 from shopd.orders.staff_api import StaffOrderController
 from shopd.promotions.api import PromotionController
@@ -55,8 +50,14 @@ from shopd.promotions.staff_api import (
     StaffFlashSaleController,
     StaffGroupBuyController,
 )
-from shopd.request_metrics import RequestMetrics
-from shopd.security_headers import add_security_headers
+from shopd.server import gc_tuning, jobs
+from shopd.server.admission import admission
+from shopd.server.compression import gzip_answers
+from shopd.server.conditional import not_modified_files
+from shopd.server.head_requests import ShopApp
+from shopd.server.openapi_errors import document_errors
+from shopd.server.request_metrics import RequestMetrics
+from shopd.server.security_headers import add_security_headers
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
 from shopd.web.pages import StorefrontController

@@ -18,7 +18,7 @@ from litestar.plugins.prometheus import PrometheusMiddleware
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from shopd.head_requests import HEAD_KEY
+from shopd.http import HEAD_KEY
 
 MAX_CHILDREN = 10_000  # path templates and statuses are few; a bound all the same
 
@@ -60,7 +60,7 @@ class RequestMetrics(PrometheusMiddleware):
         ):
             await super().__call__(scope, receive, send)
             return
-        # A HEAD reaches the app as a GET (shopd.head_requests); it is counted as what it was.
+        # A HEAD reaches the app as a GET (shopd.server.head_requests); it is counted as what it was.
         method: str = "HEAD" if scope.get(HEAD_KEY) else scope["method"]
         path: str = scope["path_template"] if config.group_path else scope["path"]
         status, duration = 200, 0.0

@@ -13,15 +13,14 @@ import typer
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from shopd import preflight
-from shopd.analytics import readiness
-from shopd.analytics import report as reports
 from shopd.analytics.service import Kpis, Period, kpis, targets
-from shopd.cli_common import load_settings, migrated_session, run
+from shopd.cli import preflight, readiness
+from shopd.cli import report_render as reports
+from shopd.cli.common import load_settings, migrated_session, run
+from shopd.cli.terminal import console, fail
 from shopd.config import Settings
 from shopd.staff import shop_settings
 from shopd.staff.audit import Actor
-from shopd.terminal import console, fail
 from shopd.web.render import money
 
 report_app = typer.Typer(

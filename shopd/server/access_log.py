@@ -21,6 +21,8 @@ def log_config() -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["no_query"] = {"()": "shopd.access_log.WithoutQueryStrings"}
+    config.setdefault("filters", {})["no_query"] = {
+        "()": "shopd.server.access_log.WithoutQueryStrings"
+    }
     config["handlers"]["access"]["filters"] = ["no_query"]
     return config

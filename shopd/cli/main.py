@@ -14,17 +14,18 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shopd import migrations, preflight
-from shopd.cli_backup import backup_app
-from shopd.cli_common import load_settings, migrated_session, run, settings_or_fail
-from shopd.cli_deploy import deploy, make_secrets_file
-from shopd.cli_lab import lab_app
-from shopd.cli_loadtest import loadtest_app
-from shopd.cli_report import campaign_app, report_app
+from shopd import migrations
+from shopd.cli import preflight
+from shopd.cli.backup import backup_app
+from shopd.cli.common import load_settings, migrated_session, run, settings_or_fail
+from shopd.cli.deploy import deploy, make_secrets_file
+from shopd.cli.lab import lab_app
+from shopd.cli.loadtest import loadtest_app
+from shopd.cli.report import campaign_app, report_app
+from shopd.cli.terminal import console, fail
 from shopd.config import Settings, get_settings
 from shopd.db import Database
 from shopd.errors import DomainError
-from shopd.terminal import console, fail
 
 app = typer.Typer(
     help="shopd — run, provision, back up and load-test the shop.", no_args_is_help=True
@@ -86,7 +87,7 @@ def db_status() -> None:
 
 
 async def _seed(settings: Settings, products: int, progress: Progress) -> dict[str, int] | None:
-    from shopd.demo import catalog_size, seed
+    from shopd.cli.demo import catalog_size, seed
 
     async with migrated_session(settings) as session:
         if await catalog_size(session):
@@ -172,11 +173,11 @@ def staff_add(
 def _serve(host: str, port: int, workers: int, log_level: str, access_log: bool = False) -> None:
     import uvicorn
 
-    from shopd.access_log import log_config
-    from shopd.serving import LastRequestProtocol, serve
+    from shopd.server.access_log import log_config
+    from shopd.server.serving import LastRequestProtocol, serve
 
     config = uvicorn.Config(
-        "shopd.app:create_app",
+        "shopd.server.app:create_app",
         factory=True,
         http=LastRequestProtocol,
         host=host,
@@ -244,7 +245,7 @@ def worker(
 ) -> None:
     """Run the background jobs (e-mail outbox, unpaid-order expiry) on their own; set
     SHOPD_BACKGROUND_JOBS=false on the servers then."""
-    from shopd import jobs
+    from shopd.server import jobs
 
     settings = load_settings()
     _preflight_serve(settings)
@@ -282,7 +283,7 @@ def paygate(
     SHOPD_PAYMENT_GATEWAY_KEY and SHOPD_PAYMENT_WEBHOOK_SECRET)."""
     import uvicorn
 
-    from shopd.paygate import create_gateway_app
+    from shopd.cli.paygate import create_gateway_app
 
     settings = load_settings()
     if not settings.payment_gateway_key or not settings.payment_webhook_secret:
@@ -371,7 +372,3 @@ def demo(
             paygate.wait(timeout=10)
         except subprocess.TimeoutExpired:
             paygate.kill()
-
-
-if __name__ == "__main__":  # `python -m shopd.cli`, used by the demo to start its helpers
-    app()

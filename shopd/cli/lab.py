@@ -8,7 +8,7 @@ from rich.table import Table
 
 from infra.lab import lab, topology
 from infra.lab.system import LabError
-from shopd.terminal import console, fail
+from shopd.cli.terminal import console, fail
 
 lab_app = typer.Typer(
     help="The lab: Debian hosts in namespaces for rehearsing deploys.", no_args_is_help=True

@@ -17,7 +17,7 @@ from rich.table import Table
 from backups.database import BackupError, Database
 from loadtest import capacity as cap
 from loadtest import consistency, results, runner
-from shopd.terminal import console, err, fail
+from shopd.cli.terminal import console, err, fail
 
 if TYPE_CHECKING:
     from loadtest import cpu_use
