@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from invoke.exceptions import UnexpectedExit
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 from rich.progress import (
     BarColumn,
@@ -29,6 +28,7 @@ from backups.database import BackupError, Database
 from backups.restore import parse_position, parse_until
 from backups.restore import restore as restore_backup
 from backups.verify import verify as verify_backup
+from shopd.cli.extras import need_extra
 from shopd.cli.terminal import console, err, fail
 from shopd.config import Settings
 
@@ -405,6 +405,10 @@ def pull(
     identity: IdentityOption = None,
 ) -> None:
     """Copy backups off the db hosts over SSH into <dir>/<host>/, checking each SHA-256."""
+    need_extra("ops", "backup pull")
+    # Fabric (the ops extra): the db hosts' own shopctl backs up without it.
+    from invoke.exceptions import UnexpectedExit
+
     from backups import remote
     from infra import inventory_file
     from infra.remote import connect_host

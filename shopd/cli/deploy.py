@@ -17,6 +17,7 @@ from rich.text import Text
 from infra.inventory_file import GROUPS, InventoryError, inventory_path, load
 from infra.secrets_file import make_secrets
 from infra.wheels import ensure_wheels
+from shopd.cli.extras import need_extra
 from shopd.cli.terminal import console, fail
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ def deploy(
     log: Annotated[Path, typer.Option(help="pyinfra's full output")] = Path("var/deploy.log"),
 ) -> None:
     """Apply deploy.py to every host of the inventory (SHOPD_INVENTORY, or the lab's with --lab)."""
+    need_extra("ops", "deploy")
     env = dict(os.environ)
     if lab:
         from infra.lab.lab import inventory_path as lab_inventory

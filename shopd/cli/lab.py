@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from infra.lab import lab, topology
+from infra.lab import topology
 from infra.lab.system import LabError
+from shopd.cli.extras import need_extra
 from shopd.cli.terminal import console, fail
 
 lab_app = typer.Typer(
@@ -15,9 +18,18 @@ lab_app = typer.Typer(
 )
 
 
+def _lab(command: str) -> ModuleType:
+    """The lab's module, which reaches its hosts over SSH with Fabric (the ops extra)."""
+    need_extra("ops", f"lab {command}")
+    from infra.lab import lab
+
+    return lab
+
+
 @lab_app.command("up")
 def lab_up() -> None:
     """Build the network and boot edge, app1, app2 and db1 (root; needs debootstrap, systemd-container)."""
+    lab = _lab("up")
     try:
         steps = lab.up_steps()
     except LabError as exc:
@@ -38,7 +50,7 @@ def lab_up() -> None:
             progress.update(task, description="lab up", completed=len(steps))
     except LabError as exc:
         raise fail(f"{exc} — everything the lab made is removed again", exc.hint) from None
-    _show_status()
+    _show_status(lab)
     console.print(f"inventory: [bold]{lab.inventory_path()}[/]  ·  ssh key: {lab.key_path()}")
     console.print("deploy: [bold]shopctl deploy --lab[/]  ·  tear down: [bold]shopctl lab down[/]")
 
@@ -46,16 +58,17 @@ def lab_up() -> None:
 @lab_app.command("status")
 def lab_status() -> None:
     """Each host, its addresses, and whether SSH answers."""
+    lab = _lab("status")
     if not lab.is_up():
         console.print("the lab is down")
         leftovers = lab.leftovers()
         if leftovers:
             console.print(f"[yellow]leftovers:[/] {', '.join(leftovers)} → shopctl lab down")
         return
-    _show_status()
+    _show_status(lab)
 
 
-def _show_status() -> None:
+def _show_status(lab: ModuleType) -> None:
     table = Table(title="lab hosts")
     for column in ("host", "groups", "admin", "lan", "wan", "running", "ssh", "systemd"):
         table.add_column(column)
@@ -78,6 +91,7 @@ def _show_status() -> None:
 @lab_app.command("down")
 def lab_down() -> None:
     """Stop every host and remove every namespace, link, mount and process the lab made."""
+    lab = _lab("down")
     with console.status("tearing the lab down…"):
         removed = lab.down()
     left = lab.leftovers()

@@ -17,6 +17,7 @@ from rich.table import Table
 from backups.database import BackupError, Database
 from loadtest import capacity as cap
 from loadtest import consistency, results, runner
+from shopd.cli.extras import need_extra
 from shopd.cli.terminal import console, err, fail
 
 if TYPE_CHECKING:
@@ -180,6 +181,7 @@ def run(
 ) -> None:
     """Run a profile headless; exit 1 when a threshold is missed or the shop is inconsistent.
     With --watch-pid, also what the run cost in CPU per request (saved to cpu.json)."""
+    need_extra("loadtest", "loadtest run")
     limits = results.Thresholds(p95, p99, max_errors / 100)
     spec = runner.RunSpec(profile, url, out, users, spawn_rate, duration, workers)
     meter = _meter(watch_pid)
@@ -225,6 +227,7 @@ def capacity(
 ) -> None:
     """Raise users step by step until a threshold breaks; report the most users that held,
     and how busy the machine was at each step."""
+    need_extra("loadtest", "loadtest capacity")
     limits = results.Thresholds(p95, p99, max_errors / 100)
     spec = runner.RunSpec(
         profile, url, out, workers=workers, steps=(start, step, step_seconds, max_users)

@@ -17,6 +17,7 @@ from shopd.analytics.service import Kpis, Period, kpis, targets
 from shopd.cli import preflight, readiness
 from shopd.cli import report_render as reports
 from shopd.cli.common import load_settings, migrated_session, run
+from shopd.cli.extras import need_extra
 from shopd.cli.terminal import console, fail
 from shopd.config import Settings
 from shopd.staff import shop_settings
@@ -55,16 +56,19 @@ def _kpis(settings: Settings, period: Period) -> Kpis:
         return run(count)
 
 
+def _charts_need_extra(out: Path | None, command: str) -> None:
+    """--out draws PNG charts, with matplotlib from the reports extra: asked before any work."""
+    if out is not None:
+        need_extra("reports", command)
+
+
 def _show(k: Kpis, title: str, out: Path | None, *, per_day: bool, charts: list[str]) -> None:
     for table in reports.tables(k, title, per_day=per_day):
         console.print(table)
     if out is not None:
         with console.status("writing CSV files and drawing charts"):
             files = reports.write_csv(k, out)
-            try:
-                files += reports.draw(k, out, charts=charts)
-            except ImportError:
-                raise fail("charts need matplotlib", "pip install 'shopd[reports]'") from None
+            files += reports.draw(k, out, charts=charts)
         console.print(f"written: {', '.join(str(f) for f in files)}")
 
 
@@ -74,6 +78,7 @@ def daily(
     out: Out = None,
 ) -> None:
     """One day's KPIs, top products, categories and searches; charts: funnel, orders per hour."""
+    _charts_need_extra(out, "report daily")
     settings = load_settings()
     k = _kpis(settings, Period.of("day", _day(date, settings)))
     _show(k, "daily report", out, per_day=False, charts=["funnel", "hours"])
@@ -85,6 +90,7 @@ def weekly(
     out: Out = None,
 ) -> None:
     """Monday to Sunday, day by day; charts: sales per day, funnel."""
+    _charts_need_extra(out, "report weekly")
     settings = load_settings()
     k = _kpis(settings, Period.of("week", _day(date, settings)))
     _show(k, "weekly report", out, per_day=True, charts=["sales", "funnel"])
@@ -98,6 +104,7 @@ def monthly(
     out: Out = None,
 ) -> None:
     """The month day by day against its targets; charts: sales per day, funnel."""
+    _charts_need_extra(out, "report monthly")
     settings = load_settings()
     day = _day(f"{month}-01" if month else None, settings)
     k = _kpis(settings, Period.of("month", day))
@@ -113,6 +120,7 @@ def campaign(
     out: Out = None,
 ) -> None:
     """A campaign's days: day by day, orders per hour; charts: orders per hour, funnel, sales."""
+    _charts_need_extra(out, "report campaign")
     settings = load_settings()
     first = _day(start, settings)
     last = _day(end, settings) if end else first
@@ -243,6 +251,8 @@ def check(
     min_free_gb: Annotated[float, typer.Option(min=0, help="Free disk each host needs.")] = 5,
 ) -> None:
     """Go or no-go: expected peak against capacity, promoted stock, backups, hosts, disk."""
+    if lab or inventory is not None:
+        need_extra("ops", "campaign check")  # the hosts are checked over SSH, with Fabric
     settings = load_settings()
     day = _day(date, settings)
     zone = ZoneInfo(settings.timezone)
