@@ -18,6 +18,12 @@ statements. The writer turns (``shopd.db.WriterTurns``) keep a shop's writers fr
 waiting in SQLite's busy handler while they block the loop; under WAL a read never waits for a
 writer. The price: a slow query (a large report) holds up its worker's other requests while it
 runs, which on the shops SQLite is meant for is milliseconds. MariaDB is the back end for more.
+
+The figures are from load tests at 1,000 shoppers (docs/performance.md, 2026-12-01);
+``tests/test_sqlite_writers.py::test_a_write_runs_its_statements_in_one_go`` fails on aiosqlite's
+own connection. Written against aiosqlite 0.22.1, whose internals it replaces (the ``_tx`` queue,
+``_execute``, ``_connector``, ``_connection``, ``_running`` and ``stop``), hence
+``aiosqlite<0.23`` in ``pyproject.toml``.
 """
 
 from __future__ import annotations
