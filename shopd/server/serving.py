@@ -14,12 +14,13 @@ to the cart. Stock uvicorn dropped them in two places, fixed here:
   had just picked for its next request. Here those get a moment to send one last request,
   which is answered with ``Connection: close``.
 
-``tests/test_graceful_stop.py`` is the measurement: with uvicorn 0.55.0's own protocol and
-supervisor (2026-12-07), a request sent on a kept-alive connection as the shop stops found it
-closed without an answer. Written against uvicorn 0.54.0 and run on 0.55.0, whose internals it
-uses (``HttpToolsProtocol``'s ``cycle``, ``shutdown`` and ``on_headers_complete``;
-``Multiprocess``'s ``sockets``, ``signal_queue`` and ``keep_subprocess_alive``), hence
-``uvicorn<0.56`` in ``pyproject.toml``.
+Both still hold in uvicorn 0.55.0 (2026-12-07): ``HttpToolsProtocol.shutdown`` closes an idle
+connection at once, ``Multiprocess`` closes no socket before it exits, and with them the
+kept-alive test of ``tests/test_graceful_stop.py`` fails (the connection closes without an
+answer). Written against uvicorn 0.54.0 and run on 0.55.0, whose internals it uses
+(``HttpToolsProtocol``'s ``cycle``, ``shutdown`` and ``on_headers_complete``; ``Multiprocess``'s
+``sockets``, ``signal_queue`` and ``keep_subprocess_alive``), hence ``uvicorn<0.56`` in
+``pyproject.toml``.
 """
 
 from __future__ import annotations
