@@ -99,7 +99,7 @@ def test_shopctl_and_the_shop_start_where_no_extra_is_installed() -> None:
         ["deploy", "--help"],
     ]
     done = without_extras(
-        "import shopd.server.app, shopd.cli.backup, backups.create, backups.restore\n"
+        "import shopd.server.app, shopd.server.serving, shopd.cli.backup, backups.create\n"
         "from shopd.cli import app\n"
         f"for args in {helps!r}:\n"
         "    try:\n"
