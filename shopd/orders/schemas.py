@@ -181,6 +181,17 @@ class RefundOut(msgspec.Struct):
     created_at: dt.datetime
 
 
+class RefusedActionOut(msgspec.Struct):
+    """A staff action the order refuses to the calling staff member, with the error its
+    endpoint answers with: ``code`` ``forbidden`` when the role is too low (the TUI hides
+    it), else the order's state is why (``invalid_transition``, ``group_buy_pending``,
+    ``order_locked``)."""
+
+    action: str
+    code: str
+    reason: str
+
+
 class StaffOrderOut(msgspec.Struct):
     number: str
     status: str
@@ -195,7 +206,9 @@ class StaffOrderOut(msgspec.Struct):
     carrier: str | None
     tracking_number: str | None
     dispatch_flag: str | None
+    # What the calling staff member may do to the order now, and why not the rest.
     allowed_actions: list[str]
+    refused_actions: list[RefusedActionOut]
     customer_id: int | None
     email: str
     phone: str
@@ -234,7 +247,9 @@ class StaffOrderSummary(msgspec.Struct):
     item_count: int
     total: int
     currency: str
+    # What the calling staff member may do to the order now, and why not the rest.
     allowed_actions: list[str]
+    refused_actions: list[RefusedActionOut]
 
 
 class StaffOrderPage(msgspec.Struct):
