@@ -155,6 +155,7 @@ class OrderAction:
     listed: bool = True
 
 
+# In the order the staff API lists them, and so the TUI.
 ACTIONS: dict[str, OrderAction] = {
     a.name: a
     for a in (

@@ -187,9 +187,29 @@ class RefusedActionOut(msgspec.Struct):
     it), else the order's state is why (``invalid_transition``, ``group_buy_pending``,
     ``order_locked``)."""
 
-    action: str
-    code: str
-    reason: str
+    action: Annotated[str, msgspec.Meta(description="the action, as in allowed_actions")]
+    code: Annotated[
+        str,
+        msgspec.Meta(
+            description="the error code its endpoint answers with: forbidden (the role), "
+            "invalid_transition, group_buy_pending or order_locked (the order's state)"
+        ),
+    ]
+    reason: Annotated[str, msgspec.Meta(description="the error message, for people")]
+
+
+# What the calling staff member may do to the order now, and why not the rest.
+AllowedActions = Annotated[
+    list[str],
+    msgspec.Meta(
+        description="the actions (by name: ship, cancel, refund, …) the calling staff member "
+        "may do to the order now"
+    ),
+]
+RefusedActions = Annotated[
+    list[RefusedActionOut],
+    msgspec.Meta(description="every other action, with the error its endpoint answers with"),
+]
 
 
 class StaffOrderOut(msgspec.Struct):
@@ -206,9 +226,8 @@ class StaffOrderOut(msgspec.Struct):
     carrier: str | None
     tracking_number: str | None
     dispatch_flag: str | None
-    # What the calling staff member may do to the order now, and why not the rest.
-    allowed_actions: list[str]
-    refused_actions: list[RefusedActionOut]
+    allowed_actions: AllowedActions
+    refused_actions: RefusedActions
     customer_id: int | None
     email: str
     phone: str
@@ -247,9 +266,8 @@ class StaffOrderSummary(msgspec.Struct):
     item_count: int
     total: int
     currency: str
-    # What the calling staff member may do to the order now, and why not the rest.
-    allowed_actions: list[str]
-    refused_actions: list[RefusedActionOut]
+    allowed_actions: AllowedActions
+    refused_actions: RefusedActions
 
 
 class StaffOrderPage(msgspec.Struct):
