@@ -1,7 +1,11 @@
 """Orders: the list (filtered by status or dispatch, searched, paged from the server), an
 order's detail, and every action with a confirmation. Keys are shared by the list and the
 detail screen; an action the order's status does not allow is shown dimmed, one the role does
-not allow is not shown, and pressing its key says why."""
+not allow is not shown, and pressing its key says why.
+
+Which actions an order allows, and why not the others, is the server's word: each order comes
+with ``allowed_actions`` and ``refused_actions`` for the logged-in staff member. Nothing here
+decides it again."""
 
 from __future__ import annotations
 
@@ -32,11 +36,10 @@ FILTERS: list[tuple[str, str]] = [
 
 @dataclass(frozen=True, slots=True)
 class OrderAction:
-    name: str  # as in the API's ``allowed_actions``
+    name: str  # as in the API's ``allowed_actions`` and ``refused_actions``
     key: str
     label: str
     path: str  # POST /staff/orders/{number}/<path>
-    role: str = "clerk"
 
 
 ORDER_ACTIONS = {
@@ -50,7 +53,7 @@ ORDER_ACTIONS = {
         OrderAction("note", "n", "Note", "notes"),
         OrderAction("request_return", "e", "Return", "returns"),
         OrderAction("receive_return", "v", "Return in", "returns/receive"),
-        OrderAction("refund", "f", "Refund", "refunds", role="manager"),
+        OrderAction("refund", "f", "Refund", "refunds"),
     )
 }
 
@@ -140,8 +143,8 @@ class OrderActions:
     """The order actions, for a node that knows which order is meant (``target``) and what
     to refresh after a change (``after_change``)."""
 
-    def target(self) -> tuple[str, list[str], bool] | None:
-        """The order's number, its allowed actions and whether it is paid."""
+    def target(self) -> tuple[str, dict[str, Any]] | None:
+        """The order's number and the order (a list row or the detail) as the API sent it."""
         raise NotImplementedError
 
     async def after_change(self, order: dict[str, Any]) -> None:
@@ -149,21 +152,21 @@ class OrderActions:
 
     def _refusal(self, name: str) -> tuple[str, bool] | None:
         """Why this action cannot be done on the target order and whether the role is the
-        reason; None when it can be done."""
-        a = ORDER_ACTIONS[name]
-        node: Any = self
-        client = client_of(node)
+        reason (the server's ``forbidden``); None when it can be done."""
         target = self.target()
         if target is None:
             return "no order is selected", False
-        number, allowed, paid = target
-        role = "manager" if name == "cancel" and paid else a.role
-        if not client.can(role):
-            what = "cancelling a paid order" if role != a.role else a.label.lower()
-            return f"{what} needs the {role} role", True
-        if name not in allowed:
-            return f"{number} does not allow '{a.label}' now", False
-        return None
+        number, order = target
+        if name in order["allowed_actions"]:
+            return None
+        label = ORDER_ACTIONS[name].label
+        refused = next((r for r in order["refused_actions"] if r["action"] == name), None)
+        if refused is None:
+            return f"{number} does not allow '{label}' now", False
+        reason = f"{refused['reason']} ({refused['code']})"
+        if refused["code"] == "forbidden":
+            return reason, True
+        return f"{number} does not allow '{label}' now: {reason}", False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action != "order":
@@ -361,12 +364,11 @@ class OrdersPane(OrderActions, TablePane):
             line.update(say_line)
         self.show_preview()
 
-    def target(self) -> tuple[str, list[str], bool] | None:
+    def target(self) -> tuple[str, dict[str, Any]] | None:
         number = self.selected()
         if number is None or number not in self.summaries:
             return None
-        o = self.summaries[number]
-        return number, o["allowed_actions"], bool(o["paid"])
+        return number, self.summaries[number]
 
     async def after_change(self, order: dict[str, Any]) -> None:
         await self.load()
@@ -469,10 +471,10 @@ class OrderScreen(OrderActions, Screen[None]):
         self.query_one("#order-detail", Static).update(order_text(order, client_of(self).timezone))
         self.refresh_bindings()
 
-    def target(self) -> tuple[str, list[str], bool] | None:
+    def target(self) -> tuple[str, dict[str, Any]] | None:
         if self.order is None:
             return None
-        return self.number, self.order["allowed_actions"], self.order["paid_at"] is not None
+        return self.number, self.order
 
     async def after_change(self, order: dict[str, Any]) -> None:
         self.show(order)

@@ -1,8 +1,9 @@
-"""The order state machine and what staff do to orders: pick, ship, deliver, cancel, note.
+"""What staff do to orders along the state machine: pick, ship, deliver, cancel, note.
 
-Every status change is one conditional UPDATE (``... WHERE status = :from``) checked by row
-count, so two clerks acting on the same order at once cannot both succeed, and an illegal
-change is refused before anything is written.
+Which role and which state each action needs is stated once, in ``actions``; every service
+here checks it before it writes. Every status change is one conditional UPDATE (``... WHERE
+status = :from``) checked by row count, so two clerks acting on the same order at once cannot
+both succeed, and an illegal change is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -18,33 +19,17 @@ from shopd.config import Settings
 from shopd.customers import membership
 from shopd.customers.service import AddressData
 from shopd.db import utcnow
-from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from shopd.errors import InvalidInput, InvalidTransition, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
+from shopd.orders import actions
 from shopd.orders.models import Order, OrderEvent, OrderNote, Refund
-from shopd.orders.statuses import STATUSES
+from shopd.orders.statuses import AWAITING_DISPATCH, STATUSES
+from shopd.orders.statuses import TRANSITIONS as TRANSITIONS  # the state machine, read here
 from shopd.promotions import coupons, group_buys
 from shopd.staff.audit import SYSTEM, Actor, record
 from shopd.validation import clean_text, escape_like, normalise_email, normalise_phone
 
-# Every legal edge. Anything not listed here is refused with ``invalid_transition``.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    # Cash on delivery skips "paid": the money arrives with the parcel.
-    "pending_payment": frozenset({"paid", "picking", "cancelled"}),
-    "paid": frozenset({"picking", "cancelled"}),
-    "picking": frozenset({"shipped", "cancelled"}),
-    "shipped": frozenset({"delivered"}),
-    "delivered": frozenset({"completed", "return_requested"}),
-    "completed": frozenset({"return_requested"}),
-    # A rejected return closes the order as completed.
-    "return_requested": frozenset({"returned", "completed"}),
-    "returned": frozenset({"refunded"}),
-    # After a partial return the customer may still send back the rest.
-    "refunded": frozenset({"return_requested"}),
-    "cancelled": frozenset(),
-}
-AWAITING_DISPATCH = ("pending_payment", "paid", "picking")
-EDITABLE_CONTACT = ("pending_payment", "paid", "picking")
 LATE_AFTER = dt.timedelta(hours=24)
 OVERDUE_AFTER = dt.timedelta(hours=48)
 CARRIER_MAX = 64
@@ -79,45 +64,6 @@ def dispatch_flag(order: Order, now: dt.datetime | None = None) -> str | None:
     return None
 
 
-def awaits_group(order: Order) -> bool:
-    """A group-buy order waits for its group: its dispatch clock (``ready_at``) starts only
-    when the group succeeds (at payment if it had succeeded already)."""
-    return order.group_buy_id is not None and order.ready_at is None
-
-
-def allowed_actions(order: Order) -> list[str]:
-    """The staff actions this order's status allows now (the TUI shows only these)."""
-    s = order.status
-    actions: list[str] = ["note"]
-    if s == "pending_payment" and order.payment_method == "bank_transfer":
-        actions.append("confirm_payment")
-    if (
-        "picking" in TRANSITIONS[s]
-        and (s == "paid" or order.payment_method == "cod")
-        and not awaits_group(order)
-    ):
-        actions.append("start_picking")
-    if s == "picking":
-        actions.append("ship")
-    if s == "shipped":
-        actions.append("deliver")
-    if s == "delivered":
-        actions.append("complete")
-    if "cancelled" in TRANSITIONS[s]:
-        actions.append("cancel")
-    if "return_requested" in TRANSITIONS[s] and any(
-        ln.returned_quantity < ln.quantity for ln in order.lines
-    ):
-        actions.append("request_return")
-    if s == "return_requested":
-        actions += ["receive_return", "reject_return"]
-    if s == "returned":
-        actions.append("refund")
-    if s in EDITABLE_CONTACT and order.printed_at is None:
-        actions.append("edit_contact")
-    return actions
-
-
 async def move(
     session: AsyncSession,
     order: Order,
@@ -130,11 +76,9 @@ async def move(
 ) -> Order:
     """Change the order's status along a legal edge, with its event and audit rows."""
     src = order.status
-    if to not in TRANSITIONS.get(src, frozenset()):
-        raise InvalidTransition(
-            f"an order that is {src} cannot become {to}",
-            details={"from": src, "to": to, "allowed": sorted(TRANSITIONS.get(src, ()))},
-        )
+    refused = actions.transition_refusal(order, to)
+    if refused is not None:
+        raise refused
     extra = dict(values or {})
     result = await session.execute(
         update(Order)
@@ -165,37 +109,18 @@ async def move(
     return order
 
 
-def _require_method(order: Order, *methods: str) -> None:
-    if order.payment_method not in methods:
-        raise InvalidTransition(
-            f"not possible for an order paid by {order.payment_method}",
-            details={"payment_method": order.payment_method},
-        )
-
-
 async def start_picking(session: AsyncSession, actor: Actor, number: str) -> Order:
-    actor.require("clerk")
+    actions.require_role(actor, "start_picking")
     order = await get_order(session, number)
-    if order.status == "pending_payment":
-        _require_method(order, "cod")
-    if awaits_group(order):
-        raise Conflict(
-            "this order belongs to a group buy that has not succeeded yet; it ships after",
-            code="group_buy_pending",
-            details={"group_buy": order.group_buy_id},
-        )
+    actions.check(order, actor, "start_picking")
     return await move(session, order, "picking", actor, action="order.start_picking")
 
 
 async def mark_printed(session: AsyncSession, actor: Actor, number: str) -> Order:
     """The packing slip was printed: from now on the address on the parcel is fixed."""
-    actor.require("clerk")
+    actions.require_role(actor, "print")
     order = await get_order(session, number)
-    if order.status not in AWAITING_DISPATCH:
-        raise InvalidTransition(
-            f"an order that is {order.status} has no packing slip to print",
-            details={"from": order.status},
-        )
+    actions.check(order, actor, "print")
     if order.printed_at is None:
         order.printed_at = utcnow()
         record(session, actor, "order.print", "order", order.number, after={"printed": True})
@@ -213,7 +138,7 @@ async def ship(
     tracking_number: str,
     shipped_at: dt.datetime | None = None,
 ) -> Order:
-    actor.require("clerk")
+    actions.require_role(actor, "ship")
     carrier = clean_text(carrier, "carrier", max_length=CARRIER_MAX)
     tracking = clean_text(tracking_number, "tracking_number", max_length=TRACKING_MAX)
     now = utcnow()
@@ -223,14 +148,7 @@ async def ship(
     if when > now + dt.timedelta(minutes=5):
         raise InvalidInput("shipped_at cannot be in the future", code="invalid_time")
     order = await get_order(session, number)
-    if order.status != "picking":
-        # Shipping straight from paid would skip the pick; say what is needed instead.
-        raise InvalidTransition(
-            f"an order that is {order.status} cannot be shipped; start picking first"
-            if order.status in ("paid", "pending_payment")
-            else f"an order that is {order.status} cannot be shipped",
-            details={"from": order.status, "to": "shipped"},
-        )
+    actions.check(order, actor, "ship")
     order = await move(
         session,
         order,
@@ -249,8 +167,9 @@ async def ship(
 
 
 async def deliver(session: AsyncSession, settings: Settings, actor: Actor, number: str) -> Order:
-    actor.require("clerk")
+    actions.require_role(actor, "deliver")
     order = await get_order(session, number)
+    actions.check(order, actor, "deliver")
     values: dict[str, object] = {"delivered_at": utcnow()}
     if order.payment_method == "cod" and order.paid_at is None and order.status == "shipped":
         from shopd.orders import payments  # the courier collected the cash
@@ -264,14 +183,9 @@ async def deliver(session: AsyncSession, settings: Settings, actor: Actor, numbe
 
 
 async def complete(session: AsyncSession, actor: Actor, number: str) -> Order:
-    actor.require("clerk")
+    actions.require_role(actor, "complete")
     order = await get_order(session, number)
-    if order.status != "delivered":
-        # return_requested → completed exists too, but only as the rejection of a return.
-        raise InvalidTransition(
-            f"an order that is {order.status} cannot be completed",
-            details={"from": order.status, "to": "completed"},
-        )
+    actions.check(order, actor, "complete")
     return await move(session, order, "completed", actor)
 
 
@@ -279,12 +193,10 @@ async def cancel(
     session: AsyncSession, settings: Settings, actor: Actor, number: str, *, reason: str
 ) -> Order:
     """Cancel before shipping: the stock goes back, and a paid order gets a refund record."""
-    actor.require("clerk")
+    actions.require_role(actor, "cancel")
     reason = clean_text(reason, "reason", max_length=500)
     order = await get_order(session, number)
-    if order.paid_at is not None:
-        # Money has to go back: that is a manager's decision.
-        actor.require("manager")
+    actions.check(order, actor, "cancel")
     order = await _cancel(session, settings, order, actor, reason)
     return order
 
@@ -391,9 +303,10 @@ async def expire_unpaid(
 
 
 async def add_note(session: AsyncSession, actor: Actor, number: str, body: str) -> OrderNote:
-    actor.require("clerk")
+    actions.require_role(actor, "note")
     body = clean_text(body, "note", max_length=2000)
     order = await get_order(session, number)
+    actions.check(order, actor, "note")
     note = OrderNote(order_id=order.id, author=actor.label, body=body)
     session.add(note)
     record(session, actor, "order.note", "order", order.number, after={"note": body})
@@ -430,14 +343,9 @@ async def change_contact(
     session: AsyncSession, actor: Actor, number: str, change: ContactChange
 ) -> Order:
     """Address and contact changes, only until the packing slip is printed."""
-    actor.require("clerk")
+    actions.require_role(actor, "edit_contact")
     order = await get_order(session, number, lock=True)
-    if order.status not in EDITABLE_CONTACT or order.printed_at is not None:
-        raise Conflict(
-            "the parcel is labelled or on its way: the address can no longer change",
-            code="order_locked",
-            details={"status": order.status, "printed": order.printed_at is not None},
-        )
+    actions.check(order, actor, "edit_contact")
     before = contact_of(order)
     if change.email is not None:
         order.email = normalise_email(change.email)

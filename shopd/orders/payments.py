@@ -14,9 +14,9 @@ from shopd import security
 from shopd.config import Settings
 from shopd.customers import membership
 from shopd.db import Database, utcnow
-from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.notifications import service as notify
-from shopd.orders import gateway
+from shopd.orders import actions, gateway
 from shopd.orders.lifecycle import get_order, move
 from shopd.orders.models import GatewayEvent, Order, Payment, Refund
 from shopd.promotions import group_buys
@@ -43,16 +43,9 @@ def _payment_reference() -> str:
 
 def _require_payable(order: Order, method: str, label: str) -> None:
     """Paid this way, and still waiting for the money."""
-    if order.payment_method != method:
-        raise InvalidTransition(
-            f"order {order.number} is paid by {order.payment_method}, not by {label}",
-            details={"payment_method": order.payment_method},
-        )
-    if order.status != "pending_payment":
-        raise InvalidTransition(
-            f"an order that is {order.status} cannot be paid",
-            details={"from": order.status, "to": "paid"},
-        )
+    refused = actions.payable_refusal(order, method, label)
+    if refused is not None:
+        raise refused
 
 
 async def mark_paid(
@@ -84,10 +77,10 @@ async def confirm_bank_transfer(
     reference: str,
 ) -> Order:
     """Staff saw the transfer arrive. The amount must be the order's total to the fen."""
-    actor.require("clerk")
+    actions.require_role(actor, "confirm_payment")
     reference = clean_text(reference, "reference", max_length=128)
     order = await get_order(session, number)
-    _require_payable(order, "bank_transfer", "bank transfer")
+    actions.check(order, actor, "confirm_payment")
     if amount != order.total:
         raise AmountMismatch(
             "the amount received is not the order total",

@@ -18,6 +18,7 @@ from shopd.db import utcnow
 from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
+from shopd.orders import actions
 from shopd.orders.lifecycle import get_order, move
 from shopd.orders.models import Order, OrderLine, Refund, ReturnLine, ReturnRequest
 from shopd.staff.audit import Actor, record
@@ -76,19 +77,10 @@ async def request_return(
     reason: str,
 ) -> ReturnRequest:
     """Record what the customer sends back; ``items`` empty or None means everything left."""
-    actor.require("clerk")
+    actions.require_role(actor, "request_return")
     reason = clean_text(reason, "reason", max_length=500)
     order = await get_order(session, number)
-    if "return_requested" not in _targets(order):
-        raise InvalidTransition(
-            f"an order that is {order.status} cannot be returned",
-            details={"from": order.status, "to": "return_requested"},
-        )
-    if all(ln.returned_quantity >= ln.quantity for ln in order.lines):
-        raise InvalidTransition(
-            f"everything in order {order.number} has been returned already",
-            details={"from": order.status, "to": "return_requested"},
-        )
+    actions.check(order, actor, "request_return")
     wanted: dict[int, int] = {}
     if items:
         for item in items:
@@ -142,12 +134,6 @@ async def request_return(
     return ret
 
 
-def _targets(order: Order) -> frozenset[str]:
-    from shopd.orders.lifecycle import TRANSITIONS
-
-    return TRANSITIONS.get(order.status, frozenset())
-
-
 async def _current_return(session: AsyncSession, order: Order, status: str) -> ReturnRequest:
     ret = await open_return(session, order)
     if ret is None or ret.status != status:
@@ -168,13 +154,9 @@ async def receive_return(
 ) -> ReturnRequest:
     """The parcel came back: restocked units go back on the shelf (ledger rows), written-off
     units do not."""
-    actor.require("clerk")
+    actions.require_role(actor, "receive_return")
     order = await get_order(session, number)
-    if order.status != "return_requested":
-        raise InvalidTransition(
-            f"an order that is {order.status} has no return to receive",
-            details={"from": order.status, "to": "returned"},
-        )
+    actions.check(order, actor, "receive_return")
     ret = await _current_return(session, order, "requested")
     by_id = {ln.id: ln for ln in order.lines}
     known = {by_id[rl.order_line_id].sku_code for rl in ret.lines}
@@ -215,14 +197,10 @@ async def receive_return(
 
 
 async def reject_return(session: AsyncSession, actor: Actor, number: str, *, reason: str) -> Order:
-    actor.require("manager")
+    actions.require_role(actor, "reject_return")
     reason = clean_text(reason, "reason", max_length=500)
     order = await get_order(session, number)
-    if order.status != "return_requested":
-        raise InvalidTransition(
-            f"an order that is {order.status} has no return to reject",
-            details={"from": order.status, "to": "completed"},
-        )
+    actions.check(order, actor, "reject_return")
     ret = await _current_return(session, order, "requested")
     by_id = {ln.id: ln for ln in order.lines}
     for rl in ret.lines:
@@ -260,14 +238,10 @@ async def refund(
 ) -> Refund:
     """Refund a received return: by default the value of the returned units; a manager may
     give a different amount (e.g. shipping too), never more than is left of what was paid."""
-    actor.require("manager")
+    actions.require_role(actor, "refund")
     reason = clean_text(reason, "reason", max_length=500)
     order = await get_order(session, number)
-    if order.status != "returned":
-        raise InvalidTransition(
-            f"an order that is {order.status} cannot be refunded; receive the return first",
-            details={"from": order.status, "to": "refunded"},
-        )
+    actions.check(order, actor, "refund")
     ret = await _current_return(session, order, "received")
     refundable = order.total - order.refunded_total
     value = returned_value(order, ret) if amount is None else amount
@@ -308,8 +282,9 @@ async def settle_refund(
     session: AsyncSession, settings: Settings, actor: Actor, number: str, refund_id: int
 ) -> Refund:
     """A pending refund (a cancelled paid order, a late card payment) was paid out."""
-    actor.require("manager")
+    actions.require_role(actor, "settle_refund")
     order = await get_order(session, number)
+    actions.check(order, actor, "settle_refund")
     row = await session.scalar(
         select(Refund).where(Refund.id == refund_id, Refund.order_id == order.id).with_for_update()
     )

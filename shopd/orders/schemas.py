@@ -181,6 +181,37 @@ class RefundOut(msgspec.Struct):
     created_at: dt.datetime
 
 
+class RefusedActionOut(msgspec.Struct):
+    """A staff action the order refuses to the calling staff member, with the error its
+    endpoint answers with: ``code`` ``forbidden`` when the role is too low (the TUI hides
+    it), else the order's state is why (``invalid_transition``, ``group_buy_pending``,
+    ``order_locked``)."""
+
+    action: Annotated[str, msgspec.Meta(description="the action, as in allowed_actions")]
+    code: Annotated[
+        str,
+        msgspec.Meta(
+            description="the error code its endpoint answers with: forbidden (the role), "
+            "invalid_transition, group_buy_pending or order_locked (the order's state)"
+        ),
+    ]
+    reason: Annotated[str, msgspec.Meta(description="the error message, for people")]
+
+
+# What the calling staff member may do to the order now, and why not the rest.
+AllowedActions = Annotated[
+    list[str],
+    msgspec.Meta(
+        description="the actions (by name: ship, cancel, refund, …) the calling staff member "
+        "may do to the order now"
+    ),
+]
+RefusedActions = Annotated[
+    list[RefusedActionOut],
+    msgspec.Meta(description="every other action, with the error its endpoint answers with"),
+]
+
+
 class StaffOrderOut(msgspec.Struct):
     number: str
     status: str
@@ -195,7 +226,8 @@ class StaffOrderOut(msgspec.Struct):
     carrier: str | None
     tracking_number: str | None
     dispatch_flag: str | None
-    allowed_actions: list[str]
+    allowed_actions: AllowedActions
+    refused_actions: RefusedActions
     customer_id: int | None
     email: str
     phone: str
@@ -234,7 +266,8 @@ class StaffOrderSummary(msgspec.Struct):
     item_count: int
     total: int
     currency: str
-    allowed_actions: list[str]
+    allowed_actions: AllowedActions
+    refused_actions: RefusedActions
 
 
 class StaffOrderPage(msgspec.Struct):

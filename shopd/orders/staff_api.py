@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd.customers.api import address_data
 from shopd.db import Database
 from shopd.http import DB, Conf, write_then_read
+from shopd.orders import actions, lifecycle, payments, returns
 from shopd.orders import dashboard as dashboards
-from shopd.orders import lifecycle, payments, returns
 from shopd.orders.api import line_fields, promotion_fields, ship_to_out
 from shopd.orders.models import Order, OrderEvent, OrderNote
 from shopd.orders.schemas import (
@@ -30,6 +30,7 @@ from shopd.orders.schemas import (
     ReceiveReturnIn,
     RefundIn,
     RefundOut,
+    RefusedActionOut,
     ReturnIn,
     ReturnLineOut,
     ReturnOut,
@@ -40,11 +41,31 @@ from shopd.orders.schemas import (
     StaffOrderSummary,
 )
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.staff.audit import Actor
 
 OrderNumber = Annotated[str, PathParameter(max_length=32)]
 
 
-async def order_detail(session: AsyncSession, number: str) -> StaffOrderOut:
+def role_opt(action: str) -> dict[str, str]:
+    """The route's ``opt`` for the staff guard: the lowest role the order action needs."""
+    return {"role": actions.role_of(action)}
+
+
+def action_fields(o: Order, role: str) -> dict[str, Any]:
+    """The order's ``allowed_actions`` and ``refused_actions`` for a staff member of ``role``."""
+    refused = actions.refusals(o, role)
+    return {
+        "allowed_actions": [name for name, error in refused.items() if error is None],
+        "refused_actions": [
+            RefusedActionOut(name, error.code, error.message)
+            for name, error in refused.items()
+            if error is not None
+        ],
+    }
+
+
+async def order_detail(session: AsyncSession, number: str, role: str) -> StaffOrderOut:
+    """The order in full, with the actions it allows a staff member of ``role``."""
     o = await lifecycle.get_order(session, number)
     notes = (
         await session.execute(
@@ -71,7 +92,7 @@ async def order_detail(session: AsyncSession, number: str) -> StaffOrderOut:
         carrier=o.carrier,
         tracking_number=o.tracking_number,
         dispatch_flag=lifecycle.dispatch_flag(o),
-        allowed_actions=lifecycle.allowed_actions(o),
+        **action_fields(o, role),
         customer_id=o.customer_id,
         email=o.email,
         phone=o.phone,
@@ -129,7 +150,7 @@ async def order_detail(session: AsyncSession, number: str) -> StaffOrderOut:
     )
 
 
-def summary(o: Order) -> StaffOrderSummary:
+def summary(o: Order, role: str) -> StaffOrderSummary:
     return StaffOrderSummary(
         number=o.number,
         status=o.status,
@@ -145,15 +166,18 @@ def summary(o: Order) -> StaffOrderSummary:
         item_count=sum(ln.quantity for ln in o.lines),
         total=o.total,
         currency=o.currency,
-        allowed_actions=lifecycle.allowed_actions(o),
+        **action_fields(o, role),
     )
 
 
 async def act(
-    db: Database, number: str, change: Callable[[AsyncSession], Awaitable[object]]
+    db: Database,
+    actor: Actor,
+    number: str,
+    change: Callable[[AsyncSession], Awaitable[object]],
 ) -> StaffOrderOut:
     """Run one change, then answer with the order as it now is."""
-    return await write_then_read(db, change, lambda s: order_detail(s, number))
+    return await write_then_read(db, change, lambda s: order_detail(s, number, actor.role))
 
 
 class StaffOrderController(Controller):
@@ -180,7 +204,7 @@ class StaffOrderController(Controller):
             rows, total = await lifecycle.staff_list(
                 session, status=status, q=q, dispatch=dispatch, page=page, per_page=per_page
             )
-        return StaffOrderPage([summary(o) for o in rows], page, per_page, total)
+        return StaffOrderPage([summary(o, actor.role) for o in rows], page, per_page, total)
 
     @get("/dashboard", opt={"role": "clerk"})
     async def dashboard(self, actor: StaffActor, db: DB, settings: Conf) -> DashboardOut:
@@ -215,9 +239,9 @@ class StaffOrderController(Controller):
     async def detail(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
         actor.require("clerk")
         async with db.read() as session:
-            return await order_detail(session, number)
+            return await order_detail(session, number, actor.role)
 
-    @post("/{number:str}/payments", status_code=200, opt={"role": "clerk"})
+    @post("/{number:str}/payments", status_code=200, opt=role_opt("confirm_payment"))
     async def confirm_payment(
         self,
         actor: StaffActor,
@@ -229,22 +253,23 @@ class StaffOrderController(Controller):
         """A bank transfer arrived: the amount must be the order total."""
         return await act(
             db,
+            actor,
             number,
             lambda s: payments.confirm_bank_transfer(
                 s, settings, actor, number, amount=data.amount, reference=data.reference
             ),
         )
 
-    @post("/{number:str}/picking", status_code=200, opt={"role": "clerk"})
+    @post("/{number:str}/picking", status_code=200, opt=role_opt("start_picking"))
     async def start_picking(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
-        return await act(db, number, lambda s: lifecycle.start_picking(s, actor, number))
+        return await act(db, actor, number, lambda s: lifecycle.start_picking(s, actor, number))
 
-    @post("/{number:str}/print", status_code=200, opt={"role": "clerk"})
+    @post("/{number:str}/print", status_code=200, opt=role_opt("print"))
     async def printed(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
         """The packing slip is printed; the address is frozen from now on."""
-        return await act(db, number, lambda s: lifecycle.mark_printed(s, actor, number))
+        return await act(db, actor, number, lambda s: lifecycle.mark_printed(s, actor, number))
 
-    @post("/{number:str}/ship", status_code=200, opt={"role": "clerk"})
+    @post("/{number:str}/ship", status_code=200, opt=role_opt("ship"))
     async def ship(
         self,
         actor: StaffActor,
@@ -255,6 +280,7 @@ class StaffOrderController(Controller):
     ) -> StaffOrderOut:
         return await act(
             db,
+            actor,
             number,
             lambda s: lifecycle.ship(
                 s,
@@ -267,17 +293,17 @@ class StaffOrderController(Controller):
             ),
         )
 
-    @post("/{number:str}/deliver", status_code=200, opt={"role": "clerk"})
+    @post("/{number:str}/deliver", status_code=200, opt=role_opt("deliver"))
     async def deliver(
         self, actor: StaffActor, number: OrderNumber, db: DB, settings: Conf
     ) -> StaffOrderOut:
-        return await act(db, number, lambda s: lifecycle.deliver(s, settings, actor, number))
+        return await act(db, actor, number, lambda s: lifecycle.deliver(s, settings, actor, number))
 
-    @post("/{number:str}/complete", status_code=200, opt={"role": "clerk"})
+    @post("/{number:str}/complete", status_code=200, opt=role_opt("complete"))
     async def complete(self, actor: StaffActor, number: OrderNumber, db: DB) -> StaffOrderOut:
-        return await act(db, number, lambda s: lifecycle.complete(s, actor, number))
+        return await act(db, actor, number, lambda s: lifecycle.complete(s, actor, number))
 
-    @post("/{number:str}/cancel", status_code=200, opt={"role": "clerk"})
+    @post("/{number:str}/cancel", status_code=200, opt=role_opt("cancel"))
     async def cancel(
         self,
         actor: StaffActor,
@@ -289,16 +315,21 @@ class StaffOrderController(Controller):
         """Cancel before shipping; stock goes back. A paid order needs a manager and gets a
         pending refund."""
         return await act(
-            db, number, lambda s: lifecycle.cancel(s, settings, actor, number, reason=data.reason)
+            db,
+            actor,
+            number,
+            lambda s: lifecycle.cancel(s, settings, actor, number, reason=data.reason),
         )
 
-    @post("/{number:str}/notes", status_code=201, opt={"role": "clerk"})
+    @post("/{number:str}/notes", status_code=201, opt=role_opt("note"))
     async def add_note(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[NoteIn], db: DB
     ) -> StaffOrderOut:
-        return await act(db, number, lambda s: lifecycle.add_note(s, actor, number, data.body))
+        return await act(
+            db, actor, number, lambda s: lifecycle.add_note(s, actor, number, data.body)
+        )
 
-    @patch("/{number:str}/contact", opt={"role": "clerk"})
+    @patch("/{number:str}/contact", opt=role_opt("edit_contact"))
     async def change_contact(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[ContactIn], db: DB
     ) -> StaffOrderOut:
@@ -308,9 +339,11 @@ class StaffOrderController(Controller):
             phone=data.phone,
             address=address_data(data.address) if data.address else None,
         )
-        return await act(db, number, lambda s: lifecycle.change_contact(s, actor, number, change))
+        return await act(
+            db, actor, number, lambda s: lifecycle.change_contact(s, actor, number, change)
+        )
 
-    @post("/{number:str}/returns", status_code=201, opt={"role": "clerk"})
+    @post("/{number:str}/returns", status_code=201, opt=role_opt("request_return"))
     async def request_return(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReturnIn], db: DB
     ) -> StaffOrderOut:
@@ -318,32 +351,42 @@ class StaffOrderController(Controller):
         items = [returns.ReturnItem(i.sku, i.quantity) for i in data.items]
         return await act(
             db,
+            actor,
             number,
             lambda s: returns.request_return(s, actor, number, items, reason=data.reason),
         )
 
-    @post("/{number:str}/returns/receive", status_code=200, opt={"role": "clerk"})
+    @post(
+        "/{number:str}/returns/receive",
+        status_code=200,
+        opt=role_opt("receive_return"),
+    )
     async def receive_return(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReceiveReturnIn], db: DB
     ) -> StaffOrderOut:
         """The parcel came back: each line is restocked or written off."""
         return await act(
             db,
+            actor,
             number,
             lambda s: returns.receive_return(
                 s, actor, number, dict(data.dispositions), default=data.default
             ),
         )
 
-    @post("/{number:str}/returns/reject", status_code=200, opt={"role": "manager"})
+    @post(
+        "/{number:str}/returns/reject",
+        status_code=200,
+        opt=role_opt("reject_return"),
+    )
     async def reject_return(
         self, actor: StaffActor, number: OrderNumber, data: JSONBody[ReasonIn], db: DB
     ) -> StaffOrderOut:
         return await act(
-            db, number, lambda s: returns.reject_return(s, actor, number, reason=data.reason)
+            db, actor, number, lambda s: returns.reject_return(s, actor, number, reason=data.reason)
         )
 
-    @post("/{number:str}/refunds", status_code=201, opt={"role": "manager"})
+    @post("/{number:str}/refunds", status_code=201, opt=role_opt("refund"))
     async def refund(
         self,
         actor: StaffActor,
@@ -356,13 +399,18 @@ class StaffOrderController(Controller):
         is given; never more than is still refundable."""
         return await act(
             db,
+            actor,
             number,
             lambda s: returns.refund(
                 s, settings, actor, number, amount=data.amount, reason=data.reason
             ),
         )
 
-    @post("/{number:str}/refunds/{refund_id:int}/settle", status_code=200, opt={"role": "manager"})
+    @post(
+        "/{number:str}/refunds/{refund_id:int}/settle",
+        status_code=200,
+        opt=role_opt("settle_refund"),
+    )
     async def settle_refund(
         self,
         actor: StaffActor,
@@ -374,6 +422,7 @@ class StaffOrderController(Controller):
         """A pending refund (of a cancelled paid order) has been paid out."""
         return await act(
             db,
+            actor,
             number,
             lambda s: returns.settle_refund(s, settings, actor, number, refund_id),
         )
