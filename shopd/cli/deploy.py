@@ -20,7 +20,7 @@ from infra.wheels import ensure_wheels
 from shopd.cli.extras import need_extra
 from shopd.cli.terminal import console, fail
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: deploy.py, inventory.py
 
 
 def deploy(
