@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from shopd.errors import InvalidInput
 
@@ -55,3 +56,31 @@ def escape_like(text: str) -> str:
 
 def contains_pattern(text: str) -> str:
     return f"%{escape_like(text)}%"
+
+
+# What a browser drops or reads differently in a URL (WHATWG URL standard): C0 controls and
+# spaces at either end are stripped, tabs and newlines anywhere removed, and in http(s) URLs
+# a backslash is a slash. A check that does not see the URL as a browser will lets
+# "/\evil.example" or "/<TAB>/evil.example" through as a path; the browser goes to evil.example.
+_URL_ENDS = "".join(chr(c) for c in range(0x21))
+_URL_DROPPED = str.maketrans({"\t": None, "\n": None, "\r": None, "\\": "/"})
+# Characters a path keeps as they are in a Location header; everything else is percent-encoded
+# (a header is ASCII: a U+2028 copied from a request path made the response fail with a 500).
+_PATH_SAFE = "/?&=#%:@!$'()*+,;~-._[]"
+
+
+def local_path(target: str, default: str = "/") -> str:
+    """``target`` as a path on this site, as a browser would read it, or ``default`` when a
+    browser would leave the site (another host, a scheme such as ``javascript:``).
+
+    Every ``next``/``return`` parameter goes through here before it becomes a ``Location``."""
+    seen = target.strip(_URL_ENDS).translate(_URL_DROPPED)
+    if not seen.startswith("/") or seen.startswith("//"):
+        return default
+    return quote(seen, safe=_PATH_SAFE)
+
+
+def header_safe_path(path: str) -> str:
+    """A site path made safe to send in a header: non-ASCII and control characters
+    percent-encoded, nothing else changed."""
+    return quote(path, safe=_PATH_SAFE)
