@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote
 
 from shopd.errors import InvalidInput
@@ -12,8 +13,17 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def identity_key(value: str) -> str:
+    """The one spelling of a name or e-mail address that every lookup and every limit uses:
+    Unicode NFKC (full-width and compatibility forms folded), trimmed, lower-cased.
+
+    The log-in throttle once counted "  victim@example.com" apart from "victim@example.com"
+    while the log-in found the same account for both: five fresh guesses per spelling."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
 def normalise_email(email: str) -> str:
-    email = email.strip().lower()
+    email = identity_key(email)
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidInput("that is not a valid e-mail address", code="invalid_email")
     return email
@@ -84,3 +94,15 @@ def header_safe_path(path: str) -> str:
     """A site path made safe to send in a header: non-ASCII and control characters
     percent-encoded, nothing else changed."""
     return quote(path, safe=_PATH_SAFE)
+
+
+def limit_key(email: str) -> str:
+    """The address a per-customer limit counts against: ``name+tag@host`` is ``name@host``.
+
+    Mail servers deliver every ``+tag`` to the same mailbox, so one shopper could otherwise
+    take a flash sale's per-customer limit once per tag."""
+    email = identity_key(email)
+    local, at, host = email.rpartition("@")
+    if not at:
+        return email
+    return f"{local.partition('+')[0] or local}@{host}"

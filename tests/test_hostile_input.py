@@ -12,8 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shopd.db import Database
+from shopd.promotions import flash
 from shopd.server.request_checks import MAX_JSON_DEPTH, json_depth
-from shopd.validation import header_safe_path, local_path
+from shopd.staff import throttle
+from shopd.validation import header_safe_path, local_path, normalise_email
 from tests.conftest import SmallCatalog
 from tests.test_customers import PASSWORD, register
 from tests.test_http_errors import WRITE_ENDPOINTS, assert_error_shape, nothing_written
@@ -93,13 +95,22 @@ async def test_a_json_media_type_with_parameters_is_json(
     assert r.json()["items"][0]["quantity"] == 1
 
 
-@pytest.mark.parametrize("path", ["/static/a%00b.css", "/media/a%00.png", "/p/x%01y", "/p/x%7Fy"])
-async def test_control_characters_in_a_path_are_a_clean_400(
-    client: httpx.AsyncClient, path: str, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/static/a%00b.css", 400),
+        ("/media/a%00.png", 400),
+        ("/media/a%7F.png", 400),
+        ("/p/x%01y", 404),
+        ("/api/v1/products/x%00y", 404),
+    ],
+)
+async def test_control_characters_in_a_path_are_a_clean_4xx(
+    client: httpx.AsyncClient, path: str, status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR):
         r = await client.get(path)
-    assert r.status_code == 400
+    assert r.status_code == status
     assert "unhandled error" not in caplog.text
     assert "Traceback" not in r.text
 
@@ -178,3 +189,40 @@ async def test_logging_in_never_redirects_off_site(client: httpx.AsyncClient, ta
     assert r.headers["location"] == "/account"
     r = await client.post("/account/login", data={**form, "next": "/c/tea"})
     assert r.headers["location"] == "/c/tea"
+
+
+# Spellings of one address that a log-in, a sign-up or a reset all take for the same account.
+def spellings(email: str) -> list[str]:
+    full_width = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in email)
+    return [email, f"   {email}", f"{email}  ", email.upper(), f"\t{email.title()}\n", full_width]
+
+
+@given(
+    st.from_regex(r"\A[a-z][a-z0-9.]{0,10}@[a-z]{1,8}\.(com|cn|es)\Z"),
+    st.sampled_from(["login", "reset", "signup"]),
+)
+def test_no_two_spellings_of_an_address_get_separate_counters(email: str, scope: str) -> None:
+    counted = {tuple(throttle.keys(scope, spelling, "")) for spelling in spellings(email)}
+    assert len(counted) == 1
+    assert {normalise_email(spelling) for spelling in spellings(email)} == {email}
+
+
+async def test_spelling_an_address_differently_gets_no_fresh_guesses(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client, "victim@example.com")
+    # Five failures spread over spellings lock the address however it is typed next.
+    for spelling in spellings("victim@example.com")[1:]:
+        r = await client.post("/api/v1/session", json={"email": spelling, "password": "wrong-1"})
+        assert r.status_code == 401, r.text
+    for spelling in spellings("victim@example.com"):
+        r = await client.post("/api/v1/session", json={"email": spelling, "password": PASSWORD})
+        assert (r.status_code, r.json()["error"]["code"]) == (429, "too_many_attempts"), spelling
+
+
+def test_a_tag_does_not_make_another_buyer_for_a_limit() -> None:
+    one = flash.buyer_key(None, "li@example.com")
+    assert flash.buyer_key(None, "li+sale1@example.com") == one
+    assert flash.buyer_key(None, " LI+2@Example.com ") == one
+    assert flash.buyer_key(None, "lin@example.com") != one
+    assert flash.buyer_key(7, "li@example.com") == "customer:7"

@@ -1,7 +1,8 @@
 """Checks of a request made before any handler reads it: its path, its body's type and shape.
 
-- A path with a NUL or another control character is refused (400 ``invalid_path``): the file
-  handlers pass the path to the operating system, which raised on a NUL (a 500 before).
+- A file path (``/static/``, ``/media/``) with a NUL or another control character is refused
+  (400 ``invalid_path``): the file handlers pass it to the operating system, which raised on a
+  NUL (a 500 before). Elsewhere such a path is only text: an unknown order or product, a 404.
 - A JSON endpoint (under ``/api/``) takes a body only as ``application/json`` (or a ``+json``
   type): anything else is 415 ``unsupported_media_type``. A form or ``text/plain`` body is
   what a cross-site HTML form can send without a preflight, so a cookie-authenticated
@@ -25,6 +26,7 @@ from shopd.errors import InvalidInput
 
 # No document this shop takes nests deeper than a few levels; 32 leaves room for any client.
 MAX_JSON_DEPTH = 32
+FILE_PATHS = ("/static/", "/media/")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A JSON string (with its escapes) and the brackets outside strings.
@@ -79,7 +81,7 @@ def request_checks(max_body_bytes: int) -> Callable[[ASGIApp], ASGIApp]:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            if _CONTROL.search(scope["path"]):
+            if scope["path"].startswith(FILE_PATHS) and _CONTROL.search(scope["path"]):
                 raise InvalidInput("the path contains control characters", code="invalid_path")
             handler = scope.get("route_handler")
             raw = handler is not None and handler.opt.get("raw_body", False)
