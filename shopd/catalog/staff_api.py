@@ -334,7 +334,7 @@ class StaffCatalogController(Controller):
         "/products/{slug:str}/images",
         status_code=201,
         request_max_body_size=MAX_UPLOAD,
-        opt={"role": "clerk"},
+        opt={"role": "clerk", "raw_body": True},
     )
     async def upload_image(
         self,
@@ -382,7 +382,10 @@ class StaffCatalogController(Controller):
         )
 
     @post(
-        "/catalog/import", status_code=200, request_max_body_size=MAX_CSV, opt={"role": "manager"}
+        "/catalog/import",
+        status_code=200,
+        request_max_body_size=MAX_CSV,
+        opt={"role": "manager", "raw_body": True},
     )
     async def import_(
         self,

@@ -244,7 +244,7 @@ class OrderController(Controller):
         assert payment.redirect_url is not None
         return PayOut(payment.reference, payment.redirect_url, payment.amount, payment.currency)
 
-    @post("/payments/webhook", status_code=200)
+    @post("/payments/webhook", status_code=200, opt={"raw_body": True})
     async def webhook(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> WebhookOut:
         """The gateway's signed notice of a payment (header ``Shopd-Signature``). Verified,
         idempotent by event id, and refused when the amount is not the order's."""

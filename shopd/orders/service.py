@@ -30,7 +30,7 @@ from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderLine
 from shopd.promotions import coupons, flash, group_buys, quotes
-from shopd.validation import clean_text, normalise_email, normalise_phone
+from shopd.validation import clean_text, identity_key, normalise_email, normalise_phone
 
 PAYMENT_METHODS: dict[str, str] = {
     "cod": "Cash on delivery · 货到付款",
@@ -345,7 +345,7 @@ async def inquire(
     )
     if order is None:
         raise not_found
-    if email and security.constant_time_equal(order.email, email.strip().lower()):
+    if email and security.constant_time_equal(order.email, identity_key(email)):
         return order
     if (
         phone

@@ -18,6 +18,7 @@ from shopd.promotions import pricing
 from shopd.promotions.models import FlashSale, FlashSaleBuyer
 from shopd.promotions.schemas import FlashSaleIn
 from shopd.staff.audit import Actor, record
+from shopd.validation import limit_key
 
 MAX_WINDOW = dt.timedelta(days=366)
 
@@ -69,7 +70,7 @@ async def running_sales(
 
 
 def buyer_key(customer_id: int | None, email: str) -> str:
-    return f"customer:{customer_id}" if customer_id is not None else f"email:{email}"
+    return f"customer:{customer_id}" if customer_id is not None else f"email:{limit_key(email)}"
 
 
 def refuse_early(sale: FlashSale, quantity: int) -> None:

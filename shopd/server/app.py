@@ -56,6 +56,7 @@ from shopd.server.compression import gzip_answers
 from shopd.server.conditional import not_modified_files
 from shopd.server.head_requests import ShopApp
 from shopd.server.openapi_errors import document_errors
+from shopd.server.request_checks import request_checks
 from shopd.server.request_metrics import RequestMetrics
 from shopd.server.security_headers import add_security_headers
 from shopd.staff.api import StaffAdminController, StaffController
@@ -412,6 +413,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         middleware=[
             prometheus.middleware,
             admission(settings.max_concurrent_requests),
+            request_checks(MAX_BODY_BYTES),
             catalog_reads(db, settings),
             # Level 0: nginx in front compresses (the deployed setting).
             *([gzip_answers(settings.gzip_level)] if settings.gzip_level else []),

@@ -19,6 +19,7 @@ from shopd.config import Settings
 from shopd.db import Database, utcnow
 from shopd.errors import DomainError, NotAuthenticated
 from shopd.staff.models import LoginThrottle
+from shopd.validation import identity_key
 
 T = TypeVar("T")
 
@@ -31,7 +32,7 @@ class TooManyAttempts(DomainError):
 
 
 def keys(scope: str, name: str, ip: str) -> list[str]:
-    found = [f"{scope}:name:{name.lower()[:120]}"]
+    found = [f"{scope}:name:{identity_key(name)[:120]}"]
     if ip:
         found.append(f"{scope}:ip:{ip[:45]}")
     return found

@@ -30,6 +30,7 @@ from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
 from shopd.promotions import quotes
 from shopd.staff import shop_settings, throttle
+from shopd.validation import local_path
 from shopd.web import i18n
 from shopd.web.render import page, redirect
 
@@ -600,8 +601,7 @@ class StorefrontController(Controller):
         next_url: str,
     ) -> Response[Any]:
         *_, cookies = await http.open_customer_session(request, db, settings, customer_id)
-        local = next_url.startswith("/") and not next_url.startswith("//")
-        return redirect(next_url if local else "/account", cookies)
+        return redirect(local_path(next_url, "/account"), cookies)
 
     @get("/account/register")
     async def register_form(
@@ -999,8 +999,7 @@ class StorefrontController(Controller):
     ) -> Response[Any]:
         if code not in i18n.LANGUAGES:
             raise NotFound("no such language", code="not_found")
-        target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
         return redirect(
-            target,
+            local_path(next_url),
             [Cookie(key=i18n.LANG_COOKIE, value=code, max_age=365 * 86400, samesite="lax")],
         )

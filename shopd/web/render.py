@@ -28,6 +28,7 @@ from shopd.catalog import cached
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
+from shopd.validation import header_safe_path
 from shopd.web import i18n
 from shopd.web.rendered import CART_SLOT, CSRF_SLOT, RenderedPages
 
@@ -179,7 +180,14 @@ async def page(
 
 
 def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[Any]:
-    return Response(b"", status_code=303, headers={"Location": location}, cookies=cookies or [])
+    """A 303 to a path of this shop. The path may carry what a visitor typed (an order number
+    in a log-in's ``next``): it is percent-encoded, as a header must be ASCII."""
+    return Response(
+        b"",
+        status_code=303,
+        headers={"Location": header_safe_path(location)},
+        cookies=cookies or [],
+    )
 
 
 def error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
