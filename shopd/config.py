@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
     staff_session_hours: int = Field(default=12, ge=1, le=24 * 7)
     cookie_secure: bool = False
+    # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
+    # client: nginx on every app server, which may pass a request on to another app server
+    # over the LAN. Anyone else's header is ignored, so a client cannot choose its address.
+    trusted_proxies: str = Field(default="127.0.0.1", max_length=2000)
     max_cart_lines: int = Field(default=50, ge=1)
     max_line_quantity: int = Field(default=99, ge=1)
     db_pool_size: int = Field(default=10, ge=1)

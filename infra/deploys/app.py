@@ -42,6 +42,7 @@ def app() -> None:
         mode="600",
         database_url=f"mysql+asyncmy://{APP_USER}:{secrets['db_app_password']}@{db_host}:3306/{DATABASE}",
         secret_key=secrets["secret_key"],
+        trusted_proxies=",".join(["127.0.0.1", *host.data.app_server_addresses]),
     )
     if host.name == host.data.app_server_names[0]:  # migrations once per release, on one host
         with_env = f"set -a && . /etc/shopd/shopd.env && {HOME}/current/bin/shopctl"

@@ -170,7 +170,14 @@ def staff_add(
         console.print(f"  password: [bold]{password}[/]  [dim](shown once; store it now)[/]")
 
 
-def _serve(host: str, port: int, workers: int, log_level: str, access_log: bool = False) -> None:
+def _serve(
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    access_log: bool = False,
+    trusted_proxies: str = "127.0.0.1",
+) -> None:
     import uvicorn
 
     from shopd.server.access_log import log_config
@@ -185,6 +192,8 @@ def _serve(host: str, port: int, workers: int, log_level: str, access_log: bool 
         workers=workers,
         log_level=log_level,
         proxy_headers=True,
+        # Only these proxies' X-Forwarded-For is believed (the right-most address not theirs).
+        forwarded_allow_ips=trusted_proxies,
         server_header=False,
         # Off by default: a log line per request is work under load, and nginx in front logs them.
         access_log=access_log,
@@ -224,7 +233,7 @@ def serve(
     settings = load_settings()
     _check_port(host, port)
     _preflight_serve(settings)
-    _serve(host, port, workers, log_level, access_log)
+    _serve(host, port, workers, log_level, access_log, settings.trusted_proxies)
 
 
 @app.command("tui")
