@@ -61,7 +61,7 @@ def _operator_keys() -> str:
 def up_steps() -> list[Step]:
     problems = missing_prerequisites()
     if problems:
-        raise LabError("; ".join(problems), "./run test installs them as root, or apt-get install")
+        raise LabError("; ".join(problems), "shopctl lab up --install installs them (as root)")
     if is_up():
         raise LabError("the lab is already up", "shopctl lab status, or shopctl lab down first")
     host_keys: dict[str, str] = {}

@@ -43,12 +43,29 @@ def find_tool(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
 
 
+def missing_packages() -> list[str]:
+    """The Debian packages of the lab's tools that this machine lacks."""
+    return sorted({pkg for tool, pkg in TOOLS.items() if find_tool(tool) is None})
+
+
+def install_packages(packages: Sequence[str]) -> None:
+    """``apt-get install`` them (root): what ``shopctl lab up --install`` does."""
+    if not shutil.which("apt-get"):
+        raise LabError(f"no apt-get to install {' '.join(packages)}", "install them by hand")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for args in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=1800)
+        if proc.returncode != 0:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise LabError(f"{' '.join(args[:2])} failed: {' / '.join(detail)}")
+
+
 def missing_prerequisites() -> list[str]:
     """Human-readable problems; empty when the lab can run here."""
     problems = []
     if os.geteuid() != 0:
         problems.append("the lab needs root (network namespaces, mounts, systemd-nspawn)")
-    missing = sorted({pkg for tool, pkg in TOOLS.items() if find_tool(tool) is None})
+    missing = missing_packages()
     if missing:
         problems.append(f"missing Debian packages: {' '.join(missing)}")
     if "overlay" not in Path("/proc/filesystems").read_text():
@@ -59,7 +76,10 @@ def missing_prerequisites() -> list[str]:
 def run(
     args: Sequence[str], *, check: bool = True, input: str | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    tool = find_tool(args[0]) or args[0]
+    tool = find_tool(args[0])
+    if tool is None:
+        package = TOOLS.get(args[0], args[0])
+        raise LabError(f"{args[0]} is not installed", f"apt-get install {package}")
     proc = subprocess.run(
         [tool, *args[1:]], capture_output=True, text=True, input=input, timeout=timeout
     )

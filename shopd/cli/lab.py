@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from types import ModuleType
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,10 +29,49 @@ def _lab(command: str) -> ModuleType:
     return lab
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _offer_install(install: bool) -> None:
+    """Install the Debian packages the lab's tools come in: at once with ``--install``, after a
+    yes on a terminal, or say which they are."""
+    from infra.lab import system
+
+    missing = system.missing_packages()
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise fail(
+            f"the lab needs these Debian packages: {' '.join(missing)}",
+            f"sudo apt-get install {' '.join(missing)}",
+        )
+    if not install:
+        if not _interactive():
+            raise fail(
+                f"the lab needs these Debian packages: {' '.join(missing)}",
+                "shopctl lab up --install installs them",
+            )
+        install = typer.confirm(f"install the Debian packages {' '.join(missing)} now?")
+        if not install:
+            raise fail("the lab cannot start without them", f"apt-get install {' '.join(missing)}")
+    with console.status(f"installing {' '.join(missing)}…"):
+        try:
+            system.install_packages(missing)
+        except LabError as exc:
+            raise fail(str(exc), exc.hint) from None
+    console.print(f"[green]✓[/] installed {' '.join(missing)}")
+
+
 @lab_app.command("up")
-def lab_up() -> None:
+def lab_up(
+    install: Annotated[
+        bool, typer.Option("--install", help="apt-get install the tools the lab needs first")
+    ] = False,
+) -> None:
     """Build the network and boot edge, app1, app2 and db1 (root; needs debootstrap, systemd-container)."""
     lab = _lab("up")
+    _offer_install(install)
     try:
         steps = lab.up_steps()
     except LabError as exc:
@@ -59,13 +101,16 @@ def lab_up() -> None:
 def lab_status() -> None:
     """Each host, its addresses, and whether SSH answers."""
     lab = _lab("status")
-    if not lab.is_up():
-        console.print("the lab is down")
-        leftovers = lab.leftovers()
-        if leftovers:
-            console.print(f"[yellow]leftovers:[/] {', '.join(leftovers)} → shopctl lab down")
-        return
-    _show_status(lab)
+    try:
+        if not lab.is_up():
+            console.print("the lab is down")
+            leftovers = lab.leftovers()
+            if leftovers:
+                console.print(f"[yellow]leftovers:[/] {', '.join(leftovers)} → shopctl lab down")
+            return
+        _show_status(lab)
+    except LabError as exc:
+        raise fail(str(exc), exc.hint) from None
 
 
 def _show_status(lab: ModuleType) -> None:
@@ -92,9 +137,12 @@ def _show_status(lab: ModuleType) -> None:
 def lab_down() -> None:
     """Stop every host and remove every namespace, link, mount and process the lab made."""
     lab = _lab("down")
-    with console.status("tearing the lab down…"):
-        removed = lab.down()
-    left = lab.leftovers()
+    try:
+        with console.status("tearing the lab down…"):
+            removed = lab.down()
+        left = lab.leftovers()
+    except LabError as exc:
+        raise fail(str(exc), exc.hint) from None
     if left:
         raise fail(f"could not remove: {', '.join(left)}")
     console.print(f"[green]✓[/] lab down ({len(removed)} things removed)")
