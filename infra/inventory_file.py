@@ -22,6 +22,82 @@ class InventoryError(ValueError):
     """The inventory file is missing, unreadable or says something impossible."""
 
 
+# Every key the file may hold, by table. A key outside these is an error that names it: a
+# misspelt or unsupported key once vanished without a word, and with it a TLS certificate or
+# the backups' encryption that the operator believed configured.
+KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset(
+        {"network", "ssh", "admins", "hosts", "secrets", "staff", "db", "app", "tls", "backup"}
+    ),
+    "network": frozenset(
+        {
+            "admin",
+            "lan",
+            "lan_interface",
+            "wan_interface",
+            "admin_interface",
+            "domain",
+            "dhcp_range",
+            "forward_http_to",
+            "gateway",
+            "apt_proxy",
+            "dns_upstream",
+            "ntp_servers",
+            "ssh_rate_per_minute",
+            "firewall_extra_input",
+            "firewall_confirm_seconds",
+            "wireguard",
+            "shop_hostname",
+        }
+    ),
+    "ssh": frozenset({"user", "key", "known_hosts", "port", "sudo"}),
+    "admins": frozenset({"name", "keys"}),
+    "hosts.*": frozenset({"ssh", "groups", "lan_address", "wan_address"}),
+    "secrets": frozenset({"file"}),
+    "staff": frozenset({"keys"}),
+    "db": frozenset({"buffer_pool_mb", "max_connections", "max_replica_lag"}),
+    "app": frozenset({"workers"}),
+    # Files on the operator's machine; the deploy installs them for nginx on the app servers.
+    "tls": frozenset({"certificate", "key"}),
+    # age recipients the nightly backups are encrypted to; when they run (systemd OnCalendar).
+    "backup": frozenset({"encrypt_to", "on_calendar"}),
+}
+
+
+def _check_keys(table: object, known: str, where: str) -> None:
+    if not isinstance(table, dict):
+        raise InventoryError(f"{where}: expected a table, not {type(table).__name__}")
+    unknown = sorted(set(table) - KNOWN_KEYS[known])
+    if unknown:
+        names = ", ".join(f"{where}.{k}" if where else k for k in unknown)
+        raise InventoryError(
+            f"unknown key {names} (known here: {', '.join(sorted(KNOWN_KEYS[known]))})"
+        )
+
+
+def check_keys(raw: dict[str, Any], source: str) -> None:
+    """Refuse any key the deploys would not read, naming it."""
+    try:
+        _check_keys(raw, "", "")
+        for table in KNOWN_KEYS[""] - {"admins", "hosts"}:
+            if table in raw:
+                _check_keys(raw[table], table, table)
+        for i, admin in enumerate(raw.get("admins", [])):
+            _check_keys(admin, "admins", f"admins[{i}]")
+        for name, spec in dict(raw.get("hosts", {})).items():
+            _check_keys(spec, "hosts.*", f"hosts.{name}")
+    except InventoryError as exc:
+        raise InventoryError(f"{source}: {exc}") from None
+
+
+def _read_file(value: object, where: str) -> str:
+    path = Path(str(value)).expanduser()
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise InventoryError(f"{where}: cannot read {path} ({exc.strerror})") from None
+
+
 @dataclass(frozen=True)
 class InventoryHost:
     name: str
@@ -70,6 +146,7 @@ def load(path: Path | None = None) -> list[InventoryHost]:
 
 
 def parse(raw: dict[str, Any], source: str = "inventory") -> list[InventoryHost]:
+    check_keys(raw, source)
     network = dict(raw.get("network", {}))
     admin_net = _network(network.get("admin"), f"{source}: network.admin")
     lan_net = _network(network.get("lan"), f"{source}: network.lan")
@@ -104,6 +181,24 @@ def parse(raw: dict[str, Any], source: str = "inventory") -> list[InventoryHost]
         "staff_keys": list(raw.get("staff", {}).get("keys", [])),
         "drained": [],
     }
+    if network.get("shop_hostname"):
+        common["shop_hostname"] = str(network["shop_hostname"])
+    tls = dict(raw.get("tls", {}))
+    if bool(tls.get("certificate")) != bool(tls.get("key")):
+        raise InventoryError(f"{source}: tls needs both certificate and key (file paths)")
+    if tls:
+        common["tls_certificate"] = _read_file(tls["certificate"], f"{source}: tls.certificate")
+        common["tls_key"] = _read_file(tls["key"], f"{source}: tls.key")
+    backup = dict(raw.get("backup", {}))
+    if "encrypt_to" in backup:
+        recipients = backup["encrypt_to"]
+        if not isinstance(recipients, list) or not all(
+            isinstance(r, str) and r.startswith("age1") for r in recipients
+        ):
+            raise InventoryError(f"{source}: backup.encrypt_to is a list of age recipients (age1…)")
+        common["backup_encrypt_to"] = recipients
+    if "on_calendar" in backup:
+        common["backup_on_calendar"] = str(backup["on_calendar"])
     for key, value in raw.get("db", {}).items():  # buffer_pool_mb, max_connections
         common[f"db_{key}"] = value
     for key, value in raw.get("app", {}).items():  # workers

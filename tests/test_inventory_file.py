@@ -179,3 +179,68 @@ def test_wireguard_config_keeps_the_key_on_the_router() -> None:
     # …and the router's firewall opens the port on the WAN side only.
     rules = _render(router=True, wireguard=settings)
     assert 'iifname "wan0" udp dport 51820 accept' in rules
+
+
+@pytest.mark.parametrize(
+    ("place", "expected"),
+    [
+        (("lan_interfce",), "unknown key lan_interfce"),
+        (("network", "tls_cert"), "unknown key network.tls_cert"),
+        (("ssh", "usr"), "unknown key ssh.usr"),
+        (("hosts", "app1", "group"), "unknown key hosts.app1.group"),
+        (("backup", "schedule"), "unknown key backup.schedule"),
+        (("tls", "chain"), "unknown key tls.chain"),
+    ],
+)
+def test_an_unknown_key_is_an_error_that_names_it(place: tuple[str, ...], expected: str) -> None:
+    raw = example()
+    raw.setdefault("tls", {})
+    raw.setdefault("backup", {})
+    table = raw
+    for name in place[:-1]:
+        table = table[name]
+    table[place[-1]] = "x"
+    with pytest.raises(InventoryError) as raised:
+        parse(raw, "inventory.toml")
+    assert str(raised.value).startswith(f"inventory.toml: {expected} (known here: ")
+
+
+def test_every_key_the_inventory_offers_reaches_the_deploys(tmp_path: Path) -> None:
+    cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\nchain\n")
+    key.write_text("-----BEGIN PRIVATE KEY-----\nkey\n")
+    raw = example()
+    raw["tls"] = {"certificate": str(cert), "key": str(key)}
+    raw["backup"] = {"encrypt_to": ["age1abc"], "on_calendar": "*-*-* 03:15:00"}
+    raw["network"]["shop_hostname"] = "shop.example.com"
+    raw["db"] = {"buffer_pool_mb": 256, "max_connections": 80, "max_replica_lag": 30}
+    raw["app"] = {"workers": 3}
+    data = dict(pyinfra_groups(parse(raw))["app_servers"])["app1"]
+    assert data["tls_certificate"] == cert.read_text()
+    assert data["tls_key"] == key.read_text()
+    assert data["backup_encrypt_to"] == ["age1abc"]
+    assert data["backup_on_calendar"] == "*-*-* 03:15:00"
+    assert data["shop_hostname"] == "shop.example.com"
+    assert (data["db_buffer_pool_mb"], data["db_max_connections"]) == (256, 80)
+    assert (data["db_max_replica_lag"], data["app_workers"]) == (30, 3)
+    # The names the deploys read are the names the parser writes.
+    deploys = "\n".join(p.read_text() for p in (ROOT / "infra" / "deploys").glob("*.py"))
+    for name in ("tls_certificate", "tls_key", "backup_encrypt_to", "backup_on_calendar"):
+        assert f'"{name}"' in deploys or f".{name}" in deploys, name
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            {"tls": {"certificate": "/nonexistent/fullchain.pem", "key": "/nonexistent/k"}},
+            "cannot read",
+        ),
+        ({"tls": {"certificate": "/etc/hostname"}}, "tls needs both certificate and key"),
+        ({"backup": {"encrypt_to": "age1abc"}}, "backup.encrypt_to is a list of age recipients"),
+        ({"backup": {"encrypt_to": ["ssh-ed25519 AAAA"]}}, "list of age recipients"),
+    ],
+)
+def test_tls_and_backup_settings_are_checked(section: dict, message: str) -> None:
+    with pytest.raises(InventoryError, match=message):
+        parse({**example(), **section})
