@@ -52,5 +52,6 @@ def proxy() -> None:
         static=f"{HOME}/current/lib/python3.11/site-packages/shopd/web/static/",
         cert=CERT,
         key=KEY,
+        admin_network=host.data.admin_network,
     )
     systemd.service(name="nginx running", service="nginx", running=True, enabled=True)
