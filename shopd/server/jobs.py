@@ -2,9 +2,10 @@
 whose deadline has passed.
 
 They run inside each server process (``SHOPD_BACKGROUND_JOBS``, on by default, so a one-box
-shop needs nothing else) or on their own in ``shopctl worker``. Both jobs are safe to run in
-several processes at once: mails are claimed before sending, orders change by conditional
-updates.
+shop needs nothing else) or on their own in ``shopctl worker``; of all those processes, the one
+holding the job lock (``shopd.server.job_lock``) runs the rounds. The jobs stay safe to run in
+several processes at once (mails are claimed before sending, orders change by conditional
+updates): ``run_once`` takes no lock, for tests and ``shopctl worker --once``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from shopd.db import Database
 from shopd.notifications import sender
 from shopd.orders import lifecycle
 from shopd.promotions import group_buys
+from shopd.server.job_lock import JobLock
 
 log = logging.getLogger("shopd.server.jobs")
 
@@ -45,12 +47,17 @@ async def run_once(db: Database, settings: Settings) -> RoundReport:
 
 
 async def run_forever(db: Database, settings: Settings) -> None:
-    while True:
-        try:
-            await run_once(db, settings)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # A database hiccup must not end the loop; the next round tries again.
-            log.exception("background job round failed")
-        await asyncio.sleep(settings.job_interval_seconds)
+    lock = JobLock(db)
+    try:
+        while True:
+            try:
+                if await lock.held():
+                    await run_once(db, settings)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A database hiccup must not end the loop; the next round tries again.
+                log.exception("background job round failed")
+            await asyncio.sleep(settings.job_interval_seconds)
+    finally:
+        await asyncio.shield(lock.release())
