@@ -10,13 +10,19 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select, update
 
+from shopd.catalog.models import Sku
 from shopd.db import Database
+from shopd.inventory.models import StockLevel
+from shopd.inventory.service import MAX_ON_HAND
 from shopd.promotions import flash
 from shopd.server.request_checks import MAX_JSON_DEPTH, json_depth
 from shopd.staff import throttle
 from shopd.validation import header_safe_path, local_path, normalise_email
 from tests.conftest import SmallCatalog
+from tests.staffkit import make_staff
+from tests.test_checkout import stock_of
 from tests.test_customers import PASSWORD, register
 from tests.test_http_errors import WRITE_ENDPOINTS, assert_error_shape, nothing_written
 from tests.test_storefront import csrf
@@ -226,3 +232,31 @@ def test_a_tag_does_not_make_another_buyer_for_a_limit() -> None:
     assert flash.buyer_key(None, " LI+2@Example.com ") == one
     assert flash.buyer_key(None, "lin@example.com") != one
     assert flash.buyer_key(7, "li@example.com") == "customer:7"
+
+
+async def test_stock_received_past_the_columns_range_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    staff = await make_staff(client, db)
+    async with db.write() as s:
+        await s.execute(
+            update(StockLevel)
+            .where(
+                StockLevel.sku_id
+                == select(Sku.id).where(Sku.code == catalog.sku_m).scalar_subquery()
+            )
+            .values(on_hand=MAX_ON_HAND - 5)
+        )
+        await s.commit()
+    before = await stock_of(db, catalog.sku_m)
+    base = f"/api/v1/staff/stock/{catalog.sku_m}"
+    for _ in range(3):  # past the limit, and on MariaDB past the INTEGER column's range
+        r = await client.post(f"{base}/receipts", json={"quantity": 1_000_000}, headers=staff.clerk)
+        assert r.status_code == 400, r.text
+        assert assert_error_shape(r)["code"] == "stock_limit"
+    found = {"delta": 1_000_000, "reason": "found"}
+    r = await client.post(f"{base}/adjustments", json=found, headers=staff.manager)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "stock_limit")
+    assert await stock_of(db, catalog.sku_m) == before
+    r = await client.post(f"{base}/receipts", json={"quantity": 5}, headers=staff.clerk)
+    assert r.status_code == 201 and r.json()["on_hand"] == MAX_ON_HAND

@@ -77,8 +77,12 @@ def _move(guard: ColumnElement[bool] | None) -> Update:
     return stmt if guard is None else stmt.where(guard)
 
 
+# Far above any shop's stock and below the INTEGER columns' 2,147,483,647: receipts past it
+# were a MariaDB range error (a 500) after the first 2,147 receipts of a million units.
+MAX_ON_HAND = 1_000_000_000
+
 _MOVE = {
-    "receive": _move(None),
+    "receive": _move(_AFTER <= MAX_ON_HAND),
     # A sale leaves reserved units alone; a count or write-off may break into them too.
     "sell": _move(_AFTER - _LEVELS_TABLE.c.reserved >= 0),
     "break": _move(_AFTER >= 0),
@@ -130,6 +134,12 @@ async def move_stock(
         level = (await levels(session, [sku_id])).get(sku_id)
         if level is None:
             raise NotFound("no stock record for this SKU", code="unknown_sku")
+        if delta > 0:
+            raise InvalidInput(
+                f"{sku_code or sku_id} would hold more than {MAX_ON_HAND:,} units",
+                code="stock_limit",
+                details={"sku": sku_code, "on_hand": level.on_hand, "max_on_hand": MAX_ON_HAND},
+            )
         raise OutOfStock(
             f"only {level.available} left of {sku_code or sku_id}",
             details={"sku": sku_code, "requested": -delta, "available": level.available},
