@@ -21,7 +21,7 @@ from shopd.server.request_checks import MAX_JSON_DEPTH, json_depth
 from shopd.staff import throttle
 from shopd.validation import header_safe_path, local_path, normalise_email
 from tests.conftest import SmallCatalog
-from tests.staffkit import make_staff
+from tests.staffkit import make_staff, place_order
 from tests.test_checkout import stock_of
 from tests.test_customers import PASSWORD, register
 from tests.test_http_errors import WRITE_ENDPOINTS, assert_error_shape, nothing_written
@@ -260,3 +260,20 @@ async def test_stock_received_past_the_columns_range_is_refused_and_changes_noth
     assert await stock_of(db, catalog.sku_m) == before
     r = await client.post(f"{base}/receipts", json={"quantity": 5}, headers=staff.clerk)
     assert r.status_code == 201 and r.json()["on_hand"] == MAX_ON_HAND
+
+
+async def test_order_inquiry_is_limited_like_a_log_in(
+    client: httpx.AsyncClient, catalog: SmallCatalog
+) -> None:
+    order = await place_order(client, catalog.sku_m)
+    url = f"/api/v1/orders/{order['number']}"
+    # Guessing the phone number of one order: five wrong answers, then none at all.
+    for guess in range(5):
+        r = await client.get(url, params={"phone": f"+86 138 0000 {guess:04d}"})
+        assert (r.status_code, r.json()["error"]["code"]) == (404, "order_not_found")
+    r = await client.get(url, params={"email": "guest@example.com"})
+    assert (r.status_code, r.json()["error"]["code"]) == (429, "too_many_attempts")
+    # Another order is answered: the lock is the guessed number's (and, later, the address's).
+    other = await place_order(client, catalog.sku_m)
+    r = await client.get(f"/api/v1/orders/{other['number']}", params={"email": "guest@example.com"})
+    assert r.status_code == 200, r.text

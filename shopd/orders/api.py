@@ -178,14 +178,19 @@ class OrderController(Controller):
     @get("/orders/{number:str}")
     async def inquiry(
         self,
+        request: Request[Any, Any, Any],
         number: OrderNumber,
         db: DB,
+        settings: Conf,
         email: Annotated[str | None, QueryParameter(max_length=254)] = None,
         phone: Annotated[str | None, QueryParameter(max_length=32)] = None,
     ) -> InquiryOut:
-        """Order inquiry by number plus the e-mail or phone given at checkout."""
-        async with db.read() as session:
-            return inquiry_out(await service.inquire(session, number, email=email, phone=phone))
+        """Order inquiry by number plus the e-mail or phone given at checkout. Wrong contacts
+        count as failed log-ins, per order number and per address (``too_many_attempts``)."""
+        order = await service.inquire_limited(
+            db, settings, number, ip=http.client_ip(request), email=email, phone=phone
+        )
+        return inquiry_out(order)
 
     @get("/me/orders")
     async def my_orders(

@@ -24,12 +24,13 @@ from shopd.config import Settings
 from shopd.customers import membership
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
-from shopd.db import is_retryable, utcnow
+from shopd.db import Database, is_retryable, utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderLine
 from shopd.promotions import coupons, flash, group_buys, quotes
+from shopd.staff import throttle
 from shopd.validation import clean_text, identity_key, normalise_email, normalise_phone
 
 PAYMENT_METHODS: dict[str, str] = {
@@ -354,6 +355,29 @@ async def inquire(
     ):
         return order
     raise not_found
+
+
+async def inquire_limited(
+    db: Database,
+    settings: Settings,
+    number: str,
+    *,
+    ip: str,
+    email: str | None = None,
+    phone: str | None = None,
+) -> Order:
+    """``inquire`` under the log-in limits, per order number and per client address: a number
+    with a wrong contact counts as a failed log-in, so a list of phone numbers or e-mail
+    addresses cannot be tried against one order (or numbers against one address)."""
+    return await throttle.guarded(
+        db,
+        settings,
+        scope="inquiry",
+        name=number.strip().upper()[:24],
+        ip=ip,
+        attempt=lambda session: inquire(session, number, email=email, phone=phone),
+        failure=NotFound,
+    )
 
 
 def _digits(phone: str) -> str:

@@ -100,16 +100,18 @@ async def guarded(
     name: str,
     ip: str,
     attempt: Callable[[AsyncSession], Awaitable[T]],
+    failure: type[DomainError] = NotAuthenticated,
 ) -> T:
-    """One log-in ``attempt`` (it raises ``NotAuthenticated`` on a wrong name or password)
-    under the throttle of ``scope`` — ``staff`` or ``customer``: refused while the name or the
-    address is locked, counted when it fails, the name's count cleared when it succeeds."""
+    """One ``attempt`` (it raises ``failure``, ``NotAuthenticated`` for a wrong name or
+    password) under the throttle of ``scope`` — ``staff``, ``customer``, ``inquiry``: refused
+    while the name or the address is locked, counted when it fails, the name's count cleared
+    when it succeeds."""
     throttle_keys = keys(scope, name, ip)
     async with db.write() as session:
         await check(session, throttle_keys)
         try:
             result = await attempt(session)
-        except NotAuthenticated:
+        except failure:
             await _count(session, settings, throttle_keys)
             await session.commit()
             raise
