@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import mysql
@@ -35,10 +35,6 @@ from sqlalchemy.types import TypeDecorator
 
 from shopd import sqlite_inline
 from shopd.errors import Busy
-from shopd.readcache import Fresh, ReadCache
-
-if TYPE_CHECKING:
-    from shopd.catalog.stock_moves import StockMoves
 
 log = logging.getLogger(__name__)
 
@@ -374,24 +370,8 @@ class Database:
         pool_size: int = 10,
         pool_timeout: float = 30,
         echo: bool = False,
-        cache_seconds: float = 0,
-        ranking_cache_seconds: float = 0,
-        product_cache_seconds: float = 0,
-        offer_cache_seconds: float = 0,
     ) -> None:
         self.url = normalise_url(url)
-        # Catalog reads every anonymous visitor shares; off unless asked for (the app asks).
-        self.cache = ReadCache(cache_seconds, fresh_at=Fresh.MOVING)
-        # Sales rankings move slowly whoever buys: one's own order need not recompute them.
-        self.rankings = ReadCache(ranking_cache_seconds, fresh_at=None)
-        # What a product shows besides stock: only valid while the catalog version holds, so
-        # only kept long by a process that watches it (``shopd.catalog.changes.CatalogWatch``).
-        # A buyer's order leaves it as it is; a review of their own skips it.
-        self.products = ReadCache(product_cache_seconds, fresh_at=Fresh.ALL)
-        # A product's stock and prices as shown, kept while its stock does not move: only by
-        # a process that watches the stock ledger (``stock_moves``, set by the catalog watch).
-        self.offers = ReadCache(offer_cache_seconds, fresh_at=Fresh.MOVING)
-        self.stock_moves: StockMoves | None = None
         self.is_sqlite = is_sqlite_url(self.url)
         self.engine = make_engine(
             self.url, pool_size=pool_size, pool_timeout=pool_timeout, echo=echo
@@ -433,13 +413,6 @@ class Database:
                         raise
             await asyncio.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
-
-    def forget_catalog(self) -> None:
-        """After a change to what catalog pages show: this worker's cached reads are stale."""
-        self.cache.clear()
-        self.rankings.clear()
-        self.products.clear()
-        self.offers.clear()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -24,7 +24,7 @@ from shopd import http
 from shopd.analytics.counter import View, VisitCounter
 from shopd.cart import badge
 from shopd.cart import service as carts
-from shopd.catalog import cached
+from shopd.catalog.cache import CatalogCache, reads
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
@@ -142,17 +142,18 @@ async def page(
             request.headers.get("user-agent", ""),
             [("page", request.url.path), *seen],
         )
-    shared = {"tree": await cached.category_tree(db), "shop": settings, **context}
+    tree = await reads.category_tree(CatalogCache.of(request.app.state))
+    shared = {"tree": tree, "shop": settings, **context}
     anonymous = cacheable and status == 200 and who.customer is None
     pages: RenderedPages | None = request.app.state.get("pages")
     if anonymous and pages is not None:
         key = (template, request.url.path, request.url.query, who.lang)
         inputs = pages.inputs(shared)
-        kept = pages.get(key, inputs)
-        if kept is None:
-            kept = _render(request, template, who, CSRF_SLOT, shared, CART_SLOT)
-            pages.put(key, inputs, kept)
-        html = pages.fill(kept, csrf_token(request), who.cart_items)
+        cached = pages.get(key, inputs)
+        if cached is None:
+            cached = _render(request, template, who, CSRF_SLOT, shared, CART_SLOT)
+            pages.put(key, inputs, cached)
+        html = pages.fill(cached, csrf_token(request), who.cart_items)
     else:
         html = _render(request, template, who, csrf_token(request), shared)
     headers = {"Content-Language": who.lang, "Vary": "Cookie"}
