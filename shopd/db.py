@@ -292,7 +292,7 @@ def sqlite_file(url: str) -> Path | None:
 WRITER_WAIT_SECONDS = 30
 
 
-class WriterTurns:
+class WriterLock:
     """On SQLite, one writer at a time in the order they came: an asyncio lock within a process
     and an ``flock`` on a file beside the database across processes (the server's workers, a
     ``shopctl`` command). Without it every waiting connection sleeps in SQLite's busy handler,
@@ -323,7 +323,7 @@ class WriterTurns:
         return self._fd
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def hold(self) -> AsyncIterator[None]:
         if self._path is None:
             yield
             return
@@ -383,7 +383,7 @@ class Database:
         )
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
-        self._turns = WriterTurns(sqlite_file(self.url) if self.is_sqlite else None)
+        self._write_lock = WriterLock(sqlite_file(self.url) if self.is_sqlite else None)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -393,7 +393,7 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session for one unit of work; the caller commits, anything else rolls back."""
-        async with self._turns.turn(), self._writer() as session:
+        async with self._write_lock.hold(), self._writer() as session:
             yield session
 
     async def transaction(
@@ -402,7 +402,7 @@ class Database:
         """Run one unit of work and commit it. InnoDB may pick it as a deadlock victim or time
         out a lock wait under a rush: then the whole unit runs again."""
         for attempt in range(attempts):
-            async with self._turns.turn(), self._writer() as session:
+            async with self._write_lock.hold(), self._writer() as session:
                 try:
                     result = await work(session)
                     await session.commit()
@@ -419,7 +419,7 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        self._turns.close()
+        self._write_lock.close()
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
