@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 SHOWN = ("page /p/[product]", "api products/[slug]", "/healthz")
@@ -57,7 +58,7 @@ def main() -> None:
     table = Table(title="µs of CPU per cached response, in process (old | new)")
     table.add_column("pair", justify="right")
     for name in SHOWN:
-        table.add_column(name, justify="right")
+        table.add_column(escape(name), justify="right")
     old_runs, new_runs = [], []
     for pair in range(1, args.pairs + 1):
         old_runs.append(run(args.old.resolve()))
@@ -70,8 +71,7 @@ def main() -> None:
         for n in SHOWN
     ]
     table.add_row("median", *medians)
-    # Piped into a file or a commit message, the table keeps its column names whole.
-    Console(width=None if sys.stdout.isatty() else 100).print(table)
+    Console().print(table)
 
 
 if __name__ == "__main__":
