@@ -130,7 +130,8 @@ async def page(
     """Render a storefront page; a page shown (GET, 200) counts as a view of its path and of
     what it shows (``seen``: a product, a category, a topic, a search)."""
     who = await visitor(request, db, settings)
-    visits: VisitCounter | None = request.app.state.get("visits")
+    state = request.app.state
+    visits: VisitCounter | None = state.get("visits")
     if (
         visits is not None
         and status == 200
@@ -142,10 +143,13 @@ async def page(
             request.headers.get("user-agent", ""),
             [("page", request.url.path), *seen],
         )
-    tree = await reads.category_tree(CatalogCache.of(request.app.state))
-    shared = {"tree": tree, "shop": settings, **context}
+    shared = {
+        "tree": await reads.category_tree(CatalogCache.of(state)),
+        "shop": settings,
+        **context,
+    }
     anonymous = cacheable and status == 200 and who.customer is None
-    pages: RenderedPages | None = request.app.state.get("pages")
+    pages: RenderedPages | None = state.get("pages")
     if anonymous and pages is not None:
         key = (template, request.url.path, request.url.query, who.lang)
         inputs = pages.inputs(shared)
