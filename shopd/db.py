@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import mysql
@@ -35,10 +35,6 @@ from sqlalchemy.types import TypeDecorator
 
 from shopd import sqlite_inline
 from shopd.errors import Busy
-from shopd.readcache import Fresh, ReadCache
-
-if TYPE_CHECKING:
-    from shopd.catalog.stock_moves import StockMoves
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +292,7 @@ def sqlite_file(url: str) -> Path | None:
 WRITER_WAIT_SECONDS = 30
 
 
-class WriterTurns:
+class WriterLock:
     """On SQLite, one writer at a time in the order they came: an asyncio lock within a process
     and an ``flock`` on a file beside the database across processes (the server's workers, a
     ``shopctl`` command). Without it every waiting connection sleeps in SQLite's busy handler,
@@ -327,7 +323,7 @@ class WriterTurns:
         return self._fd
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def hold(self) -> AsyncIterator[None]:
         if self._path is None:
             yield
             return
@@ -374,24 +370,8 @@ class Database:
         pool_size: int = 10,
         pool_timeout: float = 30,
         echo: bool = False,
-        cache_seconds: float = 0,
-        ranking_cache_seconds: float = 0,
-        product_cache_seconds: float = 0,
-        offer_cache_seconds: float = 0,
     ) -> None:
         self.url = normalise_url(url)
-        # Catalog reads every anonymous visitor shares; off unless asked for (the app asks).
-        self.cache = ReadCache(cache_seconds, fresh_at=Fresh.MOVING)
-        # Sales rankings move slowly whoever buys: one's own order need not recompute them.
-        self.rankings = ReadCache(ranking_cache_seconds, fresh_at=None)
-        # What a product shows besides stock: only valid while the catalog version holds, so
-        # only kept long by a process that watches it (``shopd.catalog.changes.CatalogWatch``).
-        # A buyer's order leaves it as it is; a review of their own skips it.
-        self.products = ReadCache(product_cache_seconds, fresh_at=Fresh.ALL)
-        # A product's stock and prices as shown, kept while its stock does not move: only by
-        # a process that watches the stock ledger (``stock_moves``, set by the catalog watch).
-        self.offers = ReadCache(offer_cache_seconds, fresh_at=Fresh.MOVING)
-        self.stock_moves: StockMoves | None = None
         self.is_sqlite = is_sqlite_url(self.url)
         self.engine = make_engine(
             self.url, pool_size=pool_size, pool_timeout=pool_timeout, echo=echo
@@ -403,7 +383,7 @@ class Database:
         )
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
-        self._turns = WriterTurns(sqlite_file(self.url) if self.is_sqlite else None)
+        self._write_lock = WriterLock(sqlite_file(self.url) if self.is_sqlite else None)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -413,7 +393,7 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session for one unit of work; the caller commits, anything else rolls back."""
-        async with self._turns.turn(), self._writer() as session:
+        async with self._write_lock.hold(), self._writer() as session:
             yield session
 
     async def transaction(
@@ -422,7 +402,7 @@ class Database:
         """Run one unit of work and commit it. InnoDB may pick it as a deadlock victim or time
         out a lock wait under a rush: then the whole unit runs again."""
         for attempt in range(attempts):
-            async with self._turns.turn(), self._writer() as session:
+            async with self._write_lock.hold(), self._writer() as session:
                 try:
                     result = await work(session)
                     await session.commit()
@@ -434,19 +414,12 @@ class Database:
             await asyncio.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def forget_catalog(self) -> None:
-        """After a change to what catalog pages show: this worker's cached reads are stale."""
-        self.cache.clear()
-        self.rankings.clear()
-        self.products.clear()
-        self.offers.clear()
-
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        self._turns.close()
+        self._write_lock.close()
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()

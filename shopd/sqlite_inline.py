@@ -14,7 +14,7 @@ done. For SQLite that is the wrong trade:
 A connection of this class keeps aiosqlite's interface (SQLAlchemy's driver adapter needs it)
 but runs each call at once, on the caller's thread. A unit of work then runs start to finish
 without giving the loop away between statements, and the write lock is held only for the
-statements. The writer turns (``shopd.db.WriterTurns``) keep a shop's writers from ever
+statements. The writer lock (``shopd.db.WriterLock``) keep a shop's writers from ever
 waiting in SQLite's busy handler while they block the loop; under WAL a read never waits for a
 writer. The price: a slow query (a large report) holds up its worker's other requests while it
 runs, which on the shops SQLite is meant for is milliseconds. MariaDB is the back end for more.

@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from shopd.catalog import changes
-from shopd.catalog.changes import CatalogWatch
+from shopd.catalog.cache import CatalogCache
+from shopd.catalog.cache import version as changes
+from shopd.catalog.cache.version import CatalogWatch
 from shopd.catalog.models import Product
 from shopd.config import Settings
 from shopd.customers.models import Customer
@@ -39,11 +40,10 @@ async def worker(
     backend: Backend, settings: Settings
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CatalogWatch]]:
     """One worker with both caches on and its catalog watch, which the test turns by hand."""
-    db = Database(
-        backend.url, cache_seconds=SHORT, ranking_cache_seconds=60, product_cache_seconds=LONG
-    )
-    app = create_app(settings, database=db)
-    watch = CatalogWatch(db, every_seconds=1)
+    db = Database(backend.url)
+    cache = CatalogCache(db, short_seconds=SHORT, ranking_seconds=60, product_seconds=LONG)
+    app = create_app(settings, database=db, catalog_cache=cache)
+    watch = CatalogWatch(cache, every_seconds=1)
     await watch.check()
     try:
         async with httpx.AsyncClient(

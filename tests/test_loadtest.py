@@ -18,15 +18,11 @@ import psutil
 import pytest
 
 from backups.database import Database
-from loadtest import answer_cost, cpu_use, runner, statement_cost
 from loadtest import capacity as cap
+from loadtest import cpu_use, runner
 from loadtest.results import Sample, Thresholds
 from loadtest.shop import EXPECTED_REFUSALS
-from shopd.config import Settings
-from shopd.db import Database as ShopDatabase
-from shopd.models import metadata
 from tests.backupkit import order_numbers, seed_shop
-from tests.conftest import Backend, SmallCatalog
 from tests.server import free_port, running, shopctl
 
 MANAGER = ("ltmanager", "load-test-pass-1")
@@ -369,67 +365,3 @@ def test_the_refusals_a_rush_expects_are_codes_the_shop_gives() -> None:
     source = "\n".join(p.read_text() for p in shopd.rglob("*.py"))
     for code in EXPECTED_REFUSALS:
         assert f'code="{code}"' in source or f'code = "{code}"' in source, code
-
-
-async def test_statement_cost_measures_each_way_of_writing_the_query(
-    backend: Backend, catalog: SmallCatalog, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(statement_cost, "ROUNDS", 5)
-    rows = await statement_cost.measure(backend.url, catalog.sku_m)
-    ways = [name for name, _ in rows]
-    assert ways[:4] == [
-        "ORM statement built per call",
-        "ORM statement built once",
-        "table-level statement built once",
-        "text() through the session",
-    ]
-    # The driver alone only where it is asyncmy.
-    assert ways[4:] == ([] if backend.name == "sqlite" else ["the driver alone"])
-    assert all(micros >= 0 for _, micros in rows)
-
-
-async def test_answer_cost_times_each_cached_answer_through_the_whole_app(
-    settings: Settings, catalog: SmallCatalog, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(answer_cost, "ROUNDS", 5)
-    rows = await answer_cost.measure(settings)
-    assert [name for name, _, _ in rows] == [
-        "page /",
-        "page /c/[category]",
-        "page /p/[product]",
-        "page /search",
-        "api products/[slug]",
-        "api products?category",
-        "api products?q",
-        "/healthz",
-    ]
-    assert all(status == 200 for _, status, _ in rows), rows
-    assert all(micros > 0 for _, _, micros in rows), rows
-
-
-async def test_statement_cost_says_what_is_missing_instead_of_timing_nothing(
-    backend: Backend, catalog: SmallCatalog
-) -> None:
-    """A SKU the database does not have would time empty reads: it says so and stops."""
-    with pytest.raises(SystemExit) as stopped:
-        await statement_cost.measure(backend.url, "NO-SUCH-SKU")
-    assert "no SKU NO-SUCH-SKU" in str(stopped.value.code)
-
-
-async def test_answer_cost_says_what_is_missing_on_a_database_without_a_catalog(
-    settings: Settings, backend: Backend
-) -> None:
-    """Pointed at an empty database (no tables: never upgraded, or the wrong URL) or at one
-    without products, it says what to run instead of ending in a traceback."""
-    with pytest.raises(SystemExit) as stopped:
-        await answer_cost.measure(settings)
-    assert stopped.value.code == answer_cost.NO_CATALOG
-    db = ShopDatabase(backend.url)
-    try:
-        async with db.write_engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-    finally:
-        await db.dispose()
-    with pytest.raises(SystemExit) as stopped:
-        await answer_cost.measure(settings)
-    assert stopped.value.code == answer_cost.NO_CATALOG

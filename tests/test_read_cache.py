@@ -13,11 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from shopd.catalog.answers import KeptAnswers
-from shopd.catalog.changes import CatalogWatch
+from shopd.catalog.cache import CatalogCache
+from shopd.catalog.cache.read_cache import Fresh, ReadCache, own_writes
+from shopd.catalog.cache.responses import CachedResponses
+from shopd.catalog.cache.version import CatalogWatch
 from shopd.config import Settings
 from shopd.db import Database
-from shopd.readcache import Fresh, ReadCache, own_writes
 from shopd.server.app import create_app
 from shopd.web.rendered import CSRF_SLOT, RenderedPages
 from tests.conftest import ADDRESS, Backend, SmallCatalog, checkout_body, executed
@@ -94,14 +95,11 @@ async def worker(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """One shop worker process, as `shopctl serve --workers N` runs several: its own engine and
     its own read cache over the shared database."""
-    db = Database(
-        backend.url,
-        cache_seconds=TTL,
-        ranking_cache_seconds=60,
-        product_cache_seconds=300,
-        offer_cache_seconds=offers,
+    db = Database(backend.url)
+    cache = CatalogCache(
+        db, short_seconds=TTL, ranking_seconds=60, product_seconds=300, offer_seconds=offers
     )
-    app = create_app(settings, database=db)
+    app = create_app(settings, database=db, catalog_cache=cache)
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://shop.test"
@@ -123,7 +121,7 @@ def state_of(client: httpx.AsyncClient, key: str) -> Any:
 async def watching(client: httpx.AsyncClient, every: float = 1) -> tuple[Database, CatalogWatch]:
     """The worker's database, and a catalog watch over it that has taken its first look."""
     cached_db: Database = state_of(client, "db")
-    watch = CatalogWatch(cached_db, every)
+    watch = CatalogWatch(state_of(client, "catalog_cache"), every)
     await watch.check()
     return cached_db, watch
 
@@ -204,14 +202,14 @@ async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
         listing = "/api/v1/products?category=t-shirts"
         assert (await a.get(url)).json()["list_price"] == 7900
         assert (await a.get(listing)).json()["items"][0]["price"] == 7900
-        cached_db: Database = state_of(a, "db")
-        hits, ranked = cached_db.cache.hits, cached_db.rankings.misses
+        cache: CatalogCache = state_of(a, "catalog_cache")
+        hits, ranked = cache.short.hits, cache.rankings.misses
         assert (await a.get(url)).json()["list_price"] == 7900
-        assert cached_db.cache.hits > hits
-        assert cached_db.rankings.misses == ranked  # suggestions kept longer than the page
+        assert cache.short.hits > hits
+        assert cache.rankings.misses == ranked  # suggestions kept longer than the page
         await asyncio.sleep(TTL + 0.1)
         assert (await a.get(url)).json()["list_price"] == 7900
-        assert cached_db.rankings.misses == ranked
+        assert cache.rankings.misses == ranked
         r = await a.put(
             f"/api/v1/staff/products/{catalog.tshirt}/price",
             json={"price": 6900},
@@ -219,7 +217,7 @@ async def test_a_staff_price_change_shows_at_once_on_the_same_worker(
         )
         assert r.status_code == 200, r.text
         assert (await a.get(url)).json()["list_price"] == 6900
-        assert cached_db.rankings.misses == ranked + 1  # the staff change cleared them too
+        assert cache.rankings.misses == ranked + 1  # the staff change cleared them too
         assert (await a.get(listing)).json()["items"][0]["price"] == 6900
         assert "69.00" in (await a.get(f"/p/{catalog.tshirt}")).text
 
@@ -305,7 +303,7 @@ async def test_a_kept_page_is_rendered_again_when_the_read_cache_loads_anew(
 
 
 def test_an_answer_is_built_once_per_kept_read() -> None:
-    answers, built = KeptAnswers(), []
+    answers, built = CachedResponses(), []
 
     def build(read: list[int]) -> int:
         built.append(read)
@@ -324,7 +322,7 @@ async def test_api_answers_are_kept_with_their_read_and_built_again_when_it_load
 ) -> None:
     async with worker(backend, settings) as a, worker(backend, settings) as b:
         staff = await make_staff(b, db)
-        answers: KeptAnswers = state_of(a, "answers")
+        answers: CachedResponses = state_of(a, "catalog_cache").responses
         product, listing = f"/api/v1/products/{catalog.teapot}", "/api/v1/products?q=teapot"
         for _ in range(2):
             assert available((await a.get(product)).json(), catalog.sku_pot) == 3
@@ -352,7 +350,7 @@ async def test_an_order_refreshes_what_it_moves_for_its_buyer_and_keeps_the_rest
     backend: Backend, settings: Settings, catalog: SmallCatalog
 ) -> None:
     async with worker(backend, settings) as a:
-        cached_db: Database = state_of(a, "db")
+        cache: CatalogCache = state_of(a, "catalog_cache")
         page = f"/p/{catalog.teapot}?lang=en"
         assert "sold out" not in (await a.get(page)).text.lower()
         # A refused change changes nothing and marks nothing.
@@ -362,10 +360,10 @@ async def test_an_order_refreshes_what_it_moves_for_its_buyer_and_keeps_the_rest
         assert r.status_code == 200
         r = await a.post("/api/v1/orders", json=checkout_body())
         assert r.status_code == 201 and a.cookies["shopd_fresh"] == "moving"
-        shown, moving = cached_db.products.misses, cached_db.cache.misses
+        shown, moving = cache.products.misses, cache.short.misses
         # The buyer sees the stock they took at once; the texts stay as kept.
         assert "sold out" in (await a.get(page)).text.lower()
-        assert cached_db.cache.misses > moving and cached_db.products.misses == shown
+        assert cache.short.misses > moving and cache.products.misses == shown
 
 
 async def test_a_change_on_a_product_page_marks_everything_for_its_author(

@@ -63,7 +63,7 @@ async def test_a_writer_in_another_process_waits_for_the_turn(two_workers) -> No
     await first
     assert order == ["a in", "a out", "b in", "b out"]
     assert time.monotonic() - started >= 0.25
-    assert (tmp := a._turns._path) is not None and tmp.exists()
+    assert (tmp := a._write_lock._path) is not None and tmp.exists()
 
 
 async def test_waiting_too_long_is_busy_and_changes_nothing(

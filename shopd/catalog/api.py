@@ -9,8 +9,9 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shopd import http
-from shopd.catalog import cached, service
-from shopd.catalog.answers import answer_of
+from shopd.catalog import service
+from shopd.catalog.cache import CatalogCache, reads
+from shopd.catalog.cache.responses import response_of
 from shopd.catalog.schemas import (
     CategoryOut,
     CategoryRef,
@@ -53,8 +54,8 @@ class CatalogController(Controller):
     tags = ["catalog"]
 
     @get("/categories")
-    async def categories(self, db: DB) -> list[SeriesOut]:
-        tree = await cached.category_tree(db)
+    async def categories(self, request: Request[Any, Any, Any]) -> list[SeriesOut]:
+        tree = await reads.category_tree(CatalogCache.of(request.app.state))
         return [
             SeriesOut(
                 slug=s.slug,
@@ -69,7 +70,6 @@ class CatalogController(Controller):
     async def products(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         settings: Conf,
         q: Annotated[str | None, QueryParameter(max_length=service.MAX_QUERY_LENGTH)] = None,
         category: Annotated[str | None, QueryParameter(max_length=80)] = None,
@@ -80,8 +80,9 @@ class CatalogController(Controller):
         """List listed products; ``q`` matches any part of a name (Chinese or Latin), a SKU
         code or a category name; ``category`` is a category or series slug."""
         q = q.strip() if q else None
-        listing = await cached.listing(
-            db, q=q, category=category, page=page, per_page=per_page, sort=sort
+        cache = CatalogCache.of(request.app.state)
+        listing = await reads.listing(
+            cache, q=q, category=category, page=page, per_page=per_page, sort=sort
         )
 
         def build(found: tuple[list[service.ProductSummary], int]) -> ProductPage:
@@ -95,7 +96,7 @@ class CatalogController(Controller):
             )
 
         key = ("products", q, category, page, per_page, sort, settings.currency)
-        return answer_of(request.app.state.get("answers"), key, listing, build)
+        return response_of(cache.responses, key, listing, build)
 
     @get("/products/{slug:str}")
     async def product(
@@ -103,16 +104,15 @@ class CatalogController(Controller):
     ) -> ProductOut:
         """One product: SKUs at the caller's prices now (flash sale, else member price), open
         group buys, and what is bought together with it."""
-        percent = await cached.member_percent(db, await http.current_customer(request, db))
+        cache = CatalogCache.of(request.app.state)
+        percent = await reads.member_percent(cache, await http.current_customer(request, db))
         # Shared by everyone who pays the same: guests, and members of one discount.
-        offer = await cached.product_offer(db, slug, percent, settings)
+        offer = await reads.product_offer(cache, slug, percent, settings)
         key = ("product", slug, percent, settings.currency)
-        return answer_of(
-            request.app.state.get("answers"), key, offer, lambda o: product_out(o, settings)
-        )
+        return response_of(cache.responses, key, offer, lambda o: product_out(o, settings))
 
 
-def product_out(offer: cached.ProductOffer, settings: Settings) -> ProductOut:
+def product_out(offer: reads.ProductOffer, settings: Settings) -> ProductOut:
     d, groups, more = offer.detail, offer.group_buys, offer.suggestions
     prices = [v.price for v in d.skus] or [d.product.list_price]
     return ProductOut(

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shopd.catalog.changes import ShownInCatalog
+from shopd.catalog.cache.version import ShownInCatalog
 from shopd.db import Base, UTCDateTime, utcnow
 
 

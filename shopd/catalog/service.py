@@ -212,7 +212,7 @@ def _in_stock_products():  # type: ignore[no-untyped-def]
 @dataclass(slots=True)
 class ProductShown:
     """What a listed product shows besides stock and today's prices: it changes only when the
-    catalog does, so it can be kept long (``shopd.catalog.cached``)."""
+    catalog does, so it can be kept long (``shopd.catalog.cache.reads``)."""
 
     product: Product
     category: Category
@@ -248,8 +248,8 @@ async def priced_now(
     (a flash sale on now, else their member price), as checkout will charge.
 
     ``member_percent`` stands for the buyer: two members with the same discount see the same
-    product, so it can be shared (``shopd.catalog.cached``). ``sales`` running now, when the
-    caller has them already (``shopd.catalog.campaigns_now``), save their query."""
+    product, so it can be shared (``shopd.catalog.cache.reads``). ``sales`` running now, when the
+    caller has them already (``shopd.catalog.cache.campaigns``), save their query."""
     product = shown.product
     ids = [s.id for s in shown.skus]
     stock = await inventory.levels(session, ids)

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shopd.catalog.changes import ShownInCatalog
+from shopd.catalog.cache.version import ShownInCatalog
 from shopd.db import Base, UTCDateTime, utcnow
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd.catalog import changes
+from shopd.catalog.cache import version as catalog_version
 from shopd.config import Settings
 from shopd.customers.models import Customer, LevelChange, MembershipLevel, PointsEntry
 from shopd.errors import Conflict, InvalidInput, NotFound
@@ -118,7 +118,7 @@ async def set_levels(session: AsyncSession, actor: Actor, specs: list[LevelSpec]
     )
     await session.execute(update(Customer).values(level_id=None))
     await session.execute(delete(MembershipLevel))
-    await changes.bump(session)  # an emptied ladder adds no level for the flush to see
+    await catalog_version.bump(session)  # an emptied ladder adds no level for the flush to see
     await session.flush()
     for spec in ordered:
         session.add(

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shopd.catalog.changes import ShownInCatalog
+from shopd.catalog.cache.version import ShownInCatalog
 from shopd.db import Base, UTCDateTime, utcnow
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from shopd import security
 from shopd.cart.models import Cart, CartItem
-from shopd.catalog import changes as catalog_changes
+from shopd.catalog.cache import version as catalog_version
 from shopd.content.models import GuestbookEntry, Review, Subscriber
 from shopd.customers.models import (
     Address,
@@ -175,7 +175,7 @@ async def erase(session: AsyncSession, customer: Customer, password: str) -> Non
         update(Review).where(Review.customer_id == customer.id).values(author=ERASED_NAME)
     )
     if erased.rowcount:  # type: ignore[attr-defined]
-        await catalog_changes.bump(session)  # product pages show the reviews' authors
+        await catalog_version.bump(session)  # product pages show the reviews' authors
     await session.execute(
         update(GuestbookEntry)
         .where(GuestbookEntry.customer_id == customer.id)

@@ -3,35 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.csrf import CSRFConfig
-from litestar.connection import ASGIConnection
-from litestar.datastructures import CacheControlHeader, Cookie
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from shopd import __version__, readcache
+from shopd import __version__
 from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
 from shopd.cart import badge
 from shopd.cart.api import CartController
-from shopd.catalog.answers import KeptAnswers
 from shopd.catalog.api import CatalogController
-from shopd.catalog.changes import CatalogWatch
+from shopd.catalog.cache import CatalogCache
+from shopd.catalog.cache.catalog_cache import STATE_KEY as CATALOG_CACHE
+from shopd.catalog.cache.middleware import catalog_cache_middleware
+from shopd.catalog.cache.version import CatalogWatch
 from shopd.catalog.staff_api import StaffCatalogController
 from shopd.config import Settings, get_settings
 from shopd.content.staff_api import StaffContentController
@@ -234,105 +232,25 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Where a change shows in what the read cache holds: the staff API (and the TUI over it), and
-# a customer's review on a product page.
-CHANGES_CATALOG = ("/api/v1/staff/", "/p/")
-# Set on the answer to any change a visitor makes (an order, a payment, a group joined): while
-# it lives, that visitor's catalog reads skip the shared cache, on every worker. Not for what
-# shows on no catalog page: the cart (the commonest change under a campaign), signing up,
-# logging in and out, passwords and addresses, the guestbook, and the staff API (staff
-# changes clear the worker's cache instead).
-OWN_WRITES_COOKIE = "shopd_fresh"
-LEAVES_CATALOG = (
-    "/cart/",
-    "/api/v1/cart",
-    "/api/v1/customers",
-    "/api/v1/session",
-    "/api/v1/password-reset",
-    "/api/v1/me/password",
-    "/api/v1/me/addresses",
-    "/api/v1/staff/",
-    "/account/login",
-    "/account/logout",
-    "/account/register",
-    "/guestbook",
-    "/newsletter",
-)
-
-
-def catalog_reads(db: Database, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
-    """Keep the read cache honest to whoever changes something: a visitor who has just
-    changed something reads the database, not a cached page from before (``own_writes``);
-    after a staff change this worker forgets its cached reads at once (other workers within
-    ``catalog_cache_seconds``)."""
-    # The mark outlives the cached entries it has to skip, rounded up to whole seconds. An
-    # order marks what it moves (stock, sales); a review on a product page marks everything.
-    levels = {level.name.lower(): level for level in (readcache.Fresh.MOVING, readcache.Fresh.ALL)}
-    marks = {
-        level: Cookie(
-            key=OWN_WRITES_COOKIE,
-            value=name,
-            max_age=math.ceil(db.cache.seconds) + 1,
-            httponly=True,
-            secure=settings.cookie_secure,
-            samesite="lax",
-            path="/",
-        ).to_encoded_header()
-        for name, level in levels.items()
-    }
-
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or not db.cache.enabled:
-                await app(scope, receive, send)
-                return
-            changes = scope["method"] not in SAFE_METHODS
-            marked = changes and not scope["path"].startswith(LEAVES_CATALOG)
-            mark = marks[
-                readcache.Fresh.ALL
-                if scope["path"].startswith(CHANGES_CATALOG)
-                else readcache.Fresh.MOVING
-            ]
-
-            async def send_marked(message: Message) -> None:
-                # A refused change changed nothing: nothing to read afresh.
-                if message["type"] == "http.response.start" and message["status"] < 400:
-                    message["headers"] = [*message.get("headers", ()), mark]
-                await send(message)
-
-            seen = ASGIConnection(scope).cookies.get(OWN_WRITES_COOKIE)
-            # A mark of an unknown level (an older release's "1") errs on the fresh side.
-            fresh = (
-                contextlib.nullcontext()
-                if seen is None
-                else readcache.own_writes(levels.get(seen, readcache.Fresh.ALL))
-            )
-            try:
-                with fresh:
-                    await app(scope, receive, send_marked if marked else send)
-            finally:
-                if changes and scope["path"].startswith(CHANGES_CATALOG):
-                    db.forget_catalog()
-
-        return handle
-
-    return middleware
-
-
-def create_app(settings: Settings | None = None, database: Database | None = None) -> ShopApp:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    catalog_cache: CatalogCache | None = None,
+) -> ShopApp:
+    """The app over ``database``, or over a database of its own made from ``settings``. The
+    catalog cache follows the settings only with a database of its own: over a given one it
+    is ``catalog_cache``, or off."""
     settings = settings or get_settings()
     db = database or Database(
         settings.effective_database_url,
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
         echo=settings.db_echo,
-        cache_seconds=settings.catalog_cache_seconds,
-        ranking_cache_seconds=settings.ranking_cache_seconds,
-        product_cache_seconds=settings.product_cache_seconds,
-        offer_cache_seconds=settings.offer_cache_seconds,
     )
     owns_db = database is None
+    if catalog_cache is None:
+        catalog_cache = CatalogCache.from_settings(db, settings) if owns_db else CatalogCache(db)
+    cache = catalog_cache
     visits = VisitCounter(
         db,
         secret=settings.effective_secret_key(),
@@ -345,8 +263,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.gc_tuned:
             gc_tuning.tune_for_serving()
         tasks = [asyncio.create_task(visits.run())]
-        if db.products.enabled:
-            watch = CatalogWatch(db, settings.catalog_watch_seconds)
+        if cache.products.enabled:
+            watch = CatalogWatch(cache, settings.catalog_watch_seconds)
             tasks.append(asyncio.create_task(watch.run()))
         if settings.background_jobs:
             tasks.append(asyncio.create_task(jobs.run_forever(db, settings)))
@@ -414,7 +332,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             prometheus.middleware,
             admission(settings.max_concurrent_requests),
             request_checks(MAX_BODY_BYTES),
-            catalog_reads(db, settings),
+            catalog_cache_middleware(cache, settings),
             # Level 0: nginx in front compresses (the deployed setting).
             *([gzip_answers(settings.gzip_level)] if settings.gzip_level else []),
         ],
@@ -436,9 +354,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "settings": settings,
             "db": db,
             "visits": visits,
-            # Kept pages are only as good as the read cache behind them (shopd.web.rendered).
-            "pages": RenderedPages() if db.cache.enabled else None,
-            "answers": KeptAnswers() if db.cache.enabled else None,
+            CATALOG_CACHE: cache,
+            # Cached pages are only as good as the read cache behind them (shopd.web.rendered).
+            "pages": RenderedPages() if cache.enabled else None,
         },
         debug=False,
     )

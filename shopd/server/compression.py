@@ -12,8 +12,8 @@ the two apart. Streamed answers (files) are compressed part by part as they go. 
 answer's strong ETag is made weak: it no longer names these bytes.
 
 Measured against Litestar 2.25.0's ``CompressionMiddleware`` (gzip, the same level and minimum
-size), in process (``python -m loadtest.answer_cost``, five alternating runs, 2026-12-07): it
-cost 13-25 us more per ``/healthz`` answer (47-60 us with this one) and 19-58 us more per cached
+size), in process (``python -m benchmarks.response_cost``, five alternating runs, 2026-12-07):
+it cost 13-25 us more per ``/healthz`` answer (47-60 us with this one) and 19-58 us more per cached
 product API answer (112-156 us). Only Litestar's public ASGI types are used here, so Litestar's
 version is not bounded for it; measure again when its compression middleware changes.
 """

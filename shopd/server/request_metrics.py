@@ -8,7 +8,7 @@ methods, websockets) go through Litestar's own code. A HEAD request is counted a
 which Litestar's middleware cannot do: it reaches the app as a GET (``head_requests``).
 
 Measured against Litestar 2.25.0's own ``PrometheusMiddleware``, in process (``python -m
-loadtest.answer_cost``, five alternating runs, 2026-12-07): it cost 22-28 us more per
+benchmarks.response_cost``, five alternating runs, 2026-12-07): it cost 22-28 us more per
 ``/healthz`` answer (47-60 us with this one) and 12-43 us more per cached product API answer
 (112-156 us). Written against Litestar 2.25.0, whose internals it uses (``_config``, the
 ``request_count``/``request_time``/``requests_in_progress``/``requests_error_count`` factories

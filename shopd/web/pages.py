@@ -14,8 +14,8 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 from shopd import http, security
 from shopd.analytics.counter import search_key
 from shopd.cart import service as carts
-from shopd.catalog import cached
 from shopd.catalog import service as catalog
+from shopd.catalog.cache import CatalogCache, reads
 from shopd.config import Settings
 from shopd.content import service as content
 from shopd.customers import membership, password_reset, privacy, signup
@@ -162,7 +162,7 @@ class StorefrontController(Controller):
                 "announcements": [(a, content.render_markdown(a.body)) for a in news],
             }
 
-        lists = await db.cache.get(("home",), load)
+        lists = await CatalogCache.of(request.app.state).short.get(("home",), load)
         return await page(request, db, settings, "home.html", cacheable=True, **lists)
 
     async def _listing(
@@ -178,8 +178,8 @@ class StorefrontController(Controller):
         title: str,
     ) -> Response[Any]:
         sort = sort if sort in SORTS else "newest"
-        items, total = await cached.listing(
-            db,
+        items, total = await reads.listing(
+            CatalogCache.of(request.app.state),
             q=q,
             category=category,
             page=page_no,
@@ -220,7 +220,7 @@ class StorefrontController(Controller):
         page_no: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
         sort: FromQuery[str] = "newest",
     ) -> Response[Any]:
-        tree = await cached.category_tree(db)
+        tree = await reads.category_tree(CatalogCache.of(request.app.state))
         names = {s.slug: s.name for s, _ in tree} | {
             c.slug: c.name for _, cats in tree for c, _n in cats
         }
@@ -257,11 +257,12 @@ class StorefrontController(Controller):
         self, request: Request[Any, Any, Any], slug: Slug, db: DB, settings: Conf
     ) -> Response[Any]:
         customer = await http.current_customer(request, db)
-        percent = await cached.member_percent(db, customer)
+        cache = CatalogCache.of(request.app.state)
+        percent = await reads.member_percent(cache, customer)
         # Shared with the product API, by everyone who pays the same.
-        offer = await cached.product_offer(db, slug, percent, settings)
+        offer = await reads.product_offer(cache, slug, percent, settings)
         detail = offer.detail
-        texts = await cached.product_texts(db, detail.product)
+        texts = await reads.product_texts(cache, detail.product)
         shown = {
             "d": detail,
             "groups": offer.group_buys,

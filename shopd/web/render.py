@@ -24,7 +24,7 @@ from shopd import http
 from shopd.analytics.counter import View, VisitCounter
 from shopd.cart import badge
 from shopd.cart import service as carts
-from shopd.catalog import cached
+from shopd.catalog.cache import CatalogCache, reads
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
@@ -130,7 +130,8 @@ async def page(
     """Render a storefront page; a page shown (GET, 200) counts as a view of its path and of
     what it shows (``seen``: a product, a category, a topic, a search)."""
     who = await visitor(request, db, settings)
-    visits: VisitCounter | None = request.app.state.get("visits")
+    state = request.app.state
+    visits: VisitCounter | None = state.get("visits")
     if (
         visits is not None
         and status == 200
@@ -142,17 +143,21 @@ async def page(
             request.headers.get("user-agent", ""),
             [("page", request.url.path), *seen],
         )
-    shared = {"tree": await cached.category_tree(db), "shop": settings, **context}
+    shared = {
+        "tree": await reads.category_tree(CatalogCache.of(state)),
+        "shop": settings,
+        **context,
+    }
     anonymous = cacheable and status == 200 and who.customer is None
-    pages: RenderedPages | None = request.app.state.get("pages")
+    pages: RenderedPages | None = state.get("pages")
     if anonymous and pages is not None:
         key = (template, request.url.path, request.url.query, who.lang)
         inputs = pages.inputs(shared)
-        kept = pages.get(key, inputs)
-        if kept is None:
-            kept = _render(request, template, who, CSRF_SLOT, shared, CART_SLOT)
-            pages.put(key, inputs, kept)
-        html = pages.fill(kept, csrf_token(request), who.cart_items)
+        cached = pages.get(key, inputs)
+        if cached is None:
+            cached = _render(request, template, who, CSRF_SLOT, shared, CART_SLOT)
+            pages.put(key, inputs, cached)
+        html = pages.fill(cached, csrf_token(request), who.cart_items)
     else:
         html = _render(request, template, who, csrf_token(request), shared)
     headers = {"Content-Language": who.lang, "Vary": "Cookie"}

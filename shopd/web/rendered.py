@@ -1,10 +1,10 @@
-"""Catalog pages as rendered for anonymous visitors, kept per worker while what they show is.
+"""Catalog pages as rendered for anonymous visitors, cached per worker while what they show is.
 
 Under a campaign most page views are guests without a cart looking at the same pages, and
 their catalog data already comes from the read cache. Rendering the same template again for
 each of them was the larger part of such a page's time. An entry is good only while every
 object the page was rendered from is the very object the read cache hands out now (``is``,
-not ``==``): when the read cache loads anew, the page renders anew. So a kept page is never
+not ``==``): when the read cache loads anew, the page renders anew. So a cached page is never
 older than the data behind it, and it needs no expiry or clearing of its own.
 
 Each browser's CSRF token and cart count differ, so pages are rendered with placeholders that
@@ -32,10 +32,10 @@ class _Page:
     html: str
 
 
-def _same(kept: tuple[tuple[str, Any], ...], now: tuple[tuple[str, Any], ...]) -> bool:
-    if len(kept) != len(now):
+def _same(cached: tuple[tuple[str, Any], ...], now: tuple[tuple[str, Any], ...]) -> bool:
+    if len(cached) != len(now):
         return False
-    for (name_a, a), (name_b, b) in zip(kept, now, strict=True):
+    for (name_a, a), (name_b, b) in zip(cached, now, strict=True):
         if name_a != name_b:
             return False
         if a is b:

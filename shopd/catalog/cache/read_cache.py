@@ -2,12 +2,13 @@
 visitor: the category tree, the home page lists, listings and searches, a product's detail.
 
 Under a campaign most requests are guests browsing the same few pages, and each page is several
-queries. Keeping those results for a second or two turns most of them into dictionary look-ups.
+queries. Caching those results for a second or two makes most of them dictionary look-ups.
 What it may cost is a shown stock level or price up to ``seconds`` old in another worker
 process; nothing that sells reads from here — the cart and checkout always read the database,
 so an order is priced and stock-checked on the truth. A worker clears its own cache when staff
 change anything (``clear``), so a staff member sees their change at once on that worker; every
-other worker clears its own at its next look at the catalog version (``shopd.catalog.changes``).
+other worker clears its own at its next look at the catalog version
+(``shopd.catalog.cache.version``).
 
 Whoever changed something reads their own writes: for a short while after a change the app
 marks that visitor's requests (``own_writes``), and their catalog reads skip the cached entry,
@@ -40,7 +41,7 @@ class Fresh(IntEnum):
     NOTHING = 0
     # What an order moves: stock, prices of the moment, sales, group buys (the short cache).
     MOVING = 1
-    # Also what changes only with the catalog, kept long: a review they just wrote.
+    # Also what changes only with the catalog, cached long: a review they just wrote.
     ALL = 2
 
 
@@ -59,6 +60,9 @@ def own_writes(level: Fresh = Fresh.ALL) -> Iterator[None]:
 
 
 class ReadCache:
+    """Values loaded by async functions, cached ``seconds`` (0: not cached), one load per
+    key at a time."""
+
     def __init__(
         self, seconds: float, *, max_entries: int = MAX_ENTRIES, fresh_at: Fresh | None = Fresh.ALL
     ) -> None:
@@ -78,7 +82,7 @@ class ReadCache:
 
     @property
     def reads_fresh(self) -> bool:
-        """This request skips what is kept here: its visitor has just changed it."""
+        """This request skips what is cached here: its visitor has just changed it."""
         return self.fresh_at is not None and _OWN_WRITES.get() >= self.fresh_at
 
     async def get(
@@ -88,7 +92,7 @@ class ReadCache:
         *,
         holds: Callable[[T], bool] | None = None,
     ) -> T:
-        """The kept value of ``key``, or ``load()``'s. ``holds`` may judge a kept value stale
+        """The cached value of ``key``, or ``load()``'s. ``holds`` may judge a cached value stale
         before its seconds are up: it is then loaded again."""
         if self._entries is None:
             return await load()

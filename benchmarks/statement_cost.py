@@ -1,6 +1,6 @@
 """CPU per execution of one hot query, written the ways the shop can write it.
 
-    python -m loadtest.statement_cost mysql://root@127.0.0.1:3306/shopd_perf [SKU-CODE]
+    python -m benchmarks.statement_cost mysql://root@127.0.0.1:3306/shopd_perf [SKU-CODE]
 
 Runs against a seeded shop (``shopctl db seed-demo``) and prints a table: the ORM statement
 built per call, built once, a table-level statement, ``text()``, and the driver alone (MariaDB

@@ -1,12 +1,13 @@
-"""CPU per answer the read cache holds, through the whole app in process: no network, no server.
+"""CPU per response the catalog cache holds, through the whole app in process: no network, no
+server.
 
-    SHOPD_DATABASE_URL=sqlite:////path/shop.sqlite3 python -m loadtest.answer_cost
+    SHOPD_DATABASE_URL=sqlite:////path/shop.sqlite3 python -m benchmarks.response_cost
 
 Runs against a seeded shop (``shopctl db seed-demo``) and prints a table: the storefront's
-pages and the JSON API's answers as a guest with a cookie jar sees them once they are cached,
-and ``/healthz`` for what the framework alone costs. What is left of an answer's cost once its
-data is cached is the framework's and the shop's own work per request, which every request of
-the campaign pays; the load profiles measure the rest. CPU time, not wall time.
+pages and the JSON API's responses as a guest with a cookie jar sees them once they are
+cached, and ``/healthz`` for what the framework alone costs. What is left of a response's cost
+once its data is cached is the framework's and the shop's own work per request, which every
+request of the campaign pays; the load profiles measure the rest. CPU time, not wall time.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class _Guest:
         headers = [
             (b"host", b"shop.test"),
             (b"accept-encoding", b"gzip"),
-            (b"user-agent", b"loadtest.answer_cost"),
+            (b"user-agent", b"benchmarks.response_cost"),
         ]
         if self.cookies:
             jar = b"; ".join(k + b"=" + v for k, v in self.cookies.items())
@@ -96,7 +97,7 @@ class _Guest:
 
 
 async def measure(settings: Settings | None = None) -> list[tuple[str, int, float]]:
-    """(what, status, µs of CPU per answer) for each answer, cached before it is timed."""
+    """(what, status, µs of CPU per response) for each response, cached before it is timed."""
     app = create_app(settings or get_settings())
     rows: list[tuple[str, int, float]] = []
     async with app.lifespan():
@@ -110,10 +111,10 @@ async def measure(settings: Settings | None = None) -> list[tuple[str, int, floa
 
 
 async def _measure(app: Any, product: str, category: str) -> list[tuple[str, int, float]]:
-    """Each answer once cached: its status and µs of CPU."""
+    """Each response once cached: its status and µs of CPU."""
     rows = []
     guest = _Guest(app)
-    answers = [
+    responses = [
         ("page /", "/", ""),
         ("page /c/[category]", f"/c/{category}", ""),
         ("page /p/[product]", f"/p/{product}", ""),
@@ -123,8 +124,8 @@ async def _measure(app: Any, product: str, category: str) -> list[tuple[str, int
         ("api products?q", "/api/v1/products", "q=a"),
         ("/healthz", "/healthz", ""),
     ]
-    for name, path, query in answers:
-        for _ in range(20):  # the read cache, the kept page and the cookies settle
+    for name, path, query in responses:
+        for _ in range(20):  # the read cache, the cached page and the cookies settle
             status = await guest.get(path, query)
         start = time.process_time()
         for _ in range(ROUNDS):
@@ -134,10 +135,10 @@ async def _measure(app: Any, product: str, category: str) -> list[tuple[str, int
 
 
 def main() -> None:
-    table = Table(title=f"a cached answer, in process, {ROUNDS} each")
-    table.add_column("answer")
+    table = Table(title=f"a cached response, in process, {ROUNDS} each")
+    table.add_column("response")
     table.add_column("status", justify="right")
-    table.add_column("µs CPU per answer", justify="right")
+    table.add_column("µs CPU per response", justify="right")
     for name, status, micros in asyncio.run(measure()):
         table.add_row(escape(name), str(status), f"{micros:,.0f}")
     Console().print(table)

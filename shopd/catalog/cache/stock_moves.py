@@ -7,7 +7,7 @@ be read again every few seconds: it holds until a ledger row names one of its SK
 campaign most products a shopper looks at are not the few being bought, and their pages then
 stay cached for ``offer_cache_seconds`` instead of ``catalog_cache_seconds``.
 
-The catalog watch (``shopd.catalog.changes.CatalogWatch``) looks at the ledger with the
+The catalog watch (``shopd.catalog.cache.version.CatalogWatch``) looks at the ledger with the
 catalog version, once a second by default. Ledger ids are handed out at insert and become
 visible at commit, so a row with a lower id can appear after a higher one was read: each look
 reads again the last ``WINDOW_SECONDS`` of ids and remembers which rows it has already seen.
@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, column, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 WINDOW_SECONDS = 10.0
-# How many watch intervals may pass without a look before kept offers stop being trusted.
+# How many watch intervals may pass without a look before cached offers stop being trusted.
 STALE_LOOKS = 3
 # The first look also reads this many rows back, for rows still to commit below the top.
 FIRST_LOOK_ROWS = 1000

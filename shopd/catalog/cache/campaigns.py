@@ -1,4 +1,4 @@
-"""The campaigns a product page shows, kept per worker as one snapshot: the flash sales not yet
+"""The campaigns a product page shows, cached per worker as one snapshot: the flash sales not yet
 over, which SKUs have an open group buy, and whether sold-out products are hidden.
 
 A product page that is not in the read cache would otherwise ask the database for its SKUs'
@@ -9,7 +9,7 @@ snapshot is a few small queries for the whole shop, taken again every
 change, so a page shows a sale exactly as early and as late as before. Stock stays a query of
 the product's own SKUs: every SKU's stock in a snapshot would cost more to read every few
 seconds than the page misses it saves, the more so the larger the catalog. A buyer fresh from
-their own order (``readcache.Fresh.MOVING``) reads everything from the database as before.
+their own order (``read_cache.Fresh.MOVING``) reads everything from the database as before.
 """
 
 from __future__ import annotations

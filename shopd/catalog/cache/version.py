@@ -19,10 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from shopd.catalog.stock_moves import StockMoves
+from shopd.catalog.cache.stock_moves import StockMoves
 
 if TYPE_CHECKING:
-    from shopd.db import Database
+    from shopd.catalog.cache.catalog_cache import CatalogCache
 
 log = logging.getLogger(__name__)
 
@@ -60,27 +60,27 @@ async def current(session: AsyncSession) -> int | None:
 
 
 class CatalogWatch:
-    """Polls the catalog version; when it moves, this worker forgets its cached catalog reads.
-    Where the worker keeps product offers, it reads the stock ledger in the same look
-    (``shopd.catalog.stock_moves``)."""
+    """Polls the catalog version; when it moves, this worker clears its catalog cache. Where
+    the worker caches product offers, it reads the stock ledger in the same look
+    (``shopd.catalog.cache.stock_moves``)."""
 
-    def __init__(self, db: Database, every_seconds: float) -> None:
-        self.db = db
+    def __init__(self, cache: CatalogCache, every_seconds: float) -> None:
+        self.cache = cache
         self.every = every_seconds
         self.seen: int | None = None
-        if db.offers.enabled and db.stock_moves is None:
-            db.stock_moves = StockMoves(every_seconds)
+        if cache.offers.enabled and cache.stock_moves is None:
+            cache.stock_moves = StockMoves(every_seconds)
 
     async def check(self) -> bool:
         """One look at the version; True when it moved since the last look."""
-        async with self.db.read() as session:
+        async with self.cache.db.read() as session:
             version = await current(session)
-            if self.db.stock_moves is not None:
-                await self.db.stock_moves.look(session)
+            if self.cache.stock_moves is not None:
+                await self.cache.stock_moves.look(session)
         moved = self.seen is not None and version != self.seen
         self.seen = version
         if moved:
-            self.db.forget_catalog()
+            self.cache.clear()
         return moved
 
     async def run(self) -> None:
