@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
@@ -200,3 +203,56 @@ def shop_dependencies(db: Database, settings: Settings) -> dict[str, Provide]:
         "db": Provide(provide_db, use_cache=True, sync_to_thread=False),
         "settings": Provide(provide_settings, use_cache=True, sync_to_thread=False),
     }
+
+
+# The page number of any list: past this no one is browsing, and the offset stays cheap.
+MAX_PAGE = 100_000
+PageNumber = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Which page of a list the caller asked for (``page`` from 1, ``per_page`` rows)."""
+
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def paging(*, per_page: int, most: int, after: str = "settings") -> Provide:
+    """The ``paging`` dependency of a list endpoint: the ``page`` and ``per_page`` query
+    parameters, ``per_page`` defaulting to ``per_page`` and at most ``most``.
+
+    ``after`` names the dependency it is declared to come after (``settings``, or ``actor``
+    on a staff controller), so that dependencies still resolve one at a time
+    (``shop_dependencies``)."""
+    if after not in ("settings", "actor"):
+        raise ValueError(f"paging comes after settings or actor, not {after!r}")
+    default = per_page
+
+    def provide_paging(page: int = 1, per_page: int = default, **_: object) -> Paging:
+        return Paging(page, per_page)
+
+    # Written out rather than annotated: this module's annotations are strings, and the limit
+    # is this call's own, which a string could not name.
+    parameters = [
+        inspect.Parameter(
+            after, inspect.Parameter.KEYWORD_ONLY, annotation=NamedDependency[object]
+        ),
+        inspect.Parameter("page", inspect.Parameter.KEYWORD_ONLY, default=1, annotation=PageNumber),
+        inspect.Parameter(
+            "per_page",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=default,
+            annotation=Annotated[int, QueryParameter(ge=1, le=most)],
+        ),
+    ]
+    provide_paging.__signature__ = inspect.Signature(parameters, return_annotation=Paging)  # type: ignore[attr-defined]
+    provide_paging.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": Paging}
+    return Provide(provide_paging, sync_to_thread=False)
+
+
+PageOf = NamedDependency[Paging]

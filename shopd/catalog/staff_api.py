@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopd import http
 from shopd.catalog import admin, csv_io
 from shopd.catalog.models import Category, Product, Series
 from shopd.catalog.staff_schemas import (
@@ -34,7 +35,7 @@ from shopd.catalog.staff_schemas import (
 )
 from shopd.db import Database, utcnow
 from shopd.errors import InvalidInput
-from shopd.http import DB, Conf, write_then_read
+from shopd.http import DB, Conf, PageOf, write_then_read
 from shopd.orders.sales import product_sales
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
 
@@ -169,16 +170,20 @@ class StaffCatalogController(Controller):
             await session.commit()
             return category_out(c)
 
-    @get("/products", opt={"role": "clerk"})
+    @get(
+        "/products",
+        opt={"role": "clerk"},
+        dependencies={"paging": http.paging(per_page=50, most=200, after="actor")},
+    )
     async def products(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
         review_state: Annotated[str | None, QueryParameter(max_length=16)] = None,
         listed: FromQuery[bool | None] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        paging: PageOf,
     ) -> StaffProductPage:
         """All products, drafts and delisted ones included; ``review_state=draft`` is the
         review queue."""
@@ -189,11 +194,11 @@ class StaffCatalogController(Controller):
                 q=q,
                 review_state=review_state,
                 listed=listed,
-                page=page,
-                per_page=per_page,
+                page=paging.page,
+                per_page=paging.per_page,
             )
             items = [await product_out(session, p) for p in rows]
-        return StaffProductPage(items, page, per_page, total)
+        return StaffProductPage(items, paging.page, paging.per_page, total)
 
     @post("/products", status_code=201, opt={"role": "clerk"})
     async def create_product(

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, patch, post, put
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter
 
 from shopd.content import service
 from shopd.content.models import GuestbookEntry, Review
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, PageNumber
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
 
 ItemId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
@@ -158,7 +158,7 @@ class StaffContentController(Controller):
         self,
         actor: StaffActor,
         db: DB,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        page: PageNumber = 1,
     ) -> list[MessageOut]:
         """All messages, hidden ones too, newest first."""
         actor.require("clerk")

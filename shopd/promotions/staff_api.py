@@ -9,9 +9,10 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy import func, select
 
+from shopd import http
 from shopd.catalog.models import Sku
 from shopd.db import utcnow
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, PageOf
 from shopd.promotions import coupons, flash, group_buys
 from shopd.promotions.models import Coupon, FlashSale, GroupBuy
 from shopd.promotions.schemas import (
@@ -132,15 +133,19 @@ class StaffCouponController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/", opt={"role": "clerk"})
+    @get(
+        "/",
+        opt={"role": "clerk"},
+        dependencies={"paging": http.paging(per_page=100, most=1000, after="actor")},
+    )
     async def list_coupons(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         batch: Annotated[str | None, QueryParameter(max_length=40)] = None,
         code: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        paging: PageOf,
     ) -> CouponPage:
         """Coupons, newest first; ``batch`` lists one generated batch (to print or send)."""
         actor.require("clerk")
@@ -152,7 +157,7 @@ class StaffCouponController(Controller):
         async with db.read() as session:
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
             rows = await session.scalars(
-                query.order_by(Coupon.id.desc()).limit(per_page).offset((page - 1) * per_page)
+                query.order_by(Coupon.id.desc()).limit(paging.per_page).offset(paging.offset)
             )
             return CouponPage([coupon_out(c) for c in rows], int(total or 0))
 

@@ -17,7 +17,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from shopd import http
 from shopd.db import Database
 from shopd.errors import NotAuthenticated
-from shopd.http import DB, Conf, client_ip
+from shopd.http import DB, Conf, PageOf, client_ip
 from shopd.staff import audit, service, shop_settings, throttle
 from shopd.staff.audit import Actor
 from shopd.staff.models import StaffUser
@@ -34,8 +34,6 @@ from shopd.staff.schemas import (
 )
 
 Username = Annotated[str, PathParameter(max_length=64)]
-Page = Annotated[int, QueryParameter(ge=1, le=100_000)]
-PerPage = Annotated[int, QueryParameter(ge=1, le=200)]
 
 
 async def require_staff(request: Request[Any, Any, Any], db: Database) -> StaffUser:
@@ -173,17 +171,21 @@ class StaffAdminController(Controller):
             await session.commit()
             return account_out(user)
 
-    @get("/audit", opt={"role": "manager"})
+    @get(
+        "/audit",
+        opt={"role": "manager"},
+        dependencies={"paging": http.paging(per_page=50, most=200, after="actor")},
+    )
     async def audit_log(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         who: Annotated[str | None, QueryParameter(max_length=120)] = None,
         action: Annotated[str | None, QueryParameter(max_length=64)] = None,
         target_type: Annotated[str | None, QueryParameter(max_length=32)] = None,
         target_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        page: Page = 1,
-        per_page: PerPage = 50,
+        paging: PageOf,
     ) -> AuditPage:
         """Every staff action, newest first (managers and admins)."""
         actor.require("manager")
@@ -194,8 +196,8 @@ class StaffAdminController(Controller):
                 action=action,
                 target_type=target_type,
                 target_id=target_id,
-                page=page,
-                per_page=per_page,
+                page=paging.page,
+                per_page=paging.per_page,
             )
         return AuditPage(
             [
@@ -212,8 +214,8 @@ class StaffAdminController(Controller):
                 )
                 for e in rows
             ],
-            page,
-            per_page,
+            paging.page,
+            paging.per_page,
             total,
         )
 
