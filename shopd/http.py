@@ -22,6 +22,7 @@ from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import NotAuthenticated
+from shopd.unit_of_work import committing
 
 T = TypeVar("T")
 # In the scope the app sees: the request came as HEAD (shopd.server.head_requests).
@@ -126,7 +127,7 @@ async def open_customer_session(
     from shopd.cart import service as carts
 
     guest_token = cart_token(request)
-    async with db.write() as session:
+    async with committing(db) as session:
         customer = await session.get(Customer, customer_id)
         assert customer is not None
         token, expires = await customers.start_session(session, customer, settings.session_days)
@@ -134,7 +135,6 @@ async def open_customer_session(
             await carts.merge_guest_cart(
                 session, settings, security.token_digest(guest_token), customer.id
             )
-        await session.commit()
     cookies = [session_cookie(settings, token, settings.session_days * 86400)]
     if guest_token:
         cookies.append(expired_cookie(settings, CART_COOKIE))
@@ -173,9 +173,8 @@ async def write_then_read(
 ) -> T:
     """Run one change in its own transaction and commit, then answer with a fresh read (on
     SQLite a read session does not hold the write lock while the reply is built)."""
-    async with db.write() as session:
+    async with committing(db) as session:
         await change(session)
-        await session.commit()
     async with db.read() as session:
         return await read(session)
 

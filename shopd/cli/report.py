@@ -16,12 +16,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from shopd.analytics.service import Kpis, Period, kpis, targets
 from shopd.cli import preflight, readiness
 from shopd.cli import report_render as reports
-from shopd.cli.common import load_settings, migrated_session, run
+from shopd.cli.common import load_settings, migrated_database, migrated_session, run
 from shopd.cli.extras import need_extra
 from shopd.cli.terminal import console, fail
 from shopd.config import Settings
 from shopd.staff import shop_settings
 from shopd.staff.audit import Actor
+from shopd.unit_of_work import committing
 from shopd.web.render import money
 
 report_app = typer.Typer(
@@ -176,10 +177,9 @@ def set_targets(
     actor = Actor(username=getpass.getuser(), role="admin", kind="operator")
 
     async def go() -> object:
-        async with migrated_session(settings) as session:
+        async with migrated_database(settings) as db, committing(db) as session:
             for key, value in wanted.items():
                 await shop_settings.put(session, actor, key, value)
-            await session.commit()
             return await targets(session)
 
     t = run(go)

@@ -15,6 +15,7 @@ from shopd.customers import staff
 from shopd.customers.models import Customer
 from shopd.http import DB, PageOf
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 
 CustomerId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
@@ -128,9 +129,8 @@ class StaffCustomerController(Controller):
     async def note(
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[CustomerNoteIn], db: DB
     ) -> CustomerDetailOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             await staff.add_note(session, actor, customer_id, data.body)
-            await session.commit()
         async with db.read() as session:
             return await _detail(session, customer_id)
 
@@ -139,20 +139,18 @@ class StaffCustomerController(Controller):
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[ActiveIn], db: DB
     ) -> StaffCustomerOut:
         """Disable (managers): log-in is refused and open sessions end at once."""
-        async with db.write() as session:
+        async with committing(db) as session:
             c = await staff.set_active(session, actor, customer_id, data.active)
-            await session.commit()
-            return customer_out(c)
+        return customer_out(c)
 
     @post("/{customer_id:int}/review", status_code=200, opt={"role": "manager"})
     async def review(
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[ReviewIn], db: DB
     ) -> StaffCustomerOut:
         """Decide on a flagged registration: ``approve`` or ``disable``."""
-        async with db.write() as session:
+        async with committing(db) as session:
             c = await staff.review(session, actor, customer_id, data.decision)
-            await session.commit()
-            return customer_out(c)
+        return customer_out(c)
 
 
 async def _detail(session: AsyncSession, customer_id: int) -> CustomerDetailOut:

@@ -29,6 +29,7 @@ from shopd.inventory.schemas import (
     ThresholdIn,
 )
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 
 SkuPath = Annotated[str, PathParameter(max_length=64)]
 TakeId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
@@ -138,11 +139,10 @@ class StockController(Controller):
         self, actor: StaffActor, sku: SkuPath, data: JSONBody[ReceiveIn], db: DB
     ) -> LevelOut:
         """Goods delivered: adds to on-hand with a ``receipt`` ledger row."""
-        async with db.write() as session:
+        async with committing(db) as session:
             on_hand = await ops.receive(
                 session, actor, sku, data.quantity, reference=data.reference
             )
-            await session.commit()
         return LevelOut(sku, on_hand)
 
     @post("/stock/{sku:str}/adjustments", status_code=201, opt={"role": "manager"})
@@ -151,20 +151,18 @@ class StockController(Controller):
     ) -> LevelOut:
         """A manager's correction: ``damage``/``loss`` (negative), ``found`` (positive) or
         ``adjustment``."""
-        async with db.write() as session:
+        async with committing(db) as session:
             on_hand = await ops.adjust(
                 session, actor, sku, data.delta, reason=data.reason, note=data.note
             )
-            await session.commit()
         return LevelOut(sku, on_hand)
 
     @put("/stock/{sku:str}/threshold", opt={"role": "manager"})
     async def threshold(
         self, actor: StaffActor, sku: SkuPath, data: JSONBody[ThresholdIn], db: DB
     ) -> ThresholdIn:
-        async with db.write() as session:
+        async with committing(db) as session:
             value = await ops.set_threshold(session, actor, sku, data.threshold)
-            await session.commit()
         return ThresholdIn(value)
 
     @get("/stocktakes", opt={"role": "clerk"})
@@ -180,9 +178,8 @@ class StockController(Controller):
     async def open_stocktake(
         self, actor: StaffActor, data: JSONBody[StocktakeOpenIn], db: DB
     ) -> StocktakeOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             take = await ops.open_stocktake(session, actor, data.note)
-            await session.commit()
             return await stocktake_out(session, take)
 
     @get("/stocktakes/{take_id:int}", opt={"role": "clerk"})

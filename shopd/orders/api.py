@@ -35,6 +35,7 @@ from shopd.orders.schemas import (
     ShipToOut,
     WebhookOut,
 )
+from shopd.unit_of_work import committing
 
 OrderNumber = Annotated[str, PathParameter(max_length=32)]
 
@@ -215,9 +216,8 @@ class OrderController(Controller):
     ) -> OrderOut:
         """Cancel one of my orders while it is unpaid; the stock goes back."""
         me = await http.require_customer(request, db)
-        async with db.write() as session:
+        async with committing(db) as session:
             await lifecycle.customer_cancel(session, settings, me.id, number)
-            await session.commit()
         async with db.read() as session:
             return order_out(await service.customer_order(session, me.id, number))
 
@@ -249,11 +249,10 @@ class OrderController(Controller):
         idempotent by event id, and refused when the amount is not the order's."""
         body = await request.body()
         try:
-            async with db.write() as session:
+            async with committing(db) as session:
                 outcome = await payments.handle_webhook(
                     session, settings, body, request.headers.get(gateway.SIGNATURE_HEADER)
                 )
-                await session.commit()
         except IntegrityError:
             # The same event arrived twice at once; the other delivery recorded it.
             outcome = "duplicate"

@@ -43,6 +43,7 @@ from shopd.orders.schemas import (
 )
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
 from shopd.staff.audit import Actor
+from shopd.unit_of_work import committing
 
 OrderNumber = Annotated[str, PathParameter(max_length=32)]
 
@@ -242,9 +243,8 @@ class StaffOrderController(Controller):
     async def expire_unpaid(self, actor: StaffActor, db: DB, settings: Conf) -> ExpiredOut:
         """Run the unpaid-order expiry now (it also runs on its own in the background)."""
         actor.require("manager")
-        async with db.write() as session:
+        async with committing(db) as session:
             done = await lifecycle.expire_unpaid(session, settings)
-            await session.commit()
         return ExpiredOut(done)
 
     @get("/{number:str}", opt={"role": "clerk"})

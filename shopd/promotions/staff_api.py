@@ -25,6 +25,7 @@ from shopd.promotions.schemas import (
     GroupBuyOut,
 )
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 
 
 class SettledOut(msgspec.Struct):
@@ -87,18 +88,16 @@ class StaffFlashSaleController(Controller):
         """A SKU at ``sale_price`` from ``starts_at`` to ``ends_at`` (with offsets), for
         ``quantity`` units, ``per_customer_limit`` each; not under the price floor unless
         ``floor_exempt``; never overlapping another sale of the SKU."""
-        async with db.write() as session:
+        async with committing(db) as session:
             sale = await flash.create_sale(session, settings, actor, data)
-            await session.commit()
-            return staff_out(sale, data.sku)
+        return staff_out(sale, data.sku)
 
     @post("/{sale_id:int}/end", status_code=200, opt={"role": "manager"})
     async def end(self, actor: StaffActor, sale_id: SaleId, db: DB) -> FlashSaleStaffOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             sale = await flash.end_sale(session, actor, sale_id)
             code = await session.scalar(select(Sku.code).where(Sku.id == sale.sku_id))
-            await session.commit()
-            return staff_out(sale, str(code))
+        return staff_out(sale, str(code))
 
 
 def coupon_out(c: Coupon) -> CouponOut:
@@ -167,17 +166,15 @@ class StaffCouponController(Controller):
         ``amount_off`` (``value`` minor units above ``min_spend``), ``percent_off`` or
         ``free_shipping``; a window, caps, the products or categories it covers (none: all),
         whether it stacks with other coupons, and whether it may go under the price floor."""
-        async with db.write() as session:
+        async with committing(db) as session:
             rows = await coupons.create(session, actor, data)
-            await session.commit()
-            return CouponPage([coupon_out(c) for c in rows], len(rows))
+        return CouponPage([coupon_out(c) for c in rows], len(rows))
 
     @post("/{coupon_id:int}/disable", status_code=200, opt={"role": "manager"})
     async def disable(self, actor: StaffActor, coupon_id: CouponId, db: DB) -> CouponOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             coupon = await coupons.disable(session, actor, coupon_id)
-            await session.commit()
-            return coupon_out(coupon)
+        return coupon_out(coupon)
 
 
 class StaffGroupBuyController(Controller):
@@ -201,16 +198,14 @@ class StaffGroupBuyController(Controller):
     ) -> GroupBuyOut:
         """A SKU at ``group_price`` once ``min_buyers`` have paid by ``ends_at``; joining
         closes at ``max_buyers``. Not under the price floor unless ``floor_exempt``."""
-        async with db.write() as session:
+        async with committing(db) as session:
             group = await group_buys.create(session, settings, actor, data)
-            await session.commit()
             return await group_buys.view(session, settings, group)
 
     @post("/settle", status_code=200, opt={"role": "manager"})
     async def settle(self, actor: StaffActor, db: DB, settings: Conf) -> list[SettledOut]:
         """Settle every group that is due now (the background job does this on its own)."""
         actor.require("manager")
-        async with db.write() as session:
+        async with committing(db) as session:
             done = await group_buys.settle(session, settings)
-            await session.commit()
         return [SettledOut(g, outcome) for g, outcome in done]

@@ -32,6 +32,7 @@ from shopd.staff.schemas import (
     StaffSessionOut,
     StaffUpdateIn,
 )
+from shopd.unit_of_work import committing
 
 Username = Annotated[str, PathParameter(max_length=64)]
 
@@ -103,11 +104,10 @@ class StaffController(Controller):
             ip=client_ip(request),
             attempt=lambda s: service.authenticate(s, data.username, data.password),
         )
-        async with db.write() as session:
+        async with committing(db) as session:
             token, expires = await service.start_session(
                 session, user, settings.staff_session_hours
             )
-            await session.commit()
         return StaffSessionOut(
             token,
             expires,
@@ -120,9 +120,8 @@ class StaffController(Controller):
     async def logout(self, request: Request[Any, Any, Any], db: DB) -> None:
         token = http.bearer_token(request)
         if token:
-            async with db.write() as session:
+            async with committing(db) as session:
                 await service.end_session(session, token)
-                await session.commit()
 
     @get("/me")
     async def me(self, request: Request[Any, Any, Any], db: DB) -> StaffOut:
@@ -146,12 +145,11 @@ class StaffAdminController(Controller):
     async def create_account(
         self, actor: StaffActor, data: JSONBody[StaffCreateIn], db: DB
     ) -> StaffAccountOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             user = await service.create_staff(
                 session, actor, data.username, data.role, data.password
             )
-            await session.commit()
-            return account_out(user)
+        return account_out(user)
 
     @patch("/accounts/{username:str}", opt={"role": "admin"})
     async def update_account(
@@ -159,7 +157,7 @@ class StaffAdminController(Controller):
     ) -> StaffAccountOut:
         """Change a role, disable or enable, or reset the password (ends the account's
         sessions)."""
-        async with db.write() as session:
+        async with committing(db) as session:
             user = await service.update_staff(
                 session,
                 actor,
@@ -168,8 +166,7 @@ class StaffAdminController(Controller):
                 active=data.active,
                 password=data.password,
             )
-            await session.commit()
-            return account_out(user)
+        return account_out(user)
 
     @get(
         "/audit",
@@ -233,7 +230,6 @@ class StaffAdminController(Controller):
         data: JSONBody[SettingIn],
         db: DB,
     ) -> Response[dict[str, Any]]:
-        async with db.write() as session:
+        async with committing(db) as session:
             value = await shop_settings.put(session, actor, key, data.value)
-            await session.commit()
         return Response({key: value})
