@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
@@ -54,19 +55,27 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else ""
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    header = request.headers.get("authorization", "")
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and 0 < len(token.strip()) <= MAX_TOKEN_LENGTH:
         return token.strip()
     return None
 
 
-def customer_token(request: Request[Any, Any, Any]) -> str | None:
-    token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+def request_token(
+    connection: ASGIConnection[Any, Any, Any, Any], *, cookie: str | None = None
+) -> str | None:
+    """The caller's session token: ``Authorization: Bearer``, else the ``cookie`` named (the
+    storefront's), if any; one too long to be ours is none."""
+    token = bearer_token(connection) or (connection.cookies.get(cookie) if cookie else None)
     if token and len(token) <= MAX_TOKEN_LENGTH:
         return token
     return None
+
+
+def customer_token(request: Request[Any, Any, Any]) -> str | None:
+    return request_token(request, cookie=SESSION_COOKIE)
 
 
 def cart_token(request: Request[Any, Any, Any]) -> str | None:
@@ -76,21 +85,33 @@ def cart_token(request: Request[Any, Any, Any]) -> str | None:
     return None
 
 
-_CUSTOMER_STATE = "shopd_customer"
+async def authenticated(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    db: Database,
+    lookup: Callable[[AsyncSession, str], Awaitable[T | None]],
+    *,
+    state_key: str,
+    cookie: str | None = None,
+) -> T | None:
+    """Who a request's session token belongs to (a customer or a staff member, as ``lookup``
+    finds them), or None. Looked up once per request however many places ask (a page's
+    handler and its shared header both need the customer), kept in the request's state."""
+    if state_key in connection.state:
+        return connection.state[state_key]  # type: ignore[no-any-return]
+    token = request_token(connection, cookie=cookie)
+    holder = None
+    if token is not None:
+        async with db.read() as session:
+            holder = await lookup(session, token)
+    connection.state[state_key] = holder
+    return holder
 
 
 async def current_customer(request: Request[Any, Any, Any], db: Database) -> Customer | None:
-    """The logged-in customer, looked up once per request however many places ask (a page's
-    handler and its shared header both need it)."""
-    if _CUSTOMER_STATE in request.state:
-        return request.state[_CUSTOMER_STATE]  # type: ignore[no-any-return]
-    token = customer_token(request)
-    customer = None
-    if token is not None:
-        async with db.read() as session:
-            customer = await customers.customer_for_token(session, token)
-    request.state[_CUSTOMER_STATE] = customer
-    return customer
+    """The logged-in customer: the storefront's cookie or a bearer token."""
+    return await authenticated(
+        request, db, customers.customer_for_token, state_key="shopd_customer", cookie=SESSION_COOKIE
+    )
 
 
 async def require_customer(request: Request[Any, Any, Any], db: Database) -> Customer:

@@ -37,12 +37,11 @@ from shopd.unit_of_work import committing
 Username = Annotated[str, PathParameter(max_length=64)]
 
 
-async def require_staff(request: Request[Any, Any, Any], db: Database) -> StaffUser:
-    token = http.bearer_token(request)
-    user = None
-    if token:
-        async with db.read() as session:
-            user = await service.staff_for_token(session, token)
+async def require_staff(connection: ASGIConnection[Any, Any, Any, Any], db: Database) -> StaffUser:
+    """The staff member of the request's bearer token (staff use no cookie)."""
+    user = await http.authenticated(
+        connection, db, service.staff_for_token, state_key="shopd_staff"
+    )
     if user is None:
         raise NotAuthenticated("a valid staff token is required", code="not_authenticated")
     return user
@@ -59,7 +58,7 @@ async def staff_guard(
     forgot is an admin's only. The services check again (and more finely: cancelling a paid
     order needs a manager), since the CLI and jobs call them without this guard."""
     db: Database = connection.app.state["db"]
-    user = await require_staff(connection, db)  # type: ignore[arg-type]
+    user = await require_staff(connection, db)
     actor = Actor(
         user.username,
         user.role,
