@@ -109,7 +109,9 @@ async def checkout(
     customer: Customer | None = None,
 ) -> tuple[Order, bool]:
     """Turn the owner's cart into an order. Returns the order and whether it was a replay of an
-    earlier request with the same Idempotency-Key. Commits on success.
+    earlier request with the same Idempotency-Key. Commits on success: a unit of work on the
+    caller's writer session (``db.write()``) that rolls back and answers replays itself, run
+    again by ``unit_of_work.retrying`` when it loses a lock conflict.
     """
     key = check_idempotency_key(idempotency_key)
 
