@@ -79,3 +79,8 @@ def format_datetime(moment: dt.datetime, timezone: str | ZoneInfo, *, seconds: b
     ``yyyy-MM-dd HH:mm:ss`` gives the same text in ten times the time)."""
     zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def format_date(day: dt.date) -> str:
+    """A day as ``2026-03-04`` in every language."""
+    return day.isoformat()
