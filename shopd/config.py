@@ -1,6 +1,8 @@
 """Settings read from ``SHOPD_*`` environment variables and an optional TOML file.
 
-The same names are used on every host, so a deploy only has to write one env file.
+The same names are used on every host, so a deploy only has to write one env file. The fields
+are grouped by concern (shop, storage, security, pricing, limits, caches, serving, jobs,
+payments, mail); the environment names stay flat (``SHOPD_<FIELD>``): they are the public contract.
 """
 
 from __future__ import annotations
@@ -23,15 +25,44 @@ from pydantic_settings import (
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPD_", extra="ignore")
 
-    data_dir: Path = Path("var")
-    database_url: str = ""
-    secret_key: str = ""
+    # --- Shop: who it is, what it sells in, where its customers are -----------------------
     shop_name: str = "shopd demo shop"
     currency: str = "CNY"
     timezone: str = "Asia/Shanghai"
     # The storefront's language: en, zh or es (customers can switch).
     language: str = "en"
     contact_email: str = "service@example.com"
+    # The address customers and the payment gateway reach the shop at (links, return URLs).
+    public_url: str = "http://127.0.0.1:8000"
+
+    # --- Storage: files, database and its pool ---------------------------------------------
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    db_pool_size: int = Field(default=10, ge=1)
+    # How long a request waits for a pooled connection before it is answered 503 busy.
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    db_echo: bool = False
+    # Uploaded product images.
+    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+
+    # --- Security: keys, sessions, cookies, log-in throttling, trusted proxies ------------
+    secret_key: str = ""
+    session_days: int = Field(default=14, ge=1, le=365)
+    # How long a password-reset link sent by e-mail works (once).
+    password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    staff_session_hours: int = Field(default=12, ge=1, le=24 * 7)
+    cookie_secure: bool = False
+    # Staff log-in throttling: this many failures in the window locks the name (and the address)
+    # for the lock-out time.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
+    # client: nginx on every app server, which may pass a request on to another app server
+    # over the LAN. Anyone else's header is ignored, so a client cannot choose its address.
+    trusted_proxies: str = Field(default="127.0.0.1", max_length=2000)
+
+    # --- Pricing and orders: shipping, promotions' floor, points, unpaid expiry -----------
     # Shipping is a flat fee waived above a threshold; both in minor units.
     shipping_fee: int = Field(default=1000, ge=0)
     free_shipping_over: int = Field(default=19900, ge=0)
@@ -39,22 +70,16 @@ class Settings(BaseSettings):
     price_floor_percent: int = Field(default=70, ge=0, le=100)
     # Points earned on what a customer pays, as a percentage of it (1 point = 1 minor unit).
     points_earn_percent: int = Field(default=1, ge=0, le=100)
-    session_days: int = Field(default=14, ge=1, le=365)
-    # How long a password-reset link sent by e-mail works (once).
-    password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
-    staff_session_hours: int = Field(default=12, ge=1, le=24 * 7)
-    cookie_secure: bool = False
-    # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
-    # client: nginx on every app server, which may pass a request on to another app server
-    # over the LAN. Anyone else's header is ignored, so a client cannot choose its address.
-    trusted_proxies: str = Field(default="127.0.0.1", max_length=2000)
+    # Orders paid by transfer or card that stay unpaid this long are cancelled, stock released.
+    unpaid_cancel_minutes: int = Field(default=24 * 60, ge=1)
+
+    # --- Limits: what one cart and one worker take on -------------------------------------
     max_cart_lines: int = Field(default=50, ge=1)
     max_line_quantity: int = Field(default=99, ge=1)
-    db_pool_size: int = Field(default=10, ge=1)
-    # How long a request waits for a pooled connection before it is answered 503 busy.
-    db_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     # Requests a worker runs at once; more wait their turn in arrival order (0: no limit).
     max_concurrent_requests: int = Field(default=32, ge=0, le=100_000)
+
+    # --- Caches: how long a worker keeps catalog reads ------------------------------------
     # How long a worker keeps catalog reads shown to anonymous visitors (0: not at all). The
     # price and stock a page shows may be this old; carts and checkout always read the database.
     catalog_cache_seconds: float = Field(default=2.0, ge=0, le=60)
@@ -68,35 +93,32 @@ class Settings(BaseSettings):
     # stock does not move (the stock ledger, looked at with the catalog version); products on
     # a flash sale or group buy keep to catalog_cache_seconds (0: all do).
     offer_cache_seconds: float = Field(default=30.0, ge=0, le=600)
+
+    # --- Serving: runtime tuning of each worker -------------------------------------------
     # Page views and visitors are counted in memory and written this often (and at shutdown).
     visit_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Each worker freezes what it built at start and runs the cyclic garbage collector less
     # often (shopd.server.gc_tuning); off: CPython's defaults.
     gc_tuned: bool = True
-    # gzip level for answers of 1 KiB and more to clients that accept it (0: never compress,
+    # gzip level for responses of 1 KiB and more to clients that accept it (0: never compress,
     # e.g. behind an nginx that compresses). Level 1, nginx's default too, takes a third of
     # level 5's time on a 12 KB page for 8 % more bytes (2.2 KB instead of 2.0); level 9
     # costs several times more for a few percent fewer.
     gzip_level: int = Field(default=1, ge=0, le=9)
-    db_echo: bool = False
-    # The address customers and the payment gateway reach the shop at (links, return URLs).
-    public_url: str = "http://127.0.0.1:8000"
-    # Orders paid by transfer or card that stay unpaid this long are cancelled, stock released.
-    unpaid_cancel_minutes: int = Field(default=24 * 60, ge=1)
-    # Background jobs (outbox sender, unpaid-order expiry) inside each server process; turn off
-    # when `shopctl worker` runs them as a unit of its own.
+
+    # --- Jobs: the outbox sender and unpaid-order expiry ----------------------------------
+    # Background jobs inside each server process; turn off when `shopctl worker` runs them as
+    # a unit of its own.
     background_jobs: bool = True
     job_interval_seconds: float = Field(default=15.0, gt=0)
-    # Staff log-in throttling: this many failures in the window locks the name (and the address)
-    # for the lock-out time.
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_minutes: int = Field(default=15, ge=1)
-    login_lockout_minutes: int = Field(default=15, ge=1)
-    # Payment gateway (card payments). The local test gateway: `shopctl paygate`.
+
+    # --- Payments: the card gateway (the local test one: `shopctl paygate`) ---------------
     payment_gateway_url: str = ""
     payment_gateway_key: str = ""
     payment_webhook_secret: str = ""
-    # Outgoing mail: "smtp", or "files" (each mail an .eml file in <data_dir>/mail; the demo).
+
+    # --- Mail: outgoing mail and its retries ----------------------------------------------
+    # "smtp", or "files" (each mail an .eml file in <data_dir>/mail; the demo).
     mail_backend: Literal["smtp", "files"] = "smtp"
     mail_from: str = "shop@example.com"
     smtp_host: str = "127.0.0.1"
@@ -106,8 +128,6 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     mail_max_attempts: int = Field(default=12, ge=1)
-    # Uploaded product images.
-    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
 
     @property
     def media_dir(self) -> Path:

@@ -15,10 +15,10 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import mysql
@@ -230,7 +230,6 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError(str(exc)) from exc
 
 
-T = TypeVar("T")
 # MariaDB error codes worth a retry: deadlock found, lock wait timeout.
 RETRYABLE_MYSQL_ERRORS = {1213, 1205}
 
@@ -392,27 +391,10 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session for one unit of work; the caller commits, anything else rolls back."""
+        """A writer session, closed (rolled back if not committed) at the end: work commits
+        through ``shopd.unit_of_work``."""
         async with self._write_lock.hold(), self._writer() as session:
             yield session
-
-    async def transaction(
-        self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 5
-    ) -> T:
-        """Run one unit of work and commit it. InnoDB may pick it as a deadlock victim or time
-        out a lock wait under a rush: then the whole unit runs again."""
-        for attempt in range(attempts):
-            async with self._write_lock.hold(), self._writer() as session:
-                try:
-                    result = await work(session)
-                    await session.commit()
-                    return result
-                except OperationalError as exc:
-                    await session.rollback()
-                    if not is_retryable(exc) or attempt == attempts - 1:
-                        raise
-            await asyncio.sleep(0.01 * (attempt + 1))
-        raise AssertionError("unreachable")
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

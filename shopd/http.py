@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
@@ -19,6 +23,7 @@ from shopd.customers import service as customers
 from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import NotAuthenticated
+from shopd.unit_of_work import committing
 
 T = TypeVar("T")
 # In the scope the app sees: the request came as HEAD (shopd.server.head_requests).
@@ -50,19 +55,27 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else ""
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    header = request.headers.get("authorization", "")
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and 0 < len(token.strip()) <= MAX_TOKEN_LENGTH:
         return token.strip()
     return None
 
 
-def customer_token(request: Request[Any, Any, Any]) -> str | None:
-    token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+def request_token(
+    connection: ASGIConnection[Any, Any, Any, Any], *, cookie: str | None = None
+) -> str | None:
+    """The caller's session token: ``Authorization: Bearer``, else the ``cookie`` named (the
+    storefront's), if any; one too long to be ours is none."""
+    token = bearer_token(connection) or (connection.cookies.get(cookie) if cookie else None)
     if token and len(token) <= MAX_TOKEN_LENGTH:
         return token
     return None
+
+
+def customer_token(request: Request[Any, Any, Any]) -> str | None:
+    return request_token(request, cookie=SESSION_COOKIE)
 
 
 def cart_token(request: Request[Any, Any, Any]) -> str | None:
@@ -72,21 +85,33 @@ def cart_token(request: Request[Any, Any, Any]) -> str | None:
     return None
 
 
-_CUSTOMER_STATE = "shopd_customer"
+async def authenticated(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    db: Database,
+    lookup: Callable[[AsyncSession, str], Awaitable[T | None]],
+    *,
+    state_key: str,
+    cookie: str | None = None,
+) -> T | None:
+    """Who a request's session token belongs to (a customer or a staff member, as ``lookup``
+    finds them), or None. Looked up once per request however many places ask (a page's
+    handler and its shared header both need the customer), kept in the request's state."""
+    if state_key in connection.state:
+        return connection.state[state_key]  # type: ignore[no-any-return]
+    token = request_token(connection, cookie=cookie)
+    holder = None
+    if token is not None:
+        async with db.read() as session:
+            holder = await lookup(session, token)
+    connection.state[state_key] = holder
+    return holder
 
 
 async def current_customer(request: Request[Any, Any, Any], db: Database) -> Customer | None:
-    """The logged-in customer, looked up once per request however many places ask (a page's
-    handler and its shared header both need it)."""
-    if _CUSTOMER_STATE in request.state:
-        return request.state[_CUSTOMER_STATE]  # type: ignore[no-any-return]
-    token = customer_token(request)
-    customer = None
-    if token is not None:
-        async with db.read() as session:
-            customer = await customers.customer_for_token(session, token)
-    request.state[_CUSTOMER_STATE] = customer
-    return customer
+    """The logged-in customer: the storefront's cookie or a bearer token."""
+    return await authenticated(
+        request, db, customers.customer_for_token, state_key="shopd_customer", cookie=SESSION_COOKIE
+    )
 
 
 async def require_customer(request: Request[Any, Any, Any], db: Database) -> Customer:
@@ -123,7 +148,7 @@ async def open_customer_session(
     from shopd.cart import service as carts
 
     guest_token = cart_token(request)
-    async with db.write() as session:
+    async with committing(db) as session:
         customer = await session.get(Customer, customer_id)
         assert customer is not None
         token, expires = await customers.start_session(session, customer, settings.session_days)
@@ -131,7 +156,6 @@ async def open_customer_session(
             await carts.merge_guest_cart(
                 session, settings, security.token_digest(guest_token), customer.id
             )
-        await session.commit()
     cookies = [session_cookie(settings, token, settings.session_days * 86400)]
     if guest_token:
         cookies.append(expired_cookie(settings, CART_COOKIE))
@@ -170,9 +194,8 @@ async def write_then_read(
 ) -> T:
     """Run one change in its own transaction and commit, then answer with a fresh read (on
     SQLite a read session does not hold the write lock while the reply is built)."""
-    async with db.write() as session:
+    async with committing(db) as session:
         await change(session)
-        await session.commit()
     async with db.read() as session:
         return await read(session)
 
@@ -200,3 +223,56 @@ def shop_dependencies(db: Database, settings: Settings) -> dict[str, Provide]:
         "db": Provide(provide_db, use_cache=True, sync_to_thread=False),
         "settings": Provide(provide_settings, use_cache=True, sync_to_thread=False),
     }
+
+
+# The page number of any list: past this no one is browsing, and the offset stays cheap.
+MAX_PAGE = 100_000
+PageNumber = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Which page of a list the caller asked for (``page`` from 1, ``per_page`` rows)."""
+
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def paging(*, per_page: int, most: int, after: str = "settings") -> Provide:
+    """The ``paging`` dependency of a list endpoint: the ``page`` and ``per_page`` query
+    parameters, ``per_page`` defaulting to ``per_page`` and at most ``most``.
+
+    ``after`` names the dependency it is declared to come after (``settings``, or ``actor``
+    on a staff controller), so that dependencies still resolve one at a time
+    (``shop_dependencies``)."""
+    if after not in ("settings", "actor"):
+        raise ValueError(f"paging comes after settings or actor, not {after!r}")
+    default = per_page
+
+    def provide_paging(page: int = 1, per_page: int = default, **_: object) -> Paging:
+        return Paging(page, per_page)
+
+    # Written out rather than annotated: this module's annotations are strings, and the limit
+    # is this call's own, which a string could not name.
+    parameters = [
+        inspect.Parameter(
+            after, inspect.Parameter.KEYWORD_ONLY, annotation=NamedDependency[object]
+        ),
+        inspect.Parameter("page", inspect.Parameter.KEYWORD_ONLY, default=1, annotation=PageNumber),
+        inspect.Parameter(
+            "per_page",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=default,
+            annotation=Annotated[int, QueryParameter(ge=1, le=most)],
+        ),
+    ]
+    provide_paging.__signature__ = inspect.Signature(parameters, return_annotation=Paging)  # type: ignore[attr-defined]
+    provide_paging.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": Paging}
+    return Provide(provide_paging, sync_to_thread=False)
+
+
+PageOf = NamedDependency[Paging]

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import shopd.db
+from shopd import unit_of_work
 from shopd.config import Settings
 from shopd.db import Database, is_unreachable, make_engine
 from shopd.server.app import create_app
@@ -228,7 +229,7 @@ async def test_a_finished_transaction_is_not_rolled_back_again_on_return_to_the_
             await session.execute(text("UPDATE t SET n = n + 1"))
 
         before = await _rollbacks_sent(db)
-        await db.transaction(bump)
+        await unit_of_work.run(db, bump)
         assert await _rollbacks_sent(db) - before == 1  # the COMMIT ended it
 
 

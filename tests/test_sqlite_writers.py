@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from shopd import db as dbmod
+from shopd import unit_of_work
 from shopd.db import Database
 from shopd.errors import Busy
 
@@ -132,7 +133,7 @@ async def test_a_write_runs_its_statements_in_one_go(two_workers) -> None:  # ty
         return seen
 
     try:
-        seen = await a.transaction(work)
+        seen = await unit_of_work.run(a, work)
         assert len(set(seen)) == 1, f"the loop ran other work between statements: {seen}"
         async with a.read() as s:
             assert await s.scalar(text("SELECT count(*) FROM t")) == 10

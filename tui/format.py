@@ -1,19 +1,22 @@
-"""How the TUI writes money and times: the shop's currency and the shop's clock."""
+"""How the TUI writes money and times: the shop's currency and the shop's clock, formatted by
+the core's ``shopd.formatting`` (the TUI is in English and writes the currency's ISO code)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from shopd.formatting import format_datetime, format_money
+
 
 def money(amount: int, currency: str) -> str:
-    return f"{currency} {amount / 100:,.2f}"
+    return format_money(amount, currency, code=True)
 
 
 def when(iso: str | None, tz: ZoneInfo) -> str:
     if not iso:
         return ""
-    return dt.datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(dt.datetime.fromisoformat(iso), tz, seconds=False)
 
 
 def parse_money(text: str) -> int | None:

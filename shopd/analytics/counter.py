@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopd import unit_of_work
 from shopd.analytics.models import MAX_KEY, DailyVisitor, PageView
 from shopd.db import Database
 
@@ -82,7 +83,7 @@ class VisitCounter:
                 return 0
             self._views, self._visitors = Counter(), set()
             try:
-                await self.db.transaction(lambda s: _add(s, views, visitors))
+                await unit_of_work.run(self.db, lambda s: _add(s, views, visitors))
             except BaseException:
                 # Not lost: the next flush tries again with whatever came in meanwhile.
                 self._views.update(views)

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd import http
+from shopd import http, unit_of_work
 from shopd.cart import badge, service
 from shopd.cart.models import Cart
 from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
@@ -83,7 +83,7 @@ class CartController(Controller):
             cart, lines = done if isinstance(done, tuple) else (done, None)
             return await service.view_of(session, settings, cart, owner, lines)
 
-        return self._answer(settings, owner, await db.transaction(changed), new_token)
+        return self._answer(settings, owner, await unit_of_work.run(db, changed), new_token)
 
     @staticmethod
     def _answer(

@@ -23,7 +23,7 @@ from shopd.catalog.schemas import (
     StockStatus,
 )
 from shopd.config import Settings
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, PageOf
 from shopd.promotions.schemas import sale_out
 
 LOW_STOCK = 5
@@ -66,15 +66,15 @@ class CatalogController(Controller):
             for s, cats in tree
         ]
 
-    @get("/products")
+    @get("/products", dependencies={"paging": http.paging(per_page=24, most=MAX_PER_PAGE)})
     async def products(
         self,
         request: Request[Any, Any, Any],
         settings: Conf,
+        *,
         q: Annotated[str | None, QueryParameter(max_length=service.MAX_QUERY_LENGTH)] = None,
         category: Annotated[str | None, QueryParameter(max_length=80)] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 24,
+        paging: PageOf,
         sort: FromQuery[service.Sort] = "newest",
     ) -> ProductPage:
         """List listed products; ``q`` matches any part of a name (Chinese or Latin), a SKU
@@ -82,20 +82,20 @@ class CatalogController(Controller):
         q = q.strip() if q else None
         cache = CatalogCache.of(request.app.state)
         listing = await reads.listing(
-            cache, q=q, category=category, page=page, per_page=per_page, sort=sort
+            cache, q=q, category=category, page=paging.page, per_page=paging.per_page, sort=sort
         )
 
         def build(found: tuple[list[service.ProductSummary], int]) -> ProductPage:
             items, total = found
             return ProductPage(
                 items=[summary_out(i, settings.currency) for i in items],
-                page=page,
-                per_page=per_page,
+                page=paging.page,
+                per_page=paging.per_page,
                 total=total,
-                pages=math.ceil(total / per_page),
+                pages=math.ceil(total / paging.per_page),
             )
 
-        key = ("products", q, category, page, per_page, sort, settings.currency)
+        key = ("products", q, category, paging.page, paging.per_page, sort, settings.currency)
         return response_of(cache.responses, key, listing, build)
 
     @get("/products/{slug:str}")

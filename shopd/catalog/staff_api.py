@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopd import http
 from shopd.catalog import admin, csv_io
 from shopd.catalog.models import Category, Product, Series
 from shopd.catalog.staff_schemas import (
@@ -34,9 +35,10 @@ from shopd.catalog.staff_schemas import (
 )
 from shopd.db import Database, utcnow
 from shopd.errors import InvalidInput
-from shopd.http import DB, Conf, write_then_read
+from shopd.http import DB, Conf, PageOf, write_then_read
 from shopd.orders.sales import product_sales
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 
 SlugPath = Annotated[str, PathParameter(max_length=160)]
 MAX_UPLOAD = 8 * 1024 * 1024
@@ -110,7 +112,7 @@ class StaffCatalogController(Controller):
 
     @post("/series", status_code=201, opt={"role": "manager"})
     async def create_series(self, actor: StaffActor, data: JSONBody[SeriesIn], db: DB) -> SeriesOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             s = await admin.create_series(
                 session,
                 actor,
@@ -119,26 +121,24 @@ class StaffCatalogController(Controller):
                 name_en=data.name_en,
                 position=data.position,
             )
-            await session.commit()
-            return series_out(s)
+        return series_out(s)
 
     @patch("/series/{slug:str}", opt={"role": "manager"})
     async def update_series(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[SeriesPatch], db: DB
     ) -> SeriesOut:
         """Rename or reorder (``position``) a series."""
-        async with db.write() as session:
+        async with committing(db) as session:
             s = await admin.update_series(
                 session, actor, slug, name=data.name, name_en=data.name_en, position=data.position
             )
-            await session.commit()
-            return series_out(s)
+        return series_out(s)
 
     @post("/categories", status_code=201, opt={"role": "manager"})
     async def create_category(
         self, actor: StaffActor, data: JSONBody[CategoryIn], db: DB
     ) -> CategoryOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             c = await admin.create_category(
                 session,
                 actor,
@@ -148,15 +148,14 @@ class StaffCatalogController(Controller):
                 name_en=data.name_en,
                 position=data.position,
             )
-            await session.commit()
-            return CategoryOut(c.slug, data.series, c.name, c.name_en, c.position)
+        return CategoryOut(c.slug, data.series, c.name, c.name_en, c.position)
 
     @patch("/categories/{slug:str}", opt={"role": "manager"})
     async def update_category(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[CategoryPatch], db: DB
     ) -> CategoryOut:
         """Rename, reorder, or move a category to another series (``series``)."""
-        async with db.write() as session:
+        async with committing(db) as session:
             c = await admin.update_category(
                 session,
                 actor,
@@ -166,19 +165,22 @@ class StaffCatalogController(Controller):
                 position=data.position,
                 series=data.series,
             )
-            await session.commit()
-            return category_out(c)
+        return category_out(c)
 
-    @get("/products", opt={"role": "clerk"})
+    @get(
+        "/products",
+        opt={"role": "clerk"},
+        dependencies={"paging": http.paging(per_page=50, most=200, after="actor")},
+    )
     async def products(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
         review_state: Annotated[str | None, QueryParameter(max_length=16)] = None,
         listed: FromQuery[bool | None] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        paging: PageOf,
     ) -> StaffProductPage:
         """All products, drafts and delisted ones included; ``review_state=draft`` is the
         review queue."""
@@ -189,11 +191,11 @@ class StaffCatalogController(Controller):
                 q=q,
                 review_state=review_state,
                 listed=listed,
-                page=page,
-                per_page=per_page,
+                page=paging.page,
+                per_page=paging.per_page,
             )
             items = [await product_out(session, p) for p in rows]
-        return StaffProductPage(items, page, per_page, total)
+        return StaffProductPage(items, paging.page, paging.per_page, total)
 
     @post("/products", status_code=201, opt={"role": "clerk"})
     async def create_product(
@@ -311,7 +313,7 @@ class StaffCatalogController(Controller):
         data: JSONBody[SkuPatch],
         db: DB,
     ) -> StaffSkuOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             sku = await admin.update_sku(
                 session,
                 actor,
@@ -319,7 +321,6 @@ class StaffCatalogController(Controller):
                 attributes=dict(data.attributes) if data.attributes is not None else None,
                 active=data.active,
             )
-            await session.commit()
             product = await session.get(Product, sku.product_id)
             assert product is not None
             return StaffSkuOut(
@@ -400,12 +401,9 @@ class StaffCatalogController(Controller):
             data = (await request.body()).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidInput("the CSV must be UTF-8 text", code="invalid_csv") from None
-        async with db.write() as session:
+        # A dry run's session closes uncommitted: everything it wrote is rolled back.
+        async with db.write() if dry_run else committing(db) as session:
             result = await csv_io.import_csv(session, actor, data, dry_run=dry_run)
-            if dry_run:
-                await session.rollback()
-            else:
-                await session.commit()
         return ImportOut(
             dry_run,
             result.created_products,

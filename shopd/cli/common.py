@@ -46,14 +46,21 @@ def load_settings() -> Settings:
 
 
 @asynccontextmanager
-async def migrated_session(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """A write session on the configured database, after checking it answers and is migrated."""
+async def migrated_database(settings: Settings) -> AsyncIterator[Database]:
+    """The configured database, after checking it answers and is migrated."""
     url = settings.effective_database_url
     await preflight.check_database_reachable(url)
     await preflight.check_migrated(url)
     database = Database(url)
     try:
-        async with database.write() as session:
-            yield session
+        yield database
     finally:
         await database.dispose()
+
+
+@asynccontextmanager
+async def migrated_session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A writer session on the migrated database that commits nothing (for reads that must
+    see the latest writes); a change goes through ``committing(migrated_database(...))``."""
+    async with migrated_database(settings) as database, database.write() as session:
+        yield session

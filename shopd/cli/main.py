@@ -17,7 +17,7 @@ from rich.table import Table
 from shopd import migrations
 from shopd.cli import preflight
 from shopd.cli.backup import backup_app
-from shopd.cli.common import load_settings, migrated_session, run, settings_or_fail
+from shopd.cli.common import load_settings, migrated_database, run, settings_or_fail
 from shopd.cli.deploy import deploy, make_secrets_file
 from shopd.cli.lab import lab_app
 from shopd.cli.loadtest import loadtest_app
@@ -26,6 +26,7 @@ from shopd.cli.terminal import console, fail
 from shopd.config import Settings, get_settings
 from shopd.db import Database
 from shopd.errors import DomainError
+from shopd.unit_of_work import committing
 
 app = typer.Typer(
     help="shopd — run, provision, back up and load-test the shop.", no_args_is_help=True
@@ -89,13 +90,11 @@ def db_status() -> None:
 async def _seed(settings: Settings, products: int, progress: Progress) -> dict[str, int] | None:
     from shopd.cli.demo import catalog_size, seed
 
-    async with migrated_session(settings) as session:
+    async with migrated_database(settings) as db, committing(db) as session:
         if await catalog_size(session):
             return None
         task = progress.add_task("Seeding the demo catalog", total=products)
-        made = await seed(session, products, progress=lambda n: progress.advance(task, n))
-        await session.commit()
-        return made
+        return await seed(session, products, progress=lambda n: progress.advance(task, n))
 
 
 def do_seed(settings: Settings, products: int) -> None:
@@ -129,7 +128,7 @@ def db_seed_demo(
 async def _add_staff(settings: Settings, name: str, role: str, password: str, reset: bool) -> None:
     from shopd.staff import service
 
-    async with migrated_session(settings) as session:
+    async with migrated_database(settings) as db, committing(db) as session:
         if reset:
             try:
                 await service.set_password(session, name, password)
@@ -137,7 +136,6 @@ async def _add_staff(settings: Settings, name: str, role: str, password: str, re
                 await service.add_staff(session, name, role, password)
         else:
             await service.add_staff(session, name, role, password)
-        await session.commit()
 
 
 @staff_app.command("add")

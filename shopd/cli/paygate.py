@@ -24,6 +24,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import Body, PathParameter
 
+from shopd.formatting import format_money
 from shopd.orders.gateway import SIGNATURE_HEADER, sign
 
 
@@ -155,7 +156,7 @@ async def create_session(request: Request[Any, Any, Any], data: SessionIn) -> di
 @get("/pay/{session_id:str}", media_type=MediaType.HTML)
 async def pay_page(request: Request[Any, Any, Any], session_id: str) -> str:
     pay = _gateway(request.app.state).session(session_id)
-    amount = f"{pay.currency} {pay.amount / 100:,.2f}"
+    amount = format_money(pay.amount, pay.currency, code=True)
     buttons = (
         "<form method=post><button name=outcome value=succeeded>Pay 支付</button> "
         "<button name=outcome value=failed>Decline 拒绝</button></form>"

@@ -16,13 +16,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from shopd.analytics.service import Kpis, Period, kpis, targets
 from shopd.cli import preflight, readiness
 from shopd.cli import report_render as reports
-from shopd.cli.common import load_settings, migrated_session, run
+from shopd.cli.common import load_settings, migrated_database, migrated_session, run
 from shopd.cli.extras import need_extra
 from shopd.cli.terminal import console, fail
 from shopd.config import Settings
+from shopd.formatting import format_money, format_number
 from shopd.staff import shop_settings
 from shopd.staff.audit import Actor
-from shopd.web.render import money
+from shopd.unit_of_work import committing
 
 report_app = typer.Typer(
     help="How the shop is doing: KPIs against targets as tables, CSV files and PNG charts.",
@@ -176,10 +177,9 @@ def set_targets(
     actor = Actor(username=getpass.getuser(), role="admin", kind="operator")
 
     async def go() -> object:
-        async with migrated_session(settings) as session:
+        async with migrated_database(settings) as db, committing(db) as session:
             for key, value in wanted.items():
                 await shop_settings.put(session, actor, key, value)
-            await session.commit()
             return await targets(session)
 
     t = run(go)
@@ -187,9 +187,9 @@ def set_targets(
     table.add_column("target")
     table.add_column("value", justify="right")
     cur = settings.currency
-    table.add_row("sales per month", money(t.monthly_sales, cur) if t.monthly_sales else "–")
-    table.add_row("sales per year", money(t.yearly_sales, cur) if t.yearly_sales else "–")
-    table.add_row("orders per day", f"{t.daily_orders:,}" if t.daily_orders else "–")
+    table.add_row("sales per month", format_money(t.monthly_sales, cur) if t.monthly_sales else "–")
+    table.add_row("sales per year", format_money(t.yearly_sales, cur) if t.yearly_sales else "–")
+    table.add_row("orders per day", format_number(t.daily_orders) if t.daily_orders else "–")
     table.add_row("conversion", f"{t.conversion_bp / 100:.2f}%")
     table.add_row("favourable reviews", f"{t.favourable_bp / 100:.2f}%")
     console.print(table)

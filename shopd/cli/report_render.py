@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from shopd.analytics.service import Kpis, Ranked
-from shopd.web.render import money
+from shopd.formatting import format_date, format_money, format_number, major_units
 
 
 def share(value: float | None) -> str:
@@ -27,22 +27,26 @@ def summary_rows(k: Kpis) -> list[tuple[str, str, str]]:
         return "no target set" if progress is None else f"{progress:.1%} of {of}"
 
     return [
-        ("visitors", f"{k.visitors:,}", ""),
-        ("page views", f"{k.page_views:,}", ""),
-        ("orders", f"{k.orders:,}", target(k.orders_progress, f"{k.orders_target:,}")),
-        ("paid orders", f"{k.paid_orders:,}", ""),
+        ("visitors", format_number(k.visitors), ""),
+        ("page views", format_number(k.page_views), ""),
+        (
+            "orders",
+            format_number(k.orders),
+            target(k.orders_progress, format_number(k.orders_target)),
+        ),
+        ("paid orders", format_number(k.paid_orders), ""),
         (
             "conversion",
             share(k.conversion),
             f"target {t.conversion_bp / 100:.2f}%" if t.conversion_bp else "no target set",
         ),
-        ("sales", money(k.sales, cur), ""),
-        ("refunds", money(k.refunds, cur), ""),
-        ("average order value", "–" if aov is None else money(aov, cur), ""),
-        ("paying customers", f"{k.paying_customers:,}", ""),
-        ("new customers", f"{k.new_customers:,}", ""),
-        ("returning customers", f"{k.returning_customers:,}", ""),
-        ("reviews", f"{k.reviews:,}", ""),
+        ("sales", format_money(k.sales, cur), ""),
+        ("refunds", format_money(k.refunds, cur), ""),
+        ("average order value", "–" if aov is None else format_money(aov, cur), ""),
+        ("paying customers", format_number(k.paying_customers), ""),
+        ("new customers", format_number(k.new_customers), ""),
+        ("returning customers", format_number(k.returning_customers), ""),
+        ("reviews", format_number(k.reviews), ""),
         ("rating", "–" if rating is None else f"{rating:.2f} / 5", ""),
         (
             "favourable reviews",
@@ -53,13 +57,13 @@ def summary_rows(k: Kpis) -> list[tuple[str, str, str]]:
         ("shipped within 48 h", share(k.shipped_48h), f"of {k.ready[1]:,} ready orders"),
         (
             "month's sales",
-            money(k.month_sales, cur),
-            target(k.month_progress, money(t.monthly_sales, cur)),
+            format_money(k.month_sales, cur),
+            target(k.month_progress, format_money(t.monthly_sales, cur)),
         ),
         (
             "year's sales",
-            money(k.year_sales, cur),
-            target(k.year_progress, money(t.yearly_sales, cur)),
+            format_money(k.year_sales, cur),
+            target(k.year_progress, format_money(t.yearly_sales, cur)),
         ),
     ]
 
@@ -98,16 +102,16 @@ def days_table(k: Kpis) -> Table:
     for column in ("day", "visitors", "page views", "orders", "paid", "sales", "conversion"):
         table.add_column(column, justify="right")
     for d in k.days:
-        orders = f"{d.orders:,}"
+        orders = format_number(d.orders)
         if daily:
             orders = f"[{'green' if d.orders >= daily else 'red'}]{orders}[/]"
         table.add_row(
-            d.day.isoformat(),
-            f"{d.visitors:,}",
-            f"{d.page_views:,}",
+            format_date(d.day),
+            format_number(d.visitors),
+            format_number(d.page_views),
             orders,
-            f"{d.paid_orders:,}",
-            money(d.sales, k.currency),
+            format_number(d.paid_orders),
+            format_money(d.sales, k.currency),
             share(d.orders / d.visitors if d.visitors else None),
         )
     return table
@@ -122,7 +126,10 @@ def ranked_table(title: str, rows: Sequence[Ranked], currency: str | None) -> Ta
         table.add_column("sales", justify="right")
     for n, r in enumerate(rows, start=1):
         table.add_row(
-            str(n), r.name, f"{r.count:,}", *([money(r.amount, currency)] if currency else [])
+            str(n),
+            r.name,
+            format_number(r.count),
+            *([format_money(r.amount, currency)] if currency else []),
         )
     if not rows:
         table.add_row("", "[dim]none in this period[/]", "", *([""] if currency else []))
@@ -235,9 +242,9 @@ def draw(k: Kpis, out: Path, *, charts: Sequence[str]) -> list[Path]:
         fig, ax = plt.subplots(figsize=(9, 4.5))
         if chart == "sales":
             days = [d.day.strftime("%m-%d") for d in k.days]
-            ax.bar(days, [d.sales / 100 for d in k.days], color="tab:blue", label="sales")
+            ax.bar(days, [major_units(d.sales) for d in k.days], color="tab:blue", label="sales")
             if k.targets.monthly_sales:
-                per_day = k.targets.monthly_sales / 100 / max(len(k.period.days), 1)
+                per_day = major_units(k.targets.monthly_sales) / max(len(k.period.days), 1)
                 ax.axhline(per_day, color="tab:red", linestyle="--", label="daily share of target")
             ax.set_ylabel(k.currency)
             ax.set_title(f"sales per day · {k.period.label}")
@@ -249,7 +256,7 @@ def draw(k: Kpis, out: Path, *, charts: Sequence[str]) -> list[Path]:
             ax.barh(names, [n for _, n in steps][::-1], color="tab:green")
             for y, (_, n) in enumerate(steps[::-1]):
                 ax.annotate(
-                    f"{n:,}", (n, y), xytext=(4, 0), textcoords="offset points", va="center"
+                    format_number(n), (n, y), xytext=(4, 0), textcoords="offset points", va="center"
                 )
             ax.set_title(f"from visit to order · {k.period.label}")
         else:

@@ -8,12 +8,13 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, patch, post, put
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter
 
 from shopd.content import service
 from shopd.content.models import GuestbookEntry, Review
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, PageNumber
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 
 ItemId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
@@ -126,39 +127,36 @@ class StaffContentController(Controller):
     ) -> PageOut:
         """Create or replace a service-center page. The body is Markdown; raw HTML in it is
         shown as text, never run."""
-        async with db.write() as session:
+        async with committing(db) as session:
             p = await service.put_page(
                 session, actor, slug, title=data.title, body=data.body, position=data.position
             )
-            await session.commit()
-            return PageOut(p.slug, p.title, p.body, p.position, p.updated_by, p.updated_at)
+        return PageOut(p.slug, p.title, p.body, p.position, p.updated_by, p.updated_at)
 
     @post("/announcements", status_code=201, opt={"role": "manager"})
     async def announce(
         self, actor: StaffActor, data: JSONBody[AnnouncementIn], db: DB
     ) -> AnnouncementOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             a = await service.add_announcement(
                 session, actor, title=data.title, body=data.body, published=data.published
             )
-            await session.commit()
-            return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
+        return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
 
     @patch("/announcements/{item_id:int}", opt={"role": "manager"})
     async def publish(
         self, actor: StaffActor, item_id: ItemId, data: JSONBody[PublishIn], db: DB
     ) -> AnnouncementOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             a = await service.set_announcement(session, actor, item_id, published=data.published)
-            await session.commit()
-            return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
+        return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
 
     @get("/guestbook", opt={"role": "clerk"})
     async def guestbook(
         self,
         actor: StaffActor,
         db: DB,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        page: PageNumber = 1,
     ) -> list[MessageOut]:
         """All messages, hidden ones too, newest first."""
         actor.require("clerk")
@@ -171,32 +169,29 @@ class StaffContentController(Controller):
         self, actor: StaffActor, item_id: ItemId, data: JSONBody[ModerateIn], db: DB
     ) -> MessageOut:
         """Reply (shown publicly) and/or hide a message (spam)."""
-        async with db.write() as session:
+        async with committing(db) as session:
             e = await service.moderate_message(
                 session, actor, item_id, reply=data.reply, hidden=data.hidden
             )
-            await session.commit()
-            return message_out(e)
+        return message_out(e)
 
     @patch("/reviews/{item_id:int}", opt={"role": "clerk"})
     async def moderate_review(
         self, actor: StaffActor, item_id: ItemId, data: JSONBody[ModerateIn], db: DB
     ) -> MessageOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             r = await service.moderate_review(
                 session, actor, item_id, reply=data.reply, hidden=data.hidden
             )
-            await session.commit()
-            return review_out(r)
+        return review_out(r)
 
     @post("/newsletters", status_code=201, opt={"role": "manager"})
     async def newsletter(
         self, actor: StaffActor, data: JSONBody[NewsletterIn], db: DB, settings: Conf
     ) -> NewsletterOut:
         """Queue one mail per confirmed subscriber; the outbox sends them in throttled batches."""
-        async with db.write() as session:
+        async with committing(db) as session:
             issue = await service.send_newsletter(
                 session, settings, actor, subject=data.subject, body=data.body
             )
-            await session.commit()
-            return NewsletterOut(issue.id, issue.subject, issue.recipients)
+        return NewsletterOut(issue.id, issue.subject, issue.recipients)

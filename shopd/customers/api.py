@@ -26,6 +26,7 @@ from shopd.customers.schemas import (
 )
 from shopd.http import DB, Conf
 from shopd.staff import throttle
+from shopd.unit_of_work import committing
 
 
 def customer_out(c: Customer) -> CustomerOut:
@@ -126,17 +127,15 @@ class CustomerController(Controller):
         await throttle.counted(
             db, settings, scope="reset", name=data.email, ip=http.client_ip(request)
         )
-        async with db.write() as session:
+        async with committing(db) as session:
             await password_reset.request_reset(session, settings, data.email)
-            await session.commit()
 
     @post("/password-reset/confirm", status_code=HTTP_204_NO_CONTENT)
     async def reset_password(self, data: JSONBody[ResetIn], db: DB) -> None:
         """Set the new password with the mailed token: once, before it expires
         (``invalid_reset_token``); every session of the account ends."""
-        async with db.write() as session:
+        async with committing(db) as session:
             await password_reset.reset_password(session, data.token, data.password)
-            await session.commit()
 
     @delete("/session", status_code=HTTP_204_NO_CONTENT)
     async def logout(
@@ -144,9 +143,8 @@ class CustomerController(Controller):
     ) -> Response[None]:
         token = http.customer_token(request)
         if token:
-            async with db.write() as session:
+            async with committing(db) as session:
                 await service.end_session(session, token)
-                await session.commit()
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,
@@ -169,11 +167,10 @@ class CustomerController(Controller):
         personal fields blanked; refused while an order still needs the address
         (``orders_in_progress``)."""
         me = await http.require_customer(request, db)
-        async with db.write() as session:
+        async with committing(db) as session:
             customer = await session.get(Customer, me.id, with_for_update=True)
             assert customer is not None
             await privacy.erase(session, customer, data.password)
-            await session.commit()
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,
@@ -189,13 +186,12 @@ class CustomerController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[ProfileIn], db: DB
     ) -> CustomerOut:
         me = await http.require_customer(request, db)
-        async with db.write() as session:
+        async with committing(db) as session:
             customer = await session.get(Customer, me.id)
             assert customer is not None
             await service.update_profile(
                 session, customer, service.ProfileChange(name=data.name, phone=data.phone)
             )
-            await session.commit()
         return customer_out(customer)
 
     @post("/me/password", status_code=HTTP_204_NO_CONTENT)
@@ -203,7 +199,7 @@ class CustomerController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[PasswordIn], db: DB
     ) -> None:
         me = await http.require_customer(request, db)
-        async with db.write() as session:
+        async with committing(db) as session:
             customer = await session.get(Customer, me.id)
             assert customer is not None
             await service.change_password(
@@ -213,7 +209,6 @@ class CustomerController(Controller):
                 data.new_password,
                 keep_token=http.customer_token(request),
             )
-            await session.commit()
 
     @get("/me/addresses")
     async def addresses(self, request: Request[Any, Any, Any], db: DB) -> list[AddressOut]:
@@ -226,11 +221,10 @@ class CustomerController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[AddressIn], db: DB
     ) -> AddressOut:
         me = await http.require_customer(request, db)
-        async with db.write() as session:
+        async with committing(db) as session:
             address = await service.add_address(
                 session, me.id, address_data(data), make_default=data.is_default
             )
-            await session.commit()
         return address_out(address)
 
     @put("/me/addresses/{address_id:int}")
@@ -242,11 +236,10 @@ class CustomerController(Controller):
         db: DB,
     ) -> AddressOut:
         me = await http.require_customer(request, db)
-        async with db.write() as session:
+        async with committing(db) as session:
             address = await service.update_address(session, me.id, address_id, address_data(data))
             if data.is_default:
                 await service.set_default_address(session, me.id, address_id)
-            await session.commit()
         return address_out(address)
 
     @delete("/me/addresses/{address_id:int}", status_code=HTTP_204_NO_CONTENT)
@@ -254,6 +247,5 @@ class CustomerController(Controller):
         self, request: Request[Any, Any, Any], address_id: FromPath[int], db: DB
     ) -> None:
         me = await http.require_customer(request, db)
-        async with db.write() as session:
+        async with committing(db) as session:
             await service.delete_address(session, me.id, address_id)
-            await session.commit()

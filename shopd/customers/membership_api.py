@@ -16,6 +16,7 @@ from shopd.customers.models import Customer
 from shopd.errors import NotFound
 from shopd.http import DB
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 from shopd.validation import clean_text
 
 CustomerId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
@@ -115,9 +116,8 @@ class StaffMembershipController(Controller):
         specs = [
             membership.LevelSpec(lv.name, lv.min_spend, lv.discount_percent) for lv in data.levels
         ]
-        async with db.write() as session:
+        async with committing(db) as session:
             await membership.set_levels(session, actor, specs)
-            await session.commit()
             return [
                 LevelOut(lv.name, lv.min_spend, lv.discount_percent)
                 for lv in await membership.levels(session)
@@ -140,9 +140,8 @@ class StaffMembershipController(Controller):
     ) -> StandingOut:
         """A manager's correction of a customer's points, with the reason kept in the ledger."""
         note = clean_text(data.note, "note", max_length=200)
-        async with db.write() as session:
+        async with committing(db) as session:
             customer = await membership.adjust_points(session, actor, customer_id, data.delta, note)
-            await session.commit()
             return await standing_out(session, customer)
 
 

@@ -15,6 +15,7 @@ from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import Conflict
 from shopd.staff import throttle
+from shopd.unit_of_work import committing
 
 SCOPE = "register"
 
@@ -32,11 +33,10 @@ async def sign_up(
     await throttle.ensure_open(db, scope=SCOPE, name=email, ip=ip)
     password_hash = await service.new_password_hash(password)
     try:
-        async with db.write() as session:
+        async with committing(db) as session:
             customer = await service.register(
                 session, email=email, password_hash=password_hash, name=name, phone=phone, ip=ip
             )
-            await session.commit()
     except Conflict as exc:
         if exc.code == "email_taken":
             await throttle.counted(db, settings, scope=SCOPE, name=email, ip=ip)

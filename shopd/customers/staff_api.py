@@ -10,10 +10,12 @@ from litestar import Controller, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopd import http
 from shopd.customers import staff
 from shopd.customers.models import Customer
-from shopd.http import DB
+from shopd.http import DB, PageOf
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 
 CustomerId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
@@ -93,23 +95,27 @@ class StaffCustomerController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/", opt={"role": "clerk"})
+    @get(
+        "/",
+        opt={"role": "clerk"},
+        dependencies={"paging": http.paging(per_page=50, most=200, after="actor")},
+    )
     async def customers(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
         flagged: FromQuery[bool | None] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        paging: PageOf,
     ) -> CustomerPage:
         """Search by e-mail, name or phone; ``flagged=true`` is the review queue."""
         actor.require("clerk")
         async with db.read() as session:
             rows, total = await staff.search(
-                session, q=q, flagged=flagged, page=page, per_page=per_page
+                session, q=q, flagged=flagged, page=paging.page, per_page=paging.per_page
             )
-        return CustomerPage([customer_out(c) for c in rows], page, per_page, total)
+        return CustomerPage([customer_out(c) for c in rows], paging.page, paging.per_page, total)
 
     @get("/{customer_id:int}", opt={"role": "clerk"})
     async def customer(
@@ -123,9 +129,8 @@ class StaffCustomerController(Controller):
     async def note(
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[CustomerNoteIn], db: DB
     ) -> CustomerDetailOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             await staff.add_note(session, actor, customer_id, data.body)
-            await session.commit()
         async with db.read() as session:
             return await _detail(session, customer_id)
 
@@ -134,20 +139,18 @@ class StaffCustomerController(Controller):
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[ActiveIn], db: DB
     ) -> StaffCustomerOut:
         """Disable (managers): log-in is refused and open sessions end at once."""
-        async with db.write() as session:
+        async with committing(db) as session:
             c = await staff.set_active(session, actor, customer_id, data.active)
-            await session.commit()
-            return customer_out(c)
+        return customer_out(c)
 
     @post("/{customer_id:int}/review", status_code=200, opt={"role": "manager"})
     async def review(
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[ReviewIn], db: DB
     ) -> StaffCustomerOut:
         """Decide on a flagged registration: ``approve`` or ``disable``."""
-        async with db.write() as session:
+        async with committing(db) as session:
             c = await staff.review(session, actor, customer_id, data.decision)
-            await session.commit()
-            return customer_out(c)
+        return customer_out(c)
 
 
 async def _detail(session: AsyncSession, customer_id: int) -> CustomerDetailOut:

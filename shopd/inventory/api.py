@@ -9,8 +9,9 @@ from litestar import Controller, get, post, put
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopd import http
 from shopd.db import Database
-from shopd.http import DB, write_then_read
+from shopd.http import DB, PageOf, write_then_read
 from shopd.inventory import operations as ops
 from shopd.inventory.models import Stocktake
 from shopd.inventory.schemas import (
@@ -28,6 +29,7 @@ from shopd.inventory.schemas import (
     ThresholdIn,
 )
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 
 SkuPath = Annotated[str, PathParameter(max_length=64)]
 TakeId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
@@ -79,38 +81,45 @@ class StockController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/stock", opt={"role": "clerk"})
+    @get(
+        "/stock",
+        opt={"role": "clerk"},
+        dependencies={"paging": http.paging(per_page=50, most=200, after="actor")},
+    )
     async def levels(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
         low: FromQuery[bool] = False,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        paging: PageOf,
     ) -> StockPage:
         """SKUs with on-hand, reserved, available and threshold; ``low=true`` for the
         low-stock list (available at or under the threshold), emptiest first."""
         actor.require("clerk")
         async with db.read() as session:
             rows, total = await ops.stock_list(
-                session, q=q, low_only=low, page=page, per_page=per_page
+                session, q=q, low_only=low, page=paging.page, per_page=paging.per_page
             )
-        return StockPage([stock_out(r) for r in rows], page, per_page, total)
+        return StockPage([stock_out(r) for r in rows], paging.page, paging.per_page, total)
 
-    @get("/stock/{sku:str}/ledger", opt={"role": "clerk"})
+    @get(
+        "/stock/{sku:str}/ledger",
+        opt={"role": "clerk"},
+        dependencies={"paging": http.paging(per_page=50, most=200, after="actor")},
+    )
     async def ledger(
         self,
         actor: StaffActor,
         sku: SkuPath,
         db: DB,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        paging: PageOf,
     ) -> LedgerOut:
         actor.require("clerk")
         async with db.read() as session:
             found, on_hand, rows, total, ledger_sum = await ops.history(
-                session, sku, page=page, per_page=per_page
+                session, sku, page=paging.page, per_page=paging.per_page
             )
         return LedgerOut(
             found.code,
@@ -120,8 +129,8 @@ class StockController(Controller):
                 MovementOut(m.created_at, m.delta, m.reason, m.actor, m.reference, m.on_hand_after)
                 for m in rows
             ],
-            page,
-            per_page,
+            paging.page,
+            paging.per_page,
             total,
         )
 
@@ -130,11 +139,10 @@ class StockController(Controller):
         self, actor: StaffActor, sku: SkuPath, data: JSONBody[ReceiveIn], db: DB
     ) -> LevelOut:
         """Goods delivered: adds to on-hand with a ``receipt`` ledger row."""
-        async with db.write() as session:
+        async with committing(db) as session:
             on_hand = await ops.receive(
                 session, actor, sku, data.quantity, reference=data.reference
             )
-            await session.commit()
         return LevelOut(sku, on_hand)
 
     @post("/stock/{sku:str}/adjustments", status_code=201, opt={"role": "manager"})
@@ -143,20 +151,18 @@ class StockController(Controller):
     ) -> LevelOut:
         """A manager's correction: ``damage``/``loss`` (negative), ``found`` (positive) or
         ``adjustment``."""
-        async with db.write() as session:
+        async with committing(db) as session:
             on_hand = await ops.adjust(
                 session, actor, sku, data.delta, reason=data.reason, note=data.note
             )
-            await session.commit()
         return LevelOut(sku, on_hand)
 
     @put("/stock/{sku:str}/threshold", opt={"role": "manager"})
     async def threshold(
         self, actor: StaffActor, sku: SkuPath, data: JSONBody[ThresholdIn], db: DB
     ) -> ThresholdIn:
-        async with db.write() as session:
+        async with committing(db) as session:
             value = await ops.set_threshold(session, actor, sku, data.threshold)
-            await session.commit()
         return ThresholdIn(value)
 
     @get("/stocktakes", opt={"role": "clerk"})
@@ -172,9 +178,8 @@ class StockController(Controller):
     async def open_stocktake(
         self, actor: StaffActor, data: JSONBody[StocktakeOpenIn], db: DB
     ) -> StocktakeOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             take = await ops.open_stocktake(session, actor, data.note)
-            await session.commit()
             return await stocktake_out(session, take)
 
     @get("/stocktakes/{take_id:int}", opt={"role": "clerk"})

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from shopd.config import Settings
 from shopd.db import Database, utcnow
 from shopd.notifications.models import OutboxMessage
+from shopd.unit_of_work import committing
 
 log = logging.getLogger("shopd.mail")
 CLAIM_FOR = dt.timedelta(minutes=2)
@@ -53,7 +54,7 @@ def build_message(settings: Settings, row: OutboxMessage) -> EmailMessage:
 async def _claim(db: Database, limit: int) -> list[OutboxMessage]:
     now = utcnow()
     claimed: list[OutboxMessage] = []
-    async with db.write() as session:
+    async with committing(db) as session:
         ids = list(
             (
                 await session.execute(
@@ -89,7 +90,6 @@ async def _claim(db: Database, limit: int) -> list[OutboxMessage]:
                 row = await session.get(OutboxMessage, message_id, populate_existing=True)
                 assert row is not None
                 claimed.append(row)
-        await session.commit()
     return claimed
 
 
@@ -123,7 +123,7 @@ async def send_pending(db: Database, settings: Settings, *, limit: int = 50) -> 
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:1000]
         now = utcnow()
-        async with db.write() as session:
+        async with committing(db) as session:
             row = await session.get(OutboxMessage, row.id)
             assert row is not None
             row.attempts += 1
@@ -139,5 +139,4 @@ async def send_pending(db: Database, settings: Settings, *, limit: int = 50) -> 
                 row.next_attempt_at, row.last_error = now + backoff(row.attempts), error
                 report.failed += 1
                 log.warning("mail %s not sent (attempt %s): %s", row.id, row.attempts, error)
-            await session.commit()
     return report

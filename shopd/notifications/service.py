@@ -5,14 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.config import Settings
+from shopd.formatting import format_money
 from shopd.notifications.models import OutboxMessage
 from shopd.orders.models import Order
 
 KINDS = ("order_placed", "order_paid", "order_shipped", "order_refunded", "order_cancelled")
-
-
-def _money(amount: int, currency: str) -> str:
-    return f"{currency} {amount / 100:,.2f}"
 
 
 def render(
@@ -21,7 +18,7 @@ def render(
     """Subject and plain-text body, in Chinese and English like the rest of the shop."""
     shop = settings.shop_name
     link = f"{settings.public_url.rstrip('/')}/orders/{order.number}"
-    total = _money(order.total, order.currency)
+    total = format_money(order.total, order.currency, code=True)
     if kind == "order_placed":
         subject = f"[{shop}] 订单已提交 Order {order.number} received"
         lines = [
@@ -46,7 +43,9 @@ def render(
             f"{order.tracking_number}.",
         ]
     elif kind == "order_refunded":
-        refunded = _money(amount if amount is not None else order.refunded_total, order.currency)
+        refunded = format_money(
+            amount if amount is not None else order.refunded_total, order.currency, code=True
+        )
         subject = f"[{shop}] 退款 Refund for {order.number}"
         lines = [
             f"订单 {order.number} 已退款 {refunded}。",

@@ -18,7 +18,7 @@ from shopd.cart.service import CartOwner
 from shopd.customers.api import address_data
 from shopd.customers.models import Customer
 from shopd.errors import Conflict
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, PageOf
 from shopd.orders import gateway, lifecycle, payments, service
 from shopd.orders.models import Order, OrderLine, Payment
 from shopd.orders.schemas import (
@@ -35,6 +35,7 @@ from shopd.orders.schemas import (
     ShipToOut,
     WebhookOut,
 )
+from shopd.unit_of_work import committing
 
 OrderNumber = Annotated[str, PathParameter(max_length=32)]
 
@@ -192,20 +193,14 @@ class OrderController(Controller):
         )
         return inquiry_out(order)
 
-    @get("/me/orders")
-    async def my_orders(
-        self,
-        request: Request[Any, Any, Any],
-        db: DB,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-    ) -> OrderPage:
+    @get("/me/orders", dependencies={"paging": http.paging(per_page=20, most=100)})
+    async def my_orders(self, request: Request[Any, Any, Any], db: DB, paging: PageOf) -> OrderPage:
         me = await http.require_customer(request, db)
         async with db.read() as session:
             orders, total = await service.customer_orders(
-                session, me.id, page=page, per_page=per_page
+                session, me.id, page=paging.page, per_page=paging.per_page
             )
-        return OrderPage([order_out(o) for o in orders], page, per_page, total)
+        return OrderPage([order_out(o) for o in orders], paging.page, paging.per_page, total)
 
     @get("/me/orders/{number:str}")
     async def my_order(
@@ -221,9 +216,8 @@ class OrderController(Controller):
     ) -> OrderOut:
         """Cancel one of my orders while it is unpaid; the stock goes back."""
         me = await http.require_customer(request, db)
-        async with db.write() as session:
+        async with committing(db) as session:
             await lifecycle.customer_cancel(session, settings, me.id, number)
-            await session.commit()
         async with db.read() as session:
             return order_out(await service.customer_order(session, me.id, number))
 
@@ -255,11 +249,10 @@ class OrderController(Controller):
         idempotent by event id, and refused when the amount is not the order's."""
         body = await request.body()
         try:
-            async with db.write() as session:
+            async with committing(db) as session:
                 outcome = await payments.handle_webhook(
                     session, settings, body, request.headers.get(gateway.SIGNATURE_HEADER)
                 )
-                await session.commit()
         except IntegrityError:
             # The same event arrived twice at once; the other delivery recorded it.
             outcome = "duplicate"

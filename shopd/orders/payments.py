@@ -21,6 +21,7 @@ from shopd.orders.lifecycle import get_order, move
 from shopd.orders.models import GatewayEvent, Order, Payment, Refund
 from shopd.promotions import group_buys
 from shopd.staff.audit import GATEWAY, Actor, record
+from shopd.unit_of_work import committing
 from shopd.validation import clean_text
 
 
@@ -245,10 +246,9 @@ async def card_checkout(
     the gateway is called: the payment row is committed first, the session attached after."""
     if not settings.payment_gateway_url:
         raise gateway.GatewayUnavailable("card payments are not set up in this shop")
-    async with db.write() as session:
+    async with committing(db) as session:
         order = await find_order(session)
         payment, needs_session = await begin_card_payment(session, order)
-        await session.commit()
     if needs_session:
         public = settings.public_url.rstrip("/")
         client = gateway.GatewayClient(settings.payment_gateway_url, settings.payment_gateway_key)
@@ -260,7 +260,6 @@ async def card_checkout(
             webhook_url=f"{public}/api/v1/payments/webhook",
             description=f"Order {order.number}",
         )
-        async with db.write() as session:
+        async with committing(db) as session:
             payment = await attach_gateway_session(session, payment.reference, gw)
-            await session.commit()
     return payment

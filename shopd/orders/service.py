@@ -7,24 +7,23 @@ order is ever half-written and no stock is lost.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shopd import security
+from shopd import security, unit_of_work
 from shopd.cart import service as carts
 from shopd.catalog.models import Product
 from shopd.config import Settings
 from shopd.customers import membership
 from shopd.customers import service as customers
 from shopd.customers.models import Customer
-from shopd.db import Database, is_retryable, utcnow
+from shopd.db import Database, utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
@@ -110,10 +109,13 @@ async def checkout(
     customer: Customer | None = None,
 ) -> tuple[Order, bool]:
     """Turn the owner's cart into an order. Returns the order and whether it was a replay of an
-    earlier request with the same Idempotency-Key. Commits on success.
+    earlier request with the same Idempotency-Key. Commits on success: a unit of work on the
+    caller's writer session (``db.write()``) that rolls back and answers replays itself, run
+    again by ``unit_of_work.retrying`` when it loses a lock conflict.
     """
     key = check_idempotency_key(idempotency_key)
-    for attempt in range(5):
+
+    async def attempt() -> tuple[Order, bool]:
         try:
             return await _checkout_once(
                 session, settings, owner, data, key, request_fingerprint, customer
@@ -127,11 +129,6 @@ async def checkout(
             if order is None:
                 raise
             return order, True
-        except OperationalError as exc:
-            await session.rollback()
-            if not is_retryable(exc) or attempt == 4:
-                raise
-            await asyncio.sleep(0.01 * (attempt + 1))
         except (InvalidInput, NotFound, Conflict):
             # A retry of a checkout that went through finds the cart empty (or changed):
             # it is answered with the order it made, as before the refusal.
@@ -142,9 +139,11 @@ async def checkout(
                     return order, True
             raise
         except BaseException:
+            # A lost lock conflict too: rolled back here, run again by ``retrying``.
             await session.rollback()
             raise
-    raise AssertionError("unreachable")
+
+    return await unit_of_work.retrying(attempt)
 
 
 async def _checkout_once(

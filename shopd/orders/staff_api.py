@@ -10,9 +10,10 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopd import http
 from shopd.customers.api import address_data
 from shopd.db import Database
-from shopd.http import DB, Conf, write_then_read
+from shopd.http import DB, Conf, PageOf, write_then_read
 from shopd.orders import actions, lifecycle, payments, returns
 from shopd.orders import dashboard as dashboards
 from shopd.orders.api import line_fields, promotion_fields, ship_to_out
@@ -42,6 +43,7 @@ from shopd.orders.schemas import (
 )
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
 from shopd.staff.audit import Actor
+from shopd.unit_of_work import committing
 
 OrderNumber = Annotated[str, PathParameter(max_length=32)]
 
@@ -186,25 +188,36 @@ class StaffOrderController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/", opt={"role": "clerk"})
+    @get(
+        "/",
+        opt={"role": "clerk"},
+        dependencies={"paging": http.paging(per_page=50, most=200, after="actor")},
+    )
     async def list_orders(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         status: Annotated[str | None, QueryParameter(max_length=24)] = None,
         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
         dispatch: Annotated[str | None, QueryParameter(max_length=16)] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        paging: PageOf,
     ) -> StaffOrderPage:
         """Orders newest first; ``status=``, ``q=`` (number, e-mail, name, phone digits) and
         ``dispatch=waiting|late|overdue`` (oldest first) filter them."""
         actor.require("clerk")
         async with db.read() as session:
             rows, total = await lifecycle.staff_list(
-                session, status=status, q=q, dispatch=dispatch, page=page, per_page=per_page
+                session,
+                status=status,
+                q=q,
+                dispatch=dispatch,
+                page=paging.page,
+                per_page=paging.per_page,
             )
-        return StaffOrderPage([summary(o, actor.role) for o in rows], page, per_page, total)
+        return StaffOrderPage(
+            [summary(o, actor.role) for o in rows], paging.page, paging.per_page, total
+        )
 
     @get("/dashboard", opt={"role": "clerk"})
     async def dashboard(self, actor: StaffActor, db: DB, settings: Conf) -> DashboardOut:
@@ -230,9 +243,8 @@ class StaffOrderController(Controller):
     async def expire_unpaid(self, actor: StaffActor, db: DB, settings: Conf) -> ExpiredOut:
         """Run the unpaid-order expiry now (it also runs on its own in the background)."""
         actor.require("manager")
-        async with db.write() as session:
+        async with committing(db) as session:
             done = await lifecycle.expire_unpaid(session, settings)
-            await session.commit()
         return ExpiredOut(done)
 
     @get("/{number:str}", opt={"role": "clerk"})

@@ -9,9 +9,10 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy import func, select
 
+from shopd import http
 from shopd.catalog.models import Sku
 from shopd.db import utcnow
-from shopd.http import DB, Conf
+from shopd.http import DB, Conf, PageOf
 from shopd.promotions import coupons, flash, group_buys
 from shopd.promotions.models import Coupon, FlashSale, GroupBuy
 from shopd.promotions.schemas import (
@@ -24,6 +25,7 @@ from shopd.promotions.schemas import (
     GroupBuyOut,
 )
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
+from shopd.unit_of_work import committing
 
 
 class SettledOut(msgspec.Struct):
@@ -86,18 +88,16 @@ class StaffFlashSaleController(Controller):
         """A SKU at ``sale_price`` from ``starts_at`` to ``ends_at`` (with offsets), for
         ``quantity`` units, ``per_customer_limit`` each; not under the price floor unless
         ``floor_exempt``; never overlapping another sale of the SKU."""
-        async with db.write() as session:
+        async with committing(db) as session:
             sale = await flash.create_sale(session, settings, actor, data)
-            await session.commit()
-            return staff_out(sale, data.sku)
+        return staff_out(sale, data.sku)
 
     @post("/{sale_id:int}/end", status_code=200, opt={"role": "manager"})
     async def end(self, actor: StaffActor, sale_id: SaleId, db: DB) -> FlashSaleStaffOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             sale = await flash.end_sale(session, actor, sale_id)
             code = await session.scalar(select(Sku.code).where(Sku.id == sale.sku_id))
-            await session.commit()
-            return staff_out(sale, str(code))
+        return staff_out(sale, str(code))
 
 
 def coupon_out(c: Coupon) -> CouponOut:
@@ -132,15 +132,19 @@ class StaffCouponController(Controller):
     dependencies = ACTOR
     guards = GUARDS
 
-    @get("/", opt={"role": "clerk"})
+    @get(
+        "/",
+        opt={"role": "clerk"},
+        dependencies={"paging": http.paging(per_page=100, most=1000, after="actor")},
+    )
     async def list_coupons(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         batch: Annotated[str | None, QueryParameter(max_length=40)] = None,
         code: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        paging: PageOf,
     ) -> CouponPage:
         """Coupons, newest first; ``batch`` lists one generated batch (to print or send)."""
         actor.require("clerk")
@@ -152,7 +156,7 @@ class StaffCouponController(Controller):
         async with db.read() as session:
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
             rows = await session.scalars(
-                query.order_by(Coupon.id.desc()).limit(per_page).offset((page - 1) * per_page)
+                query.order_by(Coupon.id.desc()).limit(paging.per_page).offset(paging.offset)
             )
             return CouponPage([coupon_out(c) for c in rows], int(total or 0))
 
@@ -162,17 +166,15 @@ class StaffCouponController(Controller):
         ``amount_off`` (``value`` minor units above ``min_spend``), ``percent_off`` or
         ``free_shipping``; a window, caps, the products or categories it covers (none: all),
         whether it stacks with other coupons, and whether it may go under the price floor."""
-        async with db.write() as session:
+        async with committing(db) as session:
             rows = await coupons.create(session, actor, data)
-            await session.commit()
-            return CouponPage([coupon_out(c) for c in rows], len(rows))
+        return CouponPage([coupon_out(c) for c in rows], len(rows))
 
     @post("/{coupon_id:int}/disable", status_code=200, opt={"role": "manager"})
     async def disable(self, actor: StaffActor, coupon_id: CouponId, db: DB) -> CouponOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             coupon = await coupons.disable(session, actor, coupon_id)
-            await session.commit()
-            return coupon_out(coupon)
+        return coupon_out(coupon)
 
 
 class StaffGroupBuyController(Controller):
@@ -196,16 +198,14 @@ class StaffGroupBuyController(Controller):
     ) -> GroupBuyOut:
         """A SKU at ``group_price`` once ``min_buyers`` have paid by ``ends_at``; joining
         closes at ``max_buyers``. Not under the price floor unless ``floor_exempt``."""
-        async with db.write() as session:
+        async with committing(db) as session:
             group = await group_buys.create(session, settings, actor, data)
-            await session.commit()
             return await group_buys.view(session, settings, group)
 
     @post("/settle", status_code=200, opt={"role": "manager"})
     async def settle(self, actor: StaffActor, db: DB, settings: Conf) -> list[SettledOut]:
         """Settle every group that is due now (the background job does this on its own)."""
         actor.require("manager")
-        async with db.write() as session:
+        async with committing(db) as session:
             done = await group_buys.settle(session, settings)
-            await session.commit()
         return [SettledOut(g, outcome) for g, outcome in done]

@@ -20,6 +20,7 @@ from shopd.notifications import sender
 from shopd.orders import lifecycle
 from shopd.promotions import group_buys
 from shopd.server.job_lock import JobLock
+from shopd.unit_of_work import committing
 
 log = logging.getLogger("shopd.server.jobs")
 
@@ -32,14 +33,12 @@ class RoundReport:
 
 
 async def run_once(db: Database, settings: Settings) -> RoundReport:
-    async with db.write() as session:
+    async with committing(db) as session:
         expired = await lifecycle.expire_unpaid(session, settings)
-        await session.commit()
     if expired:
         log.info("cancelled %d unpaid orders: %s", len(expired), ", ".join(expired))
-    async with db.write() as session:
+    async with committing(db) as session:
         groups = await group_buys.settle(session, settings)
-        await session.commit()
     for group_id, outcome in groups:
         log.info("group buy %d %s", group_id, outcome)
     mail = await sender.send_pending(db, settings)

@@ -17,7 +17,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from shopd import http
 from shopd.db import Database
 from shopd.errors import NotAuthenticated
-from shopd.http import DB, Conf, client_ip
+from shopd.http import DB, Conf, PageOf, client_ip
 from shopd.staff import audit, service, shop_settings, throttle
 from shopd.staff.audit import Actor
 from shopd.staff.models import StaffUser
@@ -32,18 +32,16 @@ from shopd.staff.schemas import (
     StaffSessionOut,
     StaffUpdateIn,
 )
+from shopd.unit_of_work import committing
 
 Username = Annotated[str, PathParameter(max_length=64)]
-Page = Annotated[int, QueryParameter(ge=1, le=100_000)]
-PerPage = Annotated[int, QueryParameter(ge=1, le=200)]
 
 
-async def require_staff(request: Request[Any, Any, Any], db: Database) -> StaffUser:
-    token = http.bearer_token(request)
-    user = None
-    if token:
-        async with db.read() as session:
-            user = await service.staff_for_token(session, token)
+async def require_staff(connection: ASGIConnection[Any, Any, Any, Any], db: Database) -> StaffUser:
+    """The staff member of the request's bearer token (staff use no cookie)."""
+    user = await http.authenticated(
+        connection, db, service.staff_for_token, state_key="shopd_staff"
+    )
     if user is None:
         raise NotAuthenticated("a valid staff token is required", code="not_authenticated")
     return user
@@ -60,7 +58,7 @@ async def staff_guard(
     forgot is an admin's only. The services check again (and more finely: cancelling a paid
     order needs a manager), since the CLI and jobs call them without this guard."""
     db: Database = connection.app.state["db"]
-    user = await require_staff(connection, db)  # type: ignore[arg-type]
+    user = await require_staff(connection, db)
     actor = Actor(
         user.username,
         user.role,
@@ -105,11 +103,10 @@ class StaffController(Controller):
             ip=client_ip(request),
             attempt=lambda s: service.authenticate(s, data.username, data.password),
         )
-        async with db.write() as session:
+        async with committing(db) as session:
             token, expires = await service.start_session(
                 session, user, settings.staff_session_hours
             )
-            await session.commit()
         return StaffSessionOut(
             token,
             expires,
@@ -122,9 +119,8 @@ class StaffController(Controller):
     async def logout(self, request: Request[Any, Any, Any], db: DB) -> None:
         token = http.bearer_token(request)
         if token:
-            async with db.write() as session:
+            async with committing(db) as session:
                 await service.end_session(session, token)
-                await session.commit()
 
     @get("/me")
     async def me(self, request: Request[Any, Any, Any], db: DB) -> StaffOut:
@@ -148,12 +144,11 @@ class StaffAdminController(Controller):
     async def create_account(
         self, actor: StaffActor, data: JSONBody[StaffCreateIn], db: DB
     ) -> StaffAccountOut:
-        async with db.write() as session:
+        async with committing(db) as session:
             user = await service.create_staff(
                 session, actor, data.username, data.role, data.password
             )
-            await session.commit()
-            return account_out(user)
+        return account_out(user)
 
     @patch("/accounts/{username:str}", opt={"role": "admin"})
     async def update_account(
@@ -161,7 +156,7 @@ class StaffAdminController(Controller):
     ) -> StaffAccountOut:
         """Change a role, disable or enable, or reset the password (ends the account's
         sessions)."""
-        async with db.write() as session:
+        async with committing(db) as session:
             user = await service.update_staff(
                 session,
                 actor,
@@ -170,20 +165,23 @@ class StaffAdminController(Controller):
                 active=data.active,
                 password=data.password,
             )
-            await session.commit()
-            return account_out(user)
+        return account_out(user)
 
-    @get("/audit", opt={"role": "manager"})
+    @get(
+        "/audit",
+        opt={"role": "manager"},
+        dependencies={"paging": http.paging(per_page=50, most=200, after="actor")},
+    )
     async def audit_log(
         self,
         actor: StaffActor,
         db: DB,
+        *,
         who: Annotated[str | None, QueryParameter(max_length=120)] = None,
         action: Annotated[str | None, QueryParameter(max_length=64)] = None,
         target_type: Annotated[str | None, QueryParameter(max_length=32)] = None,
         target_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        page: Page = 1,
-        per_page: PerPage = 50,
+        paging: PageOf,
     ) -> AuditPage:
         """Every staff action, newest first (managers and admins)."""
         actor.require("manager")
@@ -194,8 +192,8 @@ class StaffAdminController(Controller):
                 action=action,
                 target_type=target_type,
                 target_id=target_id,
-                page=page,
-                per_page=per_page,
+                page=paging.page,
+                per_page=paging.per_page,
             )
         return AuditPage(
             [
@@ -212,8 +210,8 @@ class StaffAdminController(Controller):
                 )
                 for e in rows
             ],
-            page,
-            per_page,
+            paging.page,
+            paging.per_page,
             total,
         )
 
@@ -231,7 +229,6 @@ class StaffAdminController(Controller):
         data: JSONBody[SettingIn],
         db: DB,
     ) -> Response[dict[str, Any]]:
-        async with db.write() as session:
+        async with committing(db) as session:
             value = await shop_settings.put(session, actor, key, data.value)
-            await session.commit()
         return Response({key: value})

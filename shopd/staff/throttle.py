@@ -20,6 +20,7 @@ from shopd.config import Settings
 from shopd.db import Database, utcnow
 from shopd.errors import DomainError, NotAuthenticated
 from shopd.staff.models import LoginThrottle
+from shopd.unit_of_work import committing
 from shopd.validation import identity_key
 
 T = TypeVar("T")
@@ -107,16 +108,19 @@ async def guarded(
     while the name or the address is locked, counted when it fails, the name's count cleared
     when it succeeds."""
     throttle_keys = keys(scope, name, ip)
-    async with db.write() as session:
+    failed: DomainError | None = None
+    async with committing(db) as session:
         await check(session, throttle_keys)
         try:
             result = await attempt(session)
-        except failure:
+        except failure as exc:
+            # The failure is counted (committed) before it is raised.
             await _count(session, settings, throttle_keys)
-            await session.commit()
-            raise
-        await succeeded(session, throttle_keys[0])
-        await session.commit()
+            failed = exc
+        else:
+            await succeeded(session, throttle_keys[0])
+    if failed is not None:
+        raise failed
     return result
 
 
@@ -130,10 +134,9 @@ async def counted(db: Database, settings: Settings, *, scope: str, name: str, ip
     """Count one request that must stay rare (a password-reset mail) as if it failed: past the
     log-in limits, more are refused for a while (``too_many_attempts``)."""
     throttle_keys = keys(scope, name, ip)
-    async with db.write() as session:
+    async with committing(db) as session:
         await check(session, throttle_keys)
         await _count(session, settings, throttle_keys)
-        await session.commit()
 
 
 async def _count(session: AsyncSession, settings: Settings, throttle_keys: list[str]) -> None:

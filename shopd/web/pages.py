@@ -11,7 +11,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
-from shopd import http, security
+from shopd import http, security, unit_of_work
 from shopd.analytics.counter import search_key
 from shopd.cart import service as carts
 from shopd.catalog import service as catalog
@@ -30,6 +30,7 @@ from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
 from shopd.promotions import quotes
 from shopd.staff import shop_settings, throttle
+from shopd.unit_of_work import committing
 from shopd.validation import local_path
 from shopd.web import i18n
 from shopd.web.render import page, redirect
@@ -296,23 +297,30 @@ class StorefrontController(Controller):
         customer = await http.current_customer(request, db)
         if customer is None:
             return redirect(f"/account/login?next=/p/{slug}")
-        async with db.write() as session:
-            detail = await catalog.get_product(
-                session, slug, hide_sold_out=False, settings=settings
-            )
-            me = await session.get(Customer, customer.id)
-            assert me is not None
-            try:
-                await content.add_review(
-                    session,
-                    me,
-                    detail.product,
-                    rating=_int(form.get("rating"), 0),
-                    body=form.get("body", ""),
+        refused: DomainError | None = None
+        try:
+            async with committing(db) as session:
+                detail = await catalog.get_product(
+                    session, slug, hide_sold_out=False, settings=settings
                 )
-            except DomainError as exc:
-                return redirect(f"/p/{slug}?error={exc.code}#reviews")
-            await session.commit()
+                me = await session.get(Customer, customer.id)
+                assert me is not None
+                try:
+                    await content.add_review(
+                        session,
+                        me,
+                        detail.product,
+                        rating=_int(form.get("rating"), 0),
+                        body=form.get("body", ""),
+                    )
+                except DomainError as exc:
+                    refused = exc
+                    raise
+        except DomainError as exc:
+            # A refused review is shown on the page (and wrote nothing: rolled back).
+            if exc is not refused:
+                raise
+            return redirect(f"/p/{slug}?error={exc.code}#reviews")
         return redirect(f"/p/{slug}#reviews")
 
     @get("/compare")
@@ -358,7 +366,8 @@ class StorefrontController(Controller):
         cookies = [http.cart_cookie(settings, token)] if token else []
         back = form.get("back", "/cart")
         try:
-            await db.transaction(
+            await unit_of_work.run(
+                db,
                 lambda s: carts.add_item(
                     s,
                     settings,
@@ -366,7 +375,7 @@ class StorefrontController(Controller):
                     form.get("sku", ""),
                     _int(form.get("quantity")),
                     new_owner=token is not None,
-                )
+                ),
             )
         except DomainError as exc:
             target = back if back.startswith("/p/") else "/cart"
@@ -384,10 +393,10 @@ class StorefrontController(Controller):
             try:
                 sku, quantity = form.get("sku", ""), _int(form.get("quantity"), 0)
                 if form.get("remove") or quantity == 0:
-                    await db.transaction(lambda s: carts.remove_item(s, owner, sku))
+                    await unit_of_work.run(db, lambda s: carts.remove_item(s, owner, sku))
                 else:
-                    await db.transaction(
-                        lambda s: carts.set_quantity(s, settings, owner, sku, quantity)
+                    await unit_of_work.run(
+                        db, lambda s: carts.set_quantity(s, settings, owner, sku, quantity)
                     )
             except DomainError as exc:
                 return redirect(f"/cart?error={exc.code}")
@@ -695,9 +704,8 @@ class StorefrontController(Controller):
                 request, db, settings, "forgot.html", status=429, form=form,
                 errors={"email": exc.message},
             )  # fmt: skip
-        async with db.write() as session:
+        async with committing(db) as session:
             await password_reset.request_reset(session, settings, email)
-            await session.commit()
         # The same answer whether the address has an account or not.
         return await page(
             request, db, settings, "notice.html",
@@ -719,9 +727,8 @@ class StorefrontController(Controller):
         form = await _form(request)
         token = form.get("t", "")[:200]
         try:
-            async with db.write() as session:
+            async with committing(db) as session:
                 await password_reset.reset_password(session, token, form.get("password", ""))
-                await session.commit()
         except DomainError as exc:
             return await page(
                 request, db, settings, "reset.html", status=400, token=token,
@@ -755,11 +762,10 @@ class StorefrontController(Controller):
             return redirect("/account/login?next=/account")
         form = await _form(request)
         try:
-            async with db.write() as session:
+            async with committing(db) as session:
                 customer = await session.get(Customer, me.id, with_for_update=True)
                 assert customer is not None
                 await privacy.erase(session, customer, form.get("password", ""))
-                await session.commit()
         except DomainError as exc:
             return await _account_page(
                 request, db, settings, me.id, errors={"erase": exc.message}, status=400
@@ -776,9 +782,8 @@ class StorefrontController(Controller):
     ) -> Response[Any]:
         token = http.customer_token(request)
         if token:
-            async with db.write() as session:
+            async with committing(db) as session:
                 await customers.end_session(session, token)
-                await session.commit()
         return redirect("/", [http.expired_cookie(settings, http.SESSION_COOKIE)])
 
     @get("/account")
@@ -805,7 +810,7 @@ class StorefrontController(Controller):
             return redirect("/account/login?next=/account")
         form = await _form(request)
         try:
-            async with db.write() as session:
+            async with committing(db) as session:
                 customer = await session.get(Customer, me.id)
                 assert customer is not None
                 if what == "profile":
@@ -837,7 +842,6 @@ class StorefrontController(Controller):
                     await customers.delete_address(session, customer.id, _int(form.get("id"), 0))
                 else:
                     raise NotFound("no such page", code="not_found")
-                await session.commit()
         except DomainError as exc:
             if isinstance(exc, NotFound) and exc.code == "not_found":
                 raise
@@ -872,9 +876,8 @@ class StorefrontController(Controller):
         me = await http.current_customer(request, db)
         if me is None:
             return redirect(f"/account/login?next=/account/orders/{number}")
-        async with db.write() as session:
+        async with committing(db) as session:
             await lifecycle.customer_cancel(session, settings, me.id, number)
-            await session.commit()
         return redirect(f"/account/orders/{number}")
 
     # Service center, guestbook, newsletter, language --------------------------------------------
@@ -928,7 +931,7 @@ class StorefrontController(Controller):
         form = await _form(request)
         customer = await http.current_customer(request, db)
         try:
-            async with db.write() as session:
+            async with committing(db) as session:
                 await content.post_message(
                     session,
                     topic=form.get("topic", ""),
@@ -937,7 +940,6 @@ class StorefrontController(Controller):
                     customer=customer,
                     ip=http.client_ip(request),
                 )
-                await session.commit()
         except DomainError as exc:
             return await _guestbook_page(
                 request, db, settings, 1, form=form, errors=_field_errors(exc), status=400
@@ -951,9 +953,8 @@ class StorefrontController(Controller):
         form = await _form(request)
         lang = i18n.choose(request.cookies.get(i18n.LANG_COOKIE), None, settings.language)
         try:
-            async with db.write() as session:
+            async with committing(db) as session:
                 await content.subscribe(session, settings, form.get("email", ""), lang)
-                await session.commit()
         except DomainError as exc:
             return await page(request, db, settings, "notice.html", status=400, message=exc.message)
         return await page(
@@ -987,9 +988,8 @@ class StorefrontController(Controller):
             async with db.read() as session:
                 await change(session, token)
         else:
-            async with db.write() as session:
+            async with committing(db) as session:
                 await change(session, token)
-                await session.commit()
         return await page(request, db, settings, "notice.html", message=message)
 
     @get("/lang/{code:str}")

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
 from litestar.utils.scope.state import ScopeState
@@ -28,6 +28,7 @@ from shopd.catalog.cache import CatalogCache, reads
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
+from shopd.formatting import DEFAULT_LANGUAGE, format_datetime, format_money
 from shopd.validation import header_safe_path
 from shopd.web import i18n
 from shopd.web.rendered import CART_SLOT, CSRF_SLOT, RenderedPages
@@ -45,13 +46,15 @@ env = Environment(
 )
 
 
-def money(amount: int, currency: str = "CNY") -> str:
-    symbol = {"CNY": "¥", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
-    return f"{symbol}{amount / 100:,.2f}"
+@pass_context
+def money(context: Context, amount: int, currency: str = "CNY", lang: str | None = None) -> str:
+    """``{{ amount|money(currency) }}`` in the page's language (a macro, which does not see
+    the page's variables, passes ``lang``)."""
+    return format_money(amount, currency, lang or context.get("lang", DEFAULT_LANGUAGE))
 
 
 def shop_time(moment: dt.datetime, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+    return format_datetime(moment, timezone)
 
 
 env.filters["money"] = money
