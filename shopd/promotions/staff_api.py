@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy import func, select
@@ -24,12 +23,6 @@ from shopd.promotions.schemas import (
     GroupBuyOut,
 )
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
-
-
-class SettledOut(msgspec.Struct):
-    group_buy: int
-    outcome: str
-
 
 SaleId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
@@ -200,12 +193,3 @@ class StaffGroupBuyController(Controller):
             group = await group_buys.create(session, settings, actor, data)
             await session.commit()
             return await group_buys.view(session, settings, group)
-
-    @post("/settle", status_code=200, opt={"role": "manager"})
-    async def settle(self, actor: StaffActor, db: DB, settings: Conf) -> list[SettledOut]:
-        """Settle every group that is due now (the background job does this on its own)."""
-        actor.require("manager")
-        async with db.write() as session:
-            done = await group_buys.settle(session, settings)
-            await session.commit()
-        return [SettledOut(g, outcome) for g, outcome in done]

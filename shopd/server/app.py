@@ -24,7 +24,7 @@ from shopd import __version__
 from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
 from shopd.cart import badge
-from shopd.cart.api import CartController
+from shopd.cart.api import CartController, CartQuoteController
 from shopd.catalog.api import CatalogController
 from shopd.catalog.cache import CatalogCache
 from shopd.catalog.cache.catalog_cache import STATE_KEY as CATALOG_CACHE
@@ -41,7 +41,7 @@ from shopd.errors import Busy, DatabaseUnavailable, DomainError, error_body
 from shopd.http import DB, shop_dependencies
 from shopd.inventory.api import StockController
 from shopd.orders.api import OrderController, payment_return
-from shopd.orders.staff_api import StaffOrderController
+from shopd.orders.staff_api import StaffGroupBuySettlementController, StaffOrderController
 from shopd.promotions.api import PromotionController
 from shopd.promotions.staff_api import (
     StaffCouponController,
@@ -309,9 +309,11 @@ def create_app(
             StaffFlashSaleController,
             StaffCouponController,
             StaffGroupBuyController,
+            StaffGroupBuySettlementController,
             StaffMembershipController,
             MyMembershipController,
             PromotionController,
+            CartQuoteController,
             MetricsController,
             media_files(settings),
         ],

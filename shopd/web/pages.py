@@ -13,6 +13,7 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from shopd import http, security
 from shopd.analytics.counter import search_key
+from shopd.cart import quotes
 from shopd.cart import service as carts
 from shopd.catalog import service as catalog
 from shopd.catalog.cache import CatalogCache, reads
@@ -28,7 +29,6 @@ from shopd.orders import lifecycle, payments
 from shopd.orders import service as orders
 from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
-from shopd.promotions import quotes
 from shopd.staff import shop_settings, throttle
 from shopd.validation import local_path
 from shopd.web import i18n
