@@ -10,7 +10,7 @@ from litestar import Controller, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd.customers import staff
+from shopd.customers import staff_service
 from shopd.customers.models import Customer
 from shopd.http import DB
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
@@ -106,7 +106,7 @@ class StaffCustomerController(Controller):
         """Search by e-mail, name or phone; ``flagged=true`` is the review queue."""
         actor.require("clerk")
         async with db.read() as session:
-            rows, total = await staff.search(
+            rows, total = await staff_service.search(
                 session, q=q, flagged=flagged, page=page, per_page=per_page
             )
         return CustomerPage([customer_out(c) for c in rows], page, per_page, total)
@@ -124,7 +124,7 @@ class StaffCustomerController(Controller):
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[CustomerNoteIn], db: DB
     ) -> CustomerDetailOut:
         async with db.write() as session:
-            await staff.add_note(session, actor, customer_id, data.body)
+            await staff_service.add_note(session, actor, customer_id, data.body)
             await session.commit()
         async with db.read() as session:
             return await _detail(session, customer_id)
@@ -135,7 +135,7 @@ class StaffCustomerController(Controller):
     ) -> StaffCustomerOut:
         """Disable (managers): log-in is refused and open sessions end at once."""
         async with db.write() as session:
-            c = await staff.set_active(session, actor, customer_id, data.active)
+            c = await staff_service.set_active(session, actor, customer_id, data.active)
             await session.commit()
             return customer_out(c)
 
@@ -145,13 +145,13 @@ class StaffCustomerController(Controller):
     ) -> StaffCustomerOut:
         """Decide on a flagged registration: ``approve`` or ``disable``."""
         async with db.write() as session:
-            c = await staff.review(session, actor, customer_id, data.decision)
+            c = await staff_service.review(session, actor, customer_id, data.decision)
             await session.commit()
             return customer_out(c)
 
 
 async def _detail(session: AsyncSession, customer_id: int) -> CustomerDetailOut:
-    c, addresses, orders, notes = await staff.details(session, customer_id)
+    c, addresses, orders, notes = await staff_service.details(session, customer_id)
     return CustomerDetailOut(
         customer_out(c),
         [

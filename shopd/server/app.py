@@ -21,8 +21,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shopd import __version__
-from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
+from shopd.analytics.staff_api import StaffReportController
 from shopd.cart import badge
 from shopd.cart.api import CartController, CartQuoteController
 from shopd.catalog.api import CatalogController
@@ -39,7 +39,7 @@ from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database, is_retryable, is_unreachable
 from shopd.errors import Busy, DatabaseUnavailable, DomainError, error_body
 from shopd.http import DB, shop_dependencies
-from shopd.inventory.api import StockController
+from shopd.inventory.staff_api import StockController
 from shopd.orders.api import OrderController, payment_return
 from shopd.orders.staff_api import StaffGroupBuySettlementController, StaffOrderController
 from shopd.promotions.api import PromotionController
