@@ -59,7 +59,7 @@ from shopd.server.request_metrics import RequestMetrics
 from shopd.server.security_headers import add_security_headers
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
-from shopd.web.pages import StorefrontController
+from shopd.web.pages import STOREFRONT
 from shopd.web.rendered import RenderedPages
 
 log = logging.getLogger("shopd")
@@ -289,7 +289,7 @@ def create_app(
 
     return ShopApp(
         route_handlers=[
-            StorefrontController,
+            *STOREFRONT,
             static_files(),
             healthz,
             readyz,
