@@ -17,6 +17,7 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
+from shopd.cart import service as carts
 from shopd.cart.service import CartOwner
 from shopd.config import Settings
 from shopd.customers import service as customers
@@ -145,8 +146,6 @@ async def open_customer_session(
 ) -> tuple[Customer, str, dt.datetime, list[Cookie]]:
     """A fresh session token at log-in (never one from before), the guest cart merged into the
     customer's, and the cookies that say so."""
-    from shopd.cart import service as carts
-
     guest_token = cart_token(request)
     async with committing(db) as session:
         customer = await session.get(Customer, customer_id)

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database, utcnow
+from shopd.orders import group_buy_settlement
 from shopd.orders.models import Order
-from shopd.promotions import group_buys
 from shopd.promotions.models import GroupBuy, GroupBuyMember
 from tests.conftest import SmallCatalog, checkout_body
 from tests.crowd import by_transfer, check_out_at_once, guest_carts
@@ -71,7 +71,9 @@ async def settle_after_deadline(db: Database, settings: Settings, group_id: int)
     async with db.write() as s:
         g = await s.get(GroupBuy, group_id)
         assert g is not None
-        done = await group_buys.settle(s, settings, now=g.ends_at + dt.timedelta(seconds=1))
+        done = await group_buy_settlement.settle(
+            s, settings, now=g.ends_at + dt.timedelta(seconds=1)
+        )
         await s.commit()
     return dict(done)[group_id]
 
@@ -156,7 +158,10 @@ async def test_a_group_that_succeeds_holds_its_orders_until_then(
     assert (await client.get(f"/api/v1/group-buys/{gid}")).json()["state"] == "succeeded"
     # Settled once: a second round changes nothing.
     async with db.write() as s:
-        assert await group_buys.settle(s, settings, now=utcnow() + dt.timedelta(days=1)) == []
+        assert (
+            await group_buy_settlement.settle(s, settings, now=utcnow() + dt.timedelta(days=1))
+            == []
+        )
 
 
 async def test_a_failed_group_cancels_and_refunds_everyone(

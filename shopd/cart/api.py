@@ -10,14 +10,15 @@ from litestar.params import JSONBody, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import http, unit_of_work
-from shopd.cart import badge, service
+from shopd.cart import badge, quotes, service
 from shopd.cart.models import Cart
 from shopd.cart.schemas import CartItemIn, CartLineOut, CartOut, CartQuantityIn
 from shopd.config import Settings
+from shopd.customers import membership
 from shopd.db import Database
 from shopd.errors import NotFound
 from shopd.http import DB, Conf
-from shopd.promotions.schemas import sale_out
+from shopd.promotions.schemas import AppliedOut, QuoteIn, QuoteLineOut, QuoteOut, sale_out
 
 SkuPath = Annotated[str, PathParameter(max_length=64)]
 
@@ -157,3 +158,61 @@ class CartController(Controller):
         if owner is None:
             raise NotFound(f"{sku!r} is not in the cart", code="not_in_cart", details={"sku": sku})
         return owner
+
+
+def quote_out(priced: quotes.CartQuote, currency: str, level: str, percent: int) -> QuoteOut:
+    q = priced.quote
+    return QuoteOut(
+        items=[
+            QuoteLineOut(
+                sku=line.sku.code,
+                quantity=line.quantity,
+                regular_price=line.regular_price,
+                unit_price=line.unit_price,
+                discount=quoted.discount,
+                line_total=quoted.total,
+                priced_by=line.priced_by,
+            )
+            for line, quoted in zip(priced.lines, q.lines, strict=True)
+        ],
+        subtotal=q.subtotal,
+        discount=q.discount,
+        shipping_fee=q.shipping_fee,
+        total=q.total,
+        currency=currency,
+        applied=[AppliedOut(a.kind, a.code, a.amount) for a in q.applied],
+        points_used=q.points_used,
+        member_level=level,
+        member_discount_percent=percent,
+    )
+
+
+class CartQuoteController(Controller):
+    """The price of checking out the cart now; documented with the campaigns (its tag and
+    path are the public contract), computed by the cart (shopd.cart.quotes)."""
+
+    path = "/api/v1"
+    tags = ["promotions"]
+
+    @post("/cart/quote", status_code=200)
+    async def quote(
+        self, request: Request[Any, Any, Any], data: JSONBody[QuoteIn], db: DB, settings: Conf
+    ) -> QuoteOut:
+        """What checking out the cart now would charge with these coupons, points and (when
+        joining one) group buy; refuses what checkout would refuse, with the same codes."""
+        customer = await http.current_customer(request, db)
+        owner = http.cart_owner(request, customer)
+        async with db.read() as session:
+            priced = await quotes.quote_for(
+                session,
+                settings,
+                owner,
+                customer,
+                codes=data.coupons,
+                points=data.points,
+                group_id=data.group_buy,
+            )
+            level, percent = await membership.discount_of(
+                session, customer.id if customer else None
+            )
+        return quote_out(priced, settings.currency, level, percent)

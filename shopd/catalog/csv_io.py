@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from shopd.catalog import admin
+from shopd.catalog import staff_service
 from shopd.catalog.models import Product, Sku
 from shopd.errors import DomainError, InvalidInput
 from shopd.inventory.models import StockLevel
@@ -149,7 +149,7 @@ async def _apply_row(
     def col(name: str) -> str:
         return (row.get(name) or "").strip()
 
-    code = admin.check_sku_code(col("sku"))
+    code = staff_service.check_sku_code(col("sku"))
     sku = await session.scalar(select(Sku).where(Sku.code == code))
     if sku is None:
         slug = col("product_slug")
@@ -163,7 +163,7 @@ async def _apply_row(
                     f"new product {slug} needs product_name, category and list_price",
                     code="invalid_csv",
                 )
-            product = await admin.create_product(
+            product = await staff_service.create_product(
                 session,
                 actor,
                 slug=slug,
@@ -171,12 +171,12 @@ async def _apply_row(
                 name=col("product_name"),
                 name_en=col("product_name_en"),
                 list_price=list_price,
-                skus=[admin.SkuSpec(code=code, attributes=_attributes(col("attributes")))],
+                skus=[staff_service.SkuSpec(code=code, attributes=_attributes(col("attributes")))],
             )
             result.created_products += 1
         else:
-            await admin.add_sku(
-                session, actor, slug, admin.SkuSpec(code, _attributes(col("attributes")))
+            await staff_service.add_sku(
+                session, actor, slug, staff_service.SkuSpec(code, _attributes(col("attributes")))
             )
         result.created_skus += 1
         sku = await session.scalar(select(Sku).where(Sku.code == code))
@@ -185,11 +185,11 @@ async def _apply_row(
     assert product is not None
     price = _int(col("sku_price"), "sku_price")
     if price is not None and price != sku.price:
-        await admin.set_price(session, actor, product.slug, price=price, sku=code)
+        await staff_service.set_price(session, actor, product.slug, price=price, sku=code)
         result.price_changes += 1
     list_price = _int(col("list_price"), "list_price")
     if list_price is not None and list_price != product.list_price:
-        await admin.set_price(session, actor, product.slug, price=list_price)
+        await staff_service.set_price(session, actor, product.slug, price=list_price)
         result.price_changes += 1
     level = await session.get(StockLevel, sku.id)
     on_hand = _int(col("on_hand"), "on_hand")

@@ -10,7 +10,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import http
-from shopd.catalog import admin, csv_io
+from shopd.catalog import csv_io, staff_service
 from shopd.catalog.models import Category, Product, Series
 from shopd.catalog.staff_schemas import (
     ApproveIn,
@@ -66,7 +66,7 @@ async def product_out(
                 c.new_price,
                 c.actor,
             )
-            for c in await admin.price_history(session, p)
+            for c in await staff_service.price_history(session, p)
         ]
         if with_history
         else []
@@ -98,7 +98,7 @@ async def product_out(
 
 async def _product_after(db: Database, slug: str, change: Any) -> StaffProductOut:
     async def view(session: AsyncSession) -> StaffProductOut:
-        product = await admin.product_by_slug(session, slug)
+        product = await staff_service.product_by_slug(session, slug)
         return await product_out(session, product, with_history=True)
 
     return await write_then_read(db, change, view)
@@ -113,7 +113,7 @@ class StaffCatalogController(Controller):
     @post("/series", status_code=201, opt={"role": "manager"})
     async def create_series(self, actor: StaffActor, data: JSONBody[SeriesIn], db: DB) -> SeriesOut:
         async with committing(db) as session:
-            s = await admin.create_series(
+            s = await staff_service.create_series(
                 session,
                 actor,
                 slug=data.slug,
@@ -129,7 +129,7 @@ class StaffCatalogController(Controller):
     ) -> SeriesOut:
         """Rename or reorder (``position``) a series."""
         async with committing(db) as session:
-            s = await admin.update_series(
+            s = await staff_service.update_series(
                 session, actor, slug, name=data.name, name_en=data.name_en, position=data.position
             )
         return series_out(s)
@@ -139,7 +139,7 @@ class StaffCatalogController(Controller):
         self, actor: StaffActor, data: JSONBody[CategoryIn], db: DB
     ) -> CategoryOut:
         async with committing(db) as session:
-            c = await admin.create_category(
+            c = await staff_service.create_category(
                 session,
                 actor,
                 series=data.series,
@@ -156,7 +156,7 @@ class StaffCatalogController(Controller):
     ) -> CategoryOut:
         """Rename, reorder, or move a category to another series (``series``)."""
         async with committing(db) as session:
-            c = await admin.update_category(
+            c = await staff_service.update_category(
                 session,
                 actor,
                 slug,
@@ -186,7 +186,7 @@ class StaffCatalogController(Controller):
         review queue."""
         actor.require("clerk")
         async with db.read() as session:
-            rows, total = await admin.staff_products(
+            rows, total = await staff_service.staff_products(
                 session,
                 q=q,
                 review_state=review_state,
@@ -202,11 +202,11 @@ class StaffCatalogController(Controller):
         self, actor: StaffActor, data: JSONBody[ProductIn], db: DB
     ) -> StaffProductOut:
         """A new product starts as an unlisted draft with zero stock."""
-        specs = [admin.SkuSpec(s.code, dict(s.attributes), s.price) for s in data.skus]
+        specs = [staff_service.SkuSpec(s.code, dict(s.attributes), s.price) for s in data.skus]
         return await _product_after(
             db,
             data.slug,
-            lambda s: admin.create_product(
+            lambda s: staff_service.create_product(
                 s,
                 actor,
                 slug=data.slug,
@@ -224,7 +224,7 @@ class StaffCatalogController(Controller):
         actor.require("clerk")
         async with db.read() as session:
             return await product_out(
-                session, await admin.product_by_slug(session, slug), with_history=True
+                session, await staff_service.product_by_slug(session, slug), with_history=True
             )
 
     @get("/products/{slug:str}/sales", opt={"role": "clerk"})
@@ -241,7 +241,7 @@ class StaffCatalogController(Controller):
         actor.require("clerk")
         since = utcnow() - dt.timedelta(days=days)
         async with db.read() as session:
-            product = await admin.product_by_slug(session, slug)
+            product = await staff_service.product_by_slug(session, slug)
             sold = await product_sales(session, product.id, since)
         return ProductSalesOut(
             product.slug,
@@ -262,7 +262,7 @@ class StaffCatalogController(Controller):
         return await _product_after(
             db,
             slug,
-            lambda s: admin.update_product(
+            lambda s: staff_service.update_product(
                 s,
                 actor,
                 slug,
@@ -278,16 +278,20 @@ class StaffCatalogController(Controller):
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[ApproveIn], db: DB
     ) -> StaffProductOut:
         return await _product_after(
-            db, slug, lambda s: admin.approve(s, actor, slug, list_now=data.list)
+            db, slug, lambda s: staff_service.approve(s, actor, slug, list_now=data.list)
         )
 
     @post("/products/{slug:str}/list", status_code=200, opt={"role": "manager"})
     async def list_product(self, actor: StaffActor, slug: SlugPath, db: DB) -> StaffProductOut:
-        return await _product_after(db, slug, lambda s: admin.set_listed(s, actor, slug, True))
+        return await _product_after(
+            db, slug, lambda s: staff_service.set_listed(s, actor, slug, True)
+        )
 
     @post("/products/{slug:str}/delist", status_code=200, opt={"role": "manager"})
     async def delist_product(self, actor: StaffActor, slug: SlugPath, db: DB) -> StaffProductOut:
-        return await _product_after(db, slug, lambda s: admin.set_listed(s, actor, slug, False))
+        return await _product_after(
+            db, slug, lambda s: staff_service.set_listed(s, actor, slug, False)
+        )
 
     @put("/products/{slug:str}/price", opt={"role": "manager"})
     async def set_price(
@@ -295,15 +299,17 @@ class StaffCatalogController(Controller):
     ) -> StaffProductOut:
         """The list price, or with ``sku`` one SKU's price (``null`` = the list price)."""
         return await _product_after(
-            db, slug, lambda s: admin.set_price(s, actor, slug, price=data.price, sku=data.sku)
+            db,
+            slug,
+            lambda s: staff_service.set_price(s, actor, slug, price=data.price, sku=data.sku),
         )
 
     @post("/products/{slug:str}/skus", status_code=201, opt={"role": "clerk"})
     async def add_sku(
         self, actor: StaffActor, slug: SlugPath, data: JSONBody[SkuIn], db: DB
     ) -> StaffProductOut:
-        spec = admin.SkuSpec(data.code, dict(data.attributes), data.price)
-        return await _product_after(db, slug, lambda s: admin.add_sku(s, actor, slug, spec))
+        spec = staff_service.SkuSpec(data.code, dict(data.attributes), data.price)
+        return await _product_after(db, slug, lambda s: staff_service.add_sku(s, actor, slug, spec))
 
     @patch("/skus/{code:str}", opt={"role": "clerk"})
     async def update_sku(
@@ -314,7 +320,7 @@ class StaffCatalogController(Controller):
         db: DB,
     ) -> StaffSkuOut:
         async with committing(db) as session:
-            sku = await admin.update_sku(
+            sku = await staff_service.update_sku(
                 session,
                 actor,
                 code,
@@ -350,7 +356,7 @@ class StaffCatalogController(Controller):
         return await _product_after(
             db,
             slug,
-            lambda s: admin.add_image(
+            lambda s: staff_service.add_image(
                 s,
                 actor,
                 slug,
@@ -368,7 +374,9 @@ class StaffCatalogController(Controller):
         db: DB,
         url: Annotated[str, QueryParameter(max_length=300)],
     ) -> StaffProductOut:
-        return await _product_after(db, slug, lambda s: admin.remove_image(s, actor, slug, url))
+        return await _product_after(
+            db, slug, lambda s: staff_service.remove_image(s, actor, slug, url)
+        )
 
     @get("/catalog/export.csv", media_type="text/csv; charset=utf-8", opt={"role": "clerk"})
     async def export(self, actor: StaffActor, db: DB) -> Response[str]:

@@ -11,7 +11,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import http
-from shopd.customers import staff
+from shopd.customers import staff_service
 from shopd.customers.models import Customer
 from shopd.http import DB, PageOf
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
@@ -112,7 +112,7 @@ class StaffCustomerController(Controller):
         """Search by e-mail, name or phone; ``flagged=true`` is the review queue."""
         actor.require("clerk")
         async with db.read() as session:
-            rows, total = await staff.search(
+            rows, total = await staff_service.search(
                 session, q=q, flagged=flagged, page=paging.page, per_page=paging.per_page
             )
         return CustomerPage([customer_out(c) for c in rows], paging.page, paging.per_page, total)
@@ -130,7 +130,7 @@ class StaffCustomerController(Controller):
         self, actor: StaffActor, customer_id: CustomerId, data: JSONBody[CustomerNoteIn], db: DB
     ) -> CustomerDetailOut:
         async with committing(db) as session:
-            await staff.add_note(session, actor, customer_id, data.body)
+            await staff_service.add_note(session, actor, customer_id, data.body)
         async with db.read() as session:
             return await _detail(session, customer_id)
 
@@ -140,7 +140,7 @@ class StaffCustomerController(Controller):
     ) -> StaffCustomerOut:
         """Disable (managers): log-in is refused and open sessions end at once."""
         async with committing(db) as session:
-            c = await staff.set_active(session, actor, customer_id, data.active)
+            c = await staff_service.set_active(session, actor, customer_id, data.active)
         return customer_out(c)
 
     @post("/{customer_id:int}/review", status_code=200, opt={"role": "manager"})
@@ -149,12 +149,12 @@ class StaffCustomerController(Controller):
     ) -> StaffCustomerOut:
         """Decide on a flagged registration: ``approve`` or ``disable``."""
         async with committing(db) as session:
-            c = await staff.review(session, actor, customer_id, data.decision)
+            c = await staff_service.review(session, actor, customer_id, data.decision)
         return customer_out(c)
 
 
 async def _detail(session: AsyncSession, customer_id: int) -> CustomerDetailOut:
-    c, addresses, orders, notes = await staff.details(session, customer_id)
+    c, addresses, orders, notes = await staff_service.details(session, customer_id)
     return CustomerDetailOut(
         customer_out(c),
         [

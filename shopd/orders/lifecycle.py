@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -22,10 +22,11 @@ from shopd.db import utcnow
 from shopd.errors import InvalidInput, InvalidTransition, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
-from shopd.orders import actions
-from shopd.orders.models import Order, OrderEvent, OrderNote, Refund
+from shopd.orders import actions, payments
+from shopd.orders.models import Order, OrderNote, Refund
 from shopd.orders.statuses import AWAITING_DISPATCH, STATUSES
 from shopd.orders.statuses import TRANSITIONS as TRANSITIONS  # the state machine, read here
+from shopd.orders.transitions import get_order, move
 from shopd.promotions import coupons, group_buys
 from shopd.staff.audit import SYSTEM, Actor, record
 from shopd.validation import clean_text, escape_like, normalise_email, normalise_phone
@@ -34,20 +35,6 @@ LATE_AFTER = dt.timedelta(hours=24)
 OVERDUE_AFTER = dt.timedelta(hours=48)
 CARRIER_MAX = 64
 TRACKING_MAX = 64
-
-
-def order_query():  # type: ignore[no-untyped-def]
-    return select(Order).options(selectinload(Order.lines))
-
-
-async def get_order(session: AsyncSession, number: str, *, lock: bool = False) -> Order:
-    query = order_query().where(Order.number == number.strip().upper()[:32])
-    if lock:
-        query = query.with_for_update()
-    order = await session.scalar(query)
-    if order is None:
-        raise NotFound(f"no order {number!r}", code="order_not_found")
-    return order
 
 
 def dispatch_flag(order: Order, now: dt.datetime | None = None) -> str | None:
@@ -62,51 +49,6 @@ def dispatch_flag(order: Order, now: dt.datetime | None = None) -> str | None:
     if waited > LATE_AFTER:
         return "late"
     return None
-
-
-async def move(
-    session: AsyncSession,
-    order: Order,
-    to: str,
-    actor: Actor,
-    *,
-    note: str = "",
-    values: dict[str, object] | None = None,
-    action: str | None = None,
-) -> Order:
-    """Change the order's status along a legal edge, with its event and audit rows."""
-    src = order.status
-    refused = actions.transition_refusal(order, to)
-    if refused is not None:
-        raise refused
-    extra = dict(values or {})
-    result = await session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == src)
-        .values(status=to, updated_at=utcnow(), **extra)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        # Someone else changed it between our read and our write.
-        raise InvalidTransition(
-            "the order changed in the meantime; reload it and try again",
-            details={"from": src, "to": to},
-        )
-    session.add(
-        OrderEvent(order_id=order.id, from_status=src, status=to, actor=actor.label, note=note)
-    )
-    record(
-        session,
-        actor,
-        action or f"order.{to}",
-        "order",
-        order.number,
-        before={"status": src},
-        after={"status": to, **extra} | ({"note": note} if note else {}),
-    )
-    await session.flush()
-    await session.refresh(order)
-    return order
 
 
 async def start_picking(session: AsyncSession, actor: Actor, number: str) -> Order:
@@ -172,8 +114,7 @@ async def deliver(session: AsyncSession, settings: Settings, actor: Actor, numbe
     actions.check(order, actor, "deliver")
     values: dict[str, object] = {"delivered_at": utcnow()}
     if order.payment_method == "cod" and order.paid_at is None and order.status == "shipped":
-        from shopd.orders import payments  # the courier collected the cash
-
+        # The courier collected the cash.
         await payments.record_cod_collected(session, order, actor)
         values["paid_at"] = utcnow()
     order = await move(session, order, "delivered", actor, values=values)

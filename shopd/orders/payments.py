@@ -17,8 +17,8 @@ from shopd.db import Database, utcnow
 from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.notifications import service as notify
 from shopd.orders import actions, gateway
-from shopd.orders.lifecycle import get_order, move
 from shopd.orders.models import GatewayEvent, Order, Payment, Refund
+from shopd.orders.transitions import get_order, move
 from shopd.promotions import group_buys
 from shopd.staff.audit import GATEWAY, Actor, record
 from shopd.unit_of_work import committing

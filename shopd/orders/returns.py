@@ -19,8 +19,8 @@ from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders import actions
-from shopd.orders.lifecycle import get_order, move
 from shopd.orders.models import Order, OrderLine, Refund, ReturnLine, ReturnRequest
+from shopd.orders.transitions import get_order, move
 from shopd.staff.audit import Actor, record
 from shopd.validation import clean_text
 

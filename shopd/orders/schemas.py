@@ -355,3 +355,8 @@ class DashboardOut(msgspec.Struct):
     month_target: int
     month_progress: float | None
     currency: str
+
+
+class SettledOut(msgspec.Struct):
+    group_buy: int
+    outcome: str

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shopd import security, unit_of_work
+from shopd.cart import quotes
 from shopd.cart import service as carts
 from shopd.catalog.models import Product
 from shopd.config import Settings
@@ -28,7 +29,7 @@ from shopd.errors import Conflict, InvalidInput, NotFound
 from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderLine
-from shopd.promotions import coupons, flash, group_buys, quotes
+from shopd.promotions import coupons, flash, group_buys
 from shopd.staff import throttle
 from shopd.validation import clean_text, identity_key, normalise_email, normalise_phone
 

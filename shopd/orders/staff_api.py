@@ -14,7 +14,7 @@ from shopd import http
 from shopd.customers.api import address_data
 from shopd.db import Database
 from shopd.http import DB, Conf, PageOf, write_then_read
-from shopd.orders import actions, lifecycle, payments, returns
+from shopd.orders import actions, group_buy_settlement, lifecycle, payments, returns
 from shopd.orders import dashboard as dashboards
 from shopd.orders.api import line_fields, promotion_fields, ship_to_out
 from shopd.orders.models import Order, OrderEvent, OrderNote
@@ -35,6 +35,7 @@ from shopd.orders.schemas import (
     ReturnIn,
     ReturnLineOut,
     ReturnOut,
+    SettledOut,
     ShipIn,
     StaffLineOut,
     StaffOrderOut,
@@ -438,3 +439,21 @@ class StaffOrderController(Controller):
             number,
             lambda s: returns.settle_refund(s, settings, actor, number, refund_id),
         )
+
+
+class StaffGroupBuySettlementController(Controller):
+    """Settling group buys, under the group-buy paths: it cancels or releases orders, so it
+    lives with the orders (promotions decides the groups, shopd.orders.group_buy_settlement)."""
+
+    path = "/api/v1/staff/group-buys"
+    tags = ["staff promotions"]
+    dependencies = ACTOR
+    guards = GUARDS
+
+    @post("/settle", status_code=200, opt={"role": "manager"})
+    async def settle(self, actor: StaffActor, db: DB, settings: Conf) -> list[SettledOut]:
+        """Settle every group that is due now (the background job does this on its own)."""
+        actor.require("manager")
+        async with committing(db) as session:
+            done = await group_buy_settlement.settle(session, settings)
+        return [SettledOut(g, outcome) for g, outcome in done]

@@ -3,12 +3,13 @@ deadline. Buyers join by checking out; their paid orders are held (not dispatche
 group is settled. Settling happens once, after the deadline (or as soon as a full group has
 been paid for): a group with enough paid buyers succeeds and its orders go to dispatch; any
 other group fails and every one of its orders is cancelled, with the money owed back recorded
-as a refund and the buyer told by e-mail."""
+as a refund and the buyer told by e-mail (the orders' side: shopd.orders.group_buy_settlement)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import delete, func, select, update
@@ -22,7 +23,7 @@ from shopd.orders.models import Order
 from shopd.promotions import flash, pricing
 from shopd.promotions.models import GroupBuy, GroupBuyMember
 from shopd.promotions.schemas import GroupBuyIn, GroupBuyOut
-from shopd.staff.audit import Actor, record
+from shopd.staff.audit import SYSTEM, Actor, record
 
 
 class HasSku(Protocol):
@@ -270,66 +271,51 @@ async def is_held(session: AsyncSession, order: Order) -> bool:
     return status != "succeeded"
 
 
-async def settle(
-    session: AsyncSession, settings: Settings, *, now: dt.datetime | None = None
-) -> list[tuple[int, str]]:
-    """Decide every group whose deadline has passed, or which is full and fully paid.
-    Returns (group id, outcome) pairs. Each group is decided under its row lock, once."""
-    from shopd.orders import lifecycle  # orders' lifecycle depends on this module
+@dataclass(slots=True)
+class Decision:
+    """A group decided by :func:`decide`: ``outcome`` is ``succeeded`` or ``failed``."""
 
-    now = now or utcnow()
-    due = list(
+    group: GroupBuy
+    outcome: str
+    paid: int
+
+
+async def due(session: AsyncSession, now: dt.datetime) -> list[int]:
+    """The open groups that have started, in id order: the ones a settling round looks at."""
+    return list(
         await session.scalars(
             select(GroupBuy.id)
             .where(GroupBuy.status == "open", GroupBuy.starts_at <= now)
             .order_by(GroupBuy.id)
         )
     )
-    done = []
-    for group_id in due:
-        group = await session.get(GroupBuy, group_id, with_for_update=True, populate_existing=True)
-        if group is None or group.status != "open":
-            continue
-        paid = await paid_members(session, group.id)
-        full_and_paid = group.max_buyers is not None and paid >= group.max_buyers
-        if now < group.ends_at and not full_and_paid:
-            continue
-        outcome = "succeeded" if paid >= group.min_buyers else "failed"
-        group.status = outcome
-        group.settled_at = now
-        await session.flush()
-        members = (
-            await session.execute(
-                select(Order.id, Order.number, Order.paid_at)
-                .join(GroupBuyMember, GroupBuyMember.order_id == Order.id)
-                .where(GroupBuyMember.group_id == group.id, Order.status != "cancelled")
-                .order_by(Order.id)
-            )
-        ).all()
-        for order_id, number, paid_at in members:
-            if outcome == "succeeded" and paid_at is not None:
-                # The 24/48-hour dispatch promise starts now that the goods can ship.
-                await session.execute(
-                    update(Order)
-                    .where(Order.id == order_id)
-                    .values(ready_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                continue
-            reason = (
-                f"group buy {group.id} did not reach {group.min_buyers} paid buyers"
-                if outcome == "failed"
-                else f"group buy {group.id} closed before this order was paid"
-            )
-            await lifecycle.system_cancel(session, settings, number, reason)
-        record(
-            session,
-            lifecycle.SYSTEM,
-            f"group_buy.{outcome}",
-            "group_buy",
-            group.id,
-            after={"paid": paid, "min_buyers": group.min_buyers, "orders": len(members)},
-        )
-        await session.flush()
-        done.append((group.id, outcome))
-    return done
+
+
+async def decide(session: AsyncSession, group_id: int, now: dt.datetime) -> Decision | None:
+    """Decide one group under its row lock, once: after its deadline, or as soon as it is full
+    and fully paid. None while it stays open. What happens to its members' orders is the
+    orders area's business (shopd.orders.group_buy_settlement)."""
+    group = await session.get(GroupBuy, group_id, with_for_update=True, populate_existing=True)
+    if group is None or group.status != "open":
+        return None
+    paid = await paid_members(session, group.id)
+    full_and_paid = group.max_buyers is not None and paid >= group.max_buyers
+    if now < group.ends_at and not full_and_paid:
+        return None
+    outcome = "succeeded" if paid >= group.min_buyers else "failed"
+    group.status = outcome
+    group.settled_at = now
+    await session.flush()
+    return Decision(group, outcome, paid)
+
+
+def record_decision(session: AsyncSession, decision: Decision, orders: int) -> None:
+    group = decision.group
+    record(
+        session,
+        SYSTEM,
+        f"group_buy.{decision.outcome}",
+        "group_buy",
+        group.id,
+        after={"paid": decision.paid, "min_buyers": group.min_buyers, "orders": orders},
+    )

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
-from sqlalchemy import func, select
 
 from shopd import http
-from shopd.catalog.models import Sku
-from shopd.db import utcnow
 from shopd.http import DB, Conf, PageOf
-from shopd.promotions import coupons, flash, group_buys
-from shopd.promotions.models import Coupon, FlashSale, GroupBuy
+from shopd.promotions import coupons, flash, group_buys, service
+from shopd.promotions.models import Coupon, FlashSale
 from shopd.promotions.schemas import (
     CouponIn,
     CouponOut,
@@ -27,22 +23,7 @@ from shopd.promotions.schemas import (
 from shopd.staff.api import ACTOR, GUARDS, StaffActor
 from shopd.unit_of_work import committing
 
-
-class SettledOut(msgspec.Struct):
-    group_buy: int
-    outcome: str
-
-
 SaleId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
-
-
-def sale_state(sale: FlashSale) -> str:
-    now = utcnow()
-    if now < sale.starts_at:
-        return "scheduled"
-    if now >= sale.ends_at:
-        return "ended"
-    return "running" if sale.sold < sale.quantity else "sold_out"
 
 
 def staff_out(sale: FlashSale, sku: str) -> FlashSaleStaffOut:
@@ -58,7 +39,7 @@ def staff_out(sale: FlashSale, sku: str) -> FlashSaleStaffOut:
         sale.per_customer_limit,
         sale.floor_exempt,
         sale.created_by,
-        sale_state(sale),
+        service.sale_state(sale),
     )
 
 
@@ -73,13 +54,7 @@ class StaffFlashSaleController(Controller):
         """Every sale, newest start first, with what it has sold."""
         actor.require("clerk")
         async with db.read() as session:
-            rows = await session.execute(
-                select(FlashSale, Sku.code)
-                .join(Sku, Sku.id == FlashSale.sku_id)
-                .order_by(FlashSale.starts_at.desc(), FlashSale.id.desc())
-                .limit(500)
-            )
-            return [staff_out(sale, code) for sale, code in rows]
+            return [staff_out(sale, code) for sale, code in await service.flash_sales(session)]
 
     @post("/", status_code=201, opt={"role": "manager"})
     async def create(
@@ -96,8 +71,8 @@ class StaffFlashSaleController(Controller):
     async def end(self, actor: StaffActor, sale_id: SaleId, db: DB) -> FlashSaleStaffOut:
         async with committing(db) as session:
             sale = await flash.end_sale(session, actor, sale_id)
-            code = await session.scalar(select(Sku.code).where(Sku.id == sale.sku_id))
-        return staff_out(sale, str(code))
+            code = await service.sku_code(session, sale.sku_id)
+        return staff_out(sale, code)
 
 
 def coupon_out(c: Coupon) -> CouponOut:
@@ -148,17 +123,11 @@ class StaffCouponController(Controller):
     ) -> CouponPage:
         """Coupons, newest first; ``batch`` lists one generated batch (to print or send)."""
         actor.require("clerk")
-        query = select(Coupon)
-        if batch:
-            query = query.where(Coupon.batch == batch)
-        if code:
-            query = query.where(Coupon.code == coupons.normalise_code(code))
         async with db.read() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = await session.scalars(
-                query.order_by(Coupon.id.desc()).limit(paging.per_page).offset(paging.offset)
+            rows, total = await service.coupon_page(
+                session, batch=batch, code=code, page=paging.page, per_page=paging.per_page
             )
-            return CouponPage([coupon_out(c) for c in rows], int(total or 0))
+            return CouponPage([coupon_out(c) for c in rows], total)
 
     @post("/", status_code=201, opt={"role": "manager"})
     async def create(self, actor: StaffActor, data: JSONBody[CouponIn], db: DB) -> CouponPage:
@@ -187,9 +156,7 @@ class StaffGroupBuyController(Controller):
     async def list_groups(self, actor: StaffActor, db: DB, settings: Conf) -> list[GroupBuyOut]:
         actor.require("clerk")
         async with db.read() as session:
-            rows = await session.scalars(
-                select(GroupBuy).order_by(GroupBuy.ends_at.desc(), GroupBuy.id.desc()).limit(500)
-            )
+            rows = await service.group_buys_list(session)
             return [await group_buys.view(session, settings, g) for g in rows]
 
     @post("/", status_code=201, opt={"role": "manager"})
@@ -201,11 +168,3 @@ class StaffGroupBuyController(Controller):
         async with committing(db) as session:
             group = await group_buys.create(session, settings, actor, data)
             return await group_buys.view(session, settings, group)
-
-    @post("/settle", status_code=200, opt={"role": "manager"})
-    async def settle(self, actor: StaffActor, db: DB, settings: Conf) -> list[SettledOut]:
-        """Settle every group that is due now (the background job does this on its own)."""
-        actor.require("manager")
-        async with committing(db) as session:
-            done = await group_buys.settle(session, settings)
-        return [SettledOut(g, outcome) for g, outcome in done]

@@ -21,10 +21,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shopd import __version__
-from shopd.analytics.api import StaffReportController
 from shopd.analytics.counter import VisitCounter
+from shopd.analytics.staff_api import StaffReportController
 from shopd.cart import badge
-from shopd.cart.api import CartController
+from shopd.cart.api import CartController, CartQuoteController
 from shopd.catalog.api import CatalogController
 from shopd.catalog.cache import CatalogCache
 from shopd.catalog.cache.catalog_cache import STATE_KEY as CATALOG_CACHE
@@ -39,9 +39,9 @@ from shopd.customers.staff_api import StaffCustomerController
 from shopd.db import Database, is_retryable, is_unreachable
 from shopd.errors import Busy, DatabaseUnavailable, DomainError, error_body
 from shopd.http import DB, shop_dependencies
-from shopd.inventory.api import StockController
+from shopd.inventory.staff_api import StockController
 from shopd.orders.api import OrderController, payment_return
-from shopd.orders.staff_api import StaffOrderController
+from shopd.orders.staff_api import StaffGroupBuySettlementController, StaffOrderController
 from shopd.promotions.api import PromotionController
 from shopd.promotions.staff_api import (
     StaffCouponController,
@@ -59,7 +59,7 @@ from shopd.server.request_metrics import RequestMetrics
 from shopd.server.security_headers import add_security_headers
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
-from shopd.web.pages import StorefrontController
+from shopd.web.pages import STOREFRONT
 from shopd.web.rendered import RenderedPages
 
 log = logging.getLogger("shopd")
@@ -289,7 +289,7 @@ def create_app(
 
     return ShopApp(
         route_handlers=[
-            StorefrontController,
+            *STOREFRONT,
             static_files(),
             healthz,
             readyz,
@@ -309,9 +309,11 @@ def create_app(
             StaffFlashSaleController,
             StaffCouponController,
             StaffGroupBuyController,
+            StaffGroupBuySettlementController,
             StaffMembershipController,
             MyMembershipController,
             PromotionController,
+            CartQuoteController,
             MetricsController,
             media_files(settings),
         ],

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from shopd.config import Settings
 from shopd.db import Database
 from shopd.notifications import sender
-from shopd.orders import lifecycle
-from shopd.promotions import group_buys
+from shopd.orders import group_buy_settlement, lifecycle
 from shopd.server.job_lock import JobLock
 from shopd.unit_of_work import committing
 
@@ -38,7 +37,7 @@ async def run_once(db: Database, settings: Settings) -> RoundReport:
     if expired:
         log.info("cancelled %d unpaid orders: %s", len(expired), ", ".join(expired))
     async with committing(db) as session:
-        groups = await group_buys.settle(session, settings)
+        groups = await group_buy_settlement.settle(session, settings)
     for group_id, outcome in groups:
         log.info("group buy %d %s", group_id, outcome)
     mail = await sender.send_pending(db, settings)
