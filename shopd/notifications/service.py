@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd.config import Settings
 from shopd.formatting import format_money
 from shopd.notifications.models import OutboxMessage
+from shopd.orders.links import order_url
 from shopd.orders.models import Order
 
 KINDS = ("order_placed", "order_paid", "order_shipped", "order_refunded", "order_cancelled")
@@ -17,7 +18,7 @@ def render(
 ) -> tuple[str, str]:
     """Subject and plain-text body, in Chinese and English like the rest of the shop."""
     shop = settings.shop_name
-    link = f"{settings.public_url.rstrip('/')}/orders/{order.number}"
+    link = order_url(settings, order.number)
     total = format_money(order.total, order.currency, code=True)
     if kind == "order_placed":
         subject = f"[{shop}] 订单已提交 Order {order.number} received"

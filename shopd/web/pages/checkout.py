@@ -3,7 +3,6 @@ by card, and the guest's order inquiry."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -18,7 +17,7 @@ from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
-from shopd.orders import payments
+from shopd.orders import links, payments
 from shopd.orders import service as orders
 from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
@@ -26,7 +25,6 @@ from shopd.web.pages.forms import (
     ADDRESS_FIELDS,
     field_errors,
     form_int,
-    order_link_token,
     read_form,
 )
 from shopd.web.render import page, redirect
@@ -175,7 +173,7 @@ class CheckoutPages(Controller):
             return await self._checkout_page(
                 request, db, settings, form, field_errors(exc), status=400
             )
-        token = order_link_token(settings, order.number)
+        token = links.order_token(settings, order.number)
         return redirect(f"/order/{order.number}/placed?t={token}")
 
     @get("/order/{number:str}/placed")
@@ -187,11 +185,28 @@ class CheckoutPages(Controller):
         settings: Conf,
         t: Annotated[str, QueryParameter(max_length=64)] = "",
     ) -> Response[Any]:
-        if not hmac.compare_digest(t, order_link_token(settings, number)):
+        if not links.is_order_token(settings, number, t):
             raise NotFound("no such order", code="order_not_found")
         async with db.read() as session:
             order = await get_order(session, number)
         return await page(request, db, settings, "placed.html", order=order, request_token=t)
+
+    @get("/orders/{number:str}")
+    async def order_page(
+        self,
+        request: Request[Any, Any, Any],
+        number: OrderNumber,
+        db: DB,
+        settings: Conf,
+        t: Annotated[str, QueryParameter(max_length=64)] = "",
+    ) -> Response[Any]:
+        """An order's own page (status, lines, address, tracking), opened from its mails: the
+        link carries the order's token, so whoever has the mail sees it without logging in."""
+        if not links.is_order_token(settings, number, t):
+            raise NotFound("no such order", code="order_not_found")
+        async with db.read() as session:
+            order = await get_order(session, number)
+        return await page(request, db, settings, "order.html", order=order, from_link=True)
 
     @post("/order/{number:str}/pay")
     async def pay(
@@ -203,7 +218,7 @@ class CheckoutPages(Controller):
     ) -> Response[Any]:
         """The confirmation page's "pay now": off to the gateway's page."""
         form = await read_form(request)
-        if not hmac.compare_digest(form.get("t", ""), order_link_token(settings, number)):
+        if not links.is_order_token(settings, number, form.get("t", "")):
             raise NotFound("no such order", code="order_not_found")
         payment = await payments.card_checkout(db, settings, lambda s: get_order(s, number))
         return redirect(payment.redirect_url or "/")
@@ -221,8 +236,9 @@ class CheckoutPages(Controller):
         if number and contact:
             by = {"email": contact} if "@" in contact else {"phone": contact}
             try:
-                async with db.read() as session:
-                    order = await orders.inquire(session, number, **by)
+                order = await orders.inquire_limited(
+                    db, settings, number, ip=http.client_ip(request), **by
+                )
             except DomainError:
                 not_found = True
         return await page(

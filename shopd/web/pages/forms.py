@@ -3,13 +3,11 @@ its field, paging and sorting words, and the link that shows a guest their new o
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from litestar import Request
 from litestar.params import PathParameter, QueryParameter
 
-from shopd.config import Settings
 from shopd.errors import DomainError
 
 PER_PAGE = 24
@@ -32,12 +30,6 @@ def field_errors(exc: DomainError) -> dict[str, str]:
         "points_need_account": "points",
     }.get(exc.code, "coupon" if exc.code.startswith("coupon") else "form")
     return {field: exc.message}
-
-
-def order_link_token(settings: Settings, number: str) -> str:
-    """Lets the browser that placed an order see its confirmation without logging in."""
-    key = settings.effective_secret_key().encode()
-    return hmac.new(key, f"order:{number}".encode(), "sha256").hexdigest()[:32]
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
