@@ -25,9 +25,14 @@ answer). Written against uvicorn 0.54.0 and run on 0.55.0, whose internals it us
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
 from types import FrameType
 
 import uvicorn
@@ -88,11 +93,31 @@ class ReleasingMultiprocess(Multiprocess):
             super().keep_subprocess_alive()
 
 
+@contextlib.contextmanager
+def shared_metrics() -> Iterator[None]:
+    """Workers that count into one set of metrics files, so ``/metrics`` tells the whole
+    server's requests whichever worker answers the scrape (prometheus_client's multiprocess
+    mode, which Litestar's ``PrometheusController`` reads when the variable is set). Before,
+    each scrape showed the one worker that happened to take it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield  # the operator's own directory: theirs to keep and clean
+        return
+    directory = tempfile.mkdtemp(prefix="shopd-metrics-")
+    # Read by each worker as it starts (spawned, so it imports prometheus_client afresh).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def serve(config: uvicorn.Config) -> None:
     """What uvicorn.run does for one worker or many, with the releasing supervisor."""
     server = uvicorn.Server(config=config)
     if config.workers > 1:
-        ReleasingMultiprocess(config, sockets=[config.bind_socket()]).run()
+        with shared_metrics():
+            ReleasingMultiprocess(config, sockets=[config.bind_socket()]).run()
     else:
         # One process: asyncio closes the listening socket itself when the server stops.
         server.run()
