@@ -77,5 +77,16 @@ def new_order_number(now: dt.datetime) -> str:
     return f"{now:%Y%m%d}-{random_part}"
 
 
+def order_token(secret_key: str, number: str) -> str:
+    """What a link to one order's page carries (the confirmation after checkout, every order
+    mail): an HMAC of the number under the shop's secret key, so it cannot be guessed from a
+    number and works on every app server."""
+    return hmac.new(secret_key.encode(), f"order:{number}".encode(), "sha256").hexdigest()[:32]
+
+
+def is_order_token(secret_key: str, number: str, token: str) -> bool:
+    return hmac.compare_digest(token, order_token(secret_key, number))
+
+
 def new_password() -> str:
     return secrets.token_urlsafe(12)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopd import security
 from shopd.config import Settings
 from shopd.formatting import format_money
 from shopd.notifications.models import OutboxMessage
-from shopd.orders.links import order_url
 from shopd.orders.models import Order
 
 KINDS = ("order_placed", "order_paid", "order_shipped", "order_refunded", "order_cancelled")
+
+
+def order_url(settings: Settings, number: str) -> str:
+    """The order's own page, which opens without logging in (``/orders/{number}?t=…``)."""
+    token = security.order_token(settings.effective_secret_key(), number)
+    return f"{settings.public_url.rstrip('/')}/orders/{number}?t={token}"
 
 
 def render(

@@ -17,7 +17,7 @@ from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
-from shopd.orders import links, payments
+from shopd.orders import payments
 from shopd.orders import service as orders
 from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
@@ -173,7 +173,7 @@ class CheckoutPages(Controller):
             return await self._checkout_page(
                 request, db, settings, form, field_errors(exc), status=400
             )
-        token = links.order_token(settings, order.number)
+        token = security.order_token(settings.effective_secret_key(), order.number)
         return redirect(f"/order/{order.number}/placed?t={token}")
 
     @get("/order/{number:str}/placed")
@@ -185,7 +185,7 @@ class CheckoutPages(Controller):
         settings: Conf,
         t: Annotated[str, QueryParameter(max_length=64)] = "",
     ) -> Response[Any]:
-        if not links.is_order_token(settings, number, t):
+        if not security.is_order_token(settings.effective_secret_key(), number, t):
             raise NotFound("no such order", code="order_not_found")
         async with db.read() as session:
             order = await get_order(session, number)
@@ -202,7 +202,7 @@ class CheckoutPages(Controller):
     ) -> Response[Any]:
         """An order's own page (status, lines, address, tracking), opened from its mails: the
         link carries the order's token, so whoever has the mail sees it without logging in."""
-        if not links.is_order_token(settings, number, t):
+        if not security.is_order_token(settings.effective_secret_key(), number, t):
             raise NotFound("no such order", code="order_not_found")
         async with db.read() as session:
             order = await get_order(session, number)
@@ -218,7 +218,7 @@ class CheckoutPages(Controller):
     ) -> Response[Any]:
         """The confirmation page's "pay now": off to the gateway's page."""
         form = await read_form(request)
-        if not links.is_order_token(settings, number, form.get("t", "")):
+        if not security.is_order_token(settings.effective_secret_key(), number, form.get("t", "")):
             raise NotFound("no such order", code="order_not_found")
         payment = await payments.card_checkout(db, settings, lambda s: get_order(s, number))
         return redirect(payment.redirect_url or "/")
