@@ -85,11 +85,11 @@ class Settings(BaseSettings):
     catalog_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     # Product suggestions (bought together, best sellers) rank all orders and move slowly.
     ranking_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
-    # Products' names, texts, SKUs, prices and reviews (not stock) are kept this long; a change
+    # Products' names, texts, SKUs, prices and reviews (not stock) are cached this long; a change
     # made anywhere reaches every worker within catalog_watch_seconds (the catalog version).
     product_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
     catalog_watch_seconds: float = Field(default=1.0, gt=0, le=60)
-    # A product's stock and prices as its page shows them are kept up to this long while its
+    # A product's stock and prices as its page shows them are cached up to this long while its
     # stock does not move (the stock ledger, looked at with the catalog version); products on
     # a flash sale or group buy keep to catalog_cache_seconds (0: all do).
     offer_cache_seconds: float = Field(default=30.0, ge=0, le=600)

@@ -50,7 +50,7 @@ def major_units(minor_units: int) -> float:
     return minor_units / 10**MINOR_DIGITS
 
 
-# Prices repeat across a page and across pages: a formatted amount is kept, as Babel takes
+# Prices repeat across a page and across pages: a formatted amount is cached, as Babel takes
 # several times an f-string's time.
 @lru_cache(maxsize=4096)
 def format_money(

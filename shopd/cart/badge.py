@@ -4,7 +4,7 @@ Under a campaign nearly every shopper has a cart, and counting its units was the
 left on a page served from the read cache. A guest's cart changes only by requests from the
 browser holding its token, so that browser can carry the count:
 
-- an answer that knows the count after a change (the cart API's) sets the cookie;
+- a response that knows the count after a change (the cart API's) sets the cookie;
 - any other change request from that browser (a form, a checkout, a refused add) drops it, so
   the next page counts on the database again and sets it afresh;
 - the value names the cart it counts (a prefix of the token's hash), so a new cart never shows
@@ -60,7 +60,7 @@ def carried(request: Request[Any, Any, Any], owner: CartOwner) -> int | None:
 
 
 def forget_on_change(settings: Settings) -> BeforeMessageSendHookHandler:
-    """A ``before_send`` hook: a change request whose answer did not set the count drops it."""
+    """A ``before_send`` hook: a change request whose response did not set the count drops it."""
     drop = http.expired_cookie(settings, COOKIE).to_encoded_header()
 
     async def hook(message: Message, scope: Scope) -> None:

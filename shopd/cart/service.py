@@ -98,7 +98,7 @@ def shipping_fee(subtotal: int, flat_fee: int, free_over: int) -> int:
     return flat_fee
 
 
-# The cart queries every cart answer and checkout makes, built once: building a statement and
+# The cart queries every cart response and checkout makes, built once: building a statement and
 # its cache key costs more than running it (``docs/performance.md``, seventh round).
 _OWNER = bindparam("owner")
 
@@ -225,7 +225,7 @@ async def lines_of(
     session: AsyncSession, cart: Cart | None, now: dt.datetime | None = None
 ) -> list[Line]:
     """The cart's lines at regular prices, each with its stock and the flash sale on ``now``
-    (by default this moment): every cart answer and every checkout prices its lines, in one
+    (by default this moment): every cart response and every checkout prices its lines, in one
     round trip."""
     if cart is None:
         return []
@@ -369,7 +369,7 @@ async def add_item_lines(
     *,
     new_owner: bool = False,
 ) -> tuple[Cart, list[Line]]:
-    """``add_item``, and the cart's lines after it at regular prices, for the answer: the
+    """``add_item``, and the cart's lines after it at regular prices, for the response: the
     lines read before the change (with their stock) answer "is this SKU in it?" and "is it
     full?", and with the change applied they need not be read again."""
     _check_quantity(settings, quantity)

@@ -212,7 +212,7 @@ def _in_stock_products():  # type: ignore[no-untyped-def]
 @dataclass(slots=True)
 class ProductShown:
     """What a listed product shows besides stock and today's prices: it changes only when the
-    catalog does, so it can be kept long (``shopd.catalog.cache.reads``)."""
+    catalog does, so it can be cached long (``shopd.catalog.cache.reads``)."""
 
     product: Product
     category: Category

@@ -54,7 +54,7 @@ async def flag_reason(session: AsyncSession, name: str, ip: str) -> str:
 async def new_password_hash(password: str) -> str:
     """A customer's new password, checked and hashed. Registration calls it before its
     transaction opens: argon2 takes tens of milliseconds, which a held connection (or
-    SQLite's writer turn) must not."""
+    SQLite's write lock) must not."""
     check_password_strength(password)
     return await security.hashed(password)
 

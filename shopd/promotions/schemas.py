@@ -58,7 +58,7 @@ class FlashSaleStaffOut(msgspec.Struct):
     per_customer_limit: int
     floor_exempt: bool
     created_by: str
-    # scheduled | running | sold_out | ended, as of the moment of the answer
+    # scheduled | running | sold_out | ended, as of the moment of the response
     state: str
 
 

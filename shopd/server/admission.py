@@ -21,11 +21,11 @@ NOT_QUEUED = ("/healthz", "/readyz", "/metrics", "/static/")
 
 
 def admission(limit: int) -> Callable[[ASGIApp], ASGIApp]:
-    # Litestar wraps each route handler in its own copy of the middleware stack, so the turns
-    # live here, shared by every route: the limit is the worker's, not each route's. (Kept per
+    # Litestar wraps each route handler in its own copy of the middleware stack, so the semaphore
+    # lives here, shared by every route: the limit is the worker's, not each route's. (Kept per
     # route, the slowest route filled its own 32 and queued for seconds while the rest ran.)
     # One per event loop: a test or a command may run several in turn over one app.
-    turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
         weakref.WeakKeyDictionary()
     )
 
@@ -38,10 +38,10 @@ def admission(limit: int) -> Callable[[ASGIApp], ASGIApp]:
                 await app(scope, receive, send)
                 return
             loop = asyncio.get_running_loop()
-            turn = turns.get(loop)
-            if turn is None:
-                turn = turns[loop] = asyncio.Semaphore(limit)
-            async with turn:
+            slot = slots.get(loop)
+            if slot is None:
+                slot = slots[loop] = asyncio.Semaphore(limit)
+            async with slot:
                 await app(scope, receive, send)
 
         return handle

@@ -1,20 +1,20 @@
-"""Gzip for answers of ``minimum_size`` bytes and more, to clients that accept it.
+"""Gzip for responses of ``minimum_size`` bytes and more, to clients that accept it.
 
 It takes the place of Litestar's compression middleware, which built a gzip writer, and with it
-zlib's 256 KiB of compressor state, for every request that accepted gzip: also for answers too
+zlib's 256 KiB of compressor state, for every request that accepted gzip: also for responses too
 small to compress, for 304s and for images. That was 40-100 us of a cached page's 300. Here the
-choice is made when the first part of the body is known, and a whole answer is compressed in
-one call with a window no larger than the answer: the same bytes out, less state to set up.
+choice is made when the first part of the body is known, and a whole response is compressed in
+one call with a window no larger than the response: the same bytes out, less state to set up.
 
-Only what compresses is compressed (text, JSON, JavaScript, XML, SVG), and such answers say
+Only what compresses is compressed (text, JSON, JavaScript, XML, SVG), and such responses say
 ``Vary: Accept-Encoding`` whether or not this client took gzip, so that a cache in front keeps
-the two apart. Streamed answers (files) are compressed part by part as they go. A gzipped
-answer's strong ETag is made weak: it no longer names these bytes.
+the two apart. Streamed responses (files) are compressed part by part as they go. A gzipped
+response's strong ETag is made weak: it no longer names these bytes.
 
 Measured against Litestar 2.25.0's ``CompressionMiddleware`` (gzip, the same level and minimum
 size), in process (``python -m benchmarks.response_cost``, five alternating runs, 2026-12-07):
-it cost 13-25 us more per ``/healthz`` answer (47-60 us with this one) and 19-58 us more per cached
-product API answer (112-156 us). Only Litestar's public ASGI types are used here, so Litestar's
+it cost 13-25 us more per ``/healthz`` response (47-60 us with this one) and 19-58 us more per cached
+product API response (112-156 us). Only Litestar's public ASGI types are used here, so Litestar's
 version is not bounded for it; measure again when its compression middleware changes.
 """
 
@@ -69,7 +69,7 @@ def compressible(content_type: bytes) -> bool:
 
 
 def _weak(name: bytes, value: bytes) -> tuple[bytes, bytes]:
-    """A strong ETag names the exact bytes of the uncompressed answer, and the gzipped answer
+    """A strong ETag names the exact bytes of the uncompressed response, and the gzipped response
     is other bytes: it goes out weak (as nginx does), still matching the same ETag sent back
     in If-None-Match, which compares weakly."""
     if bytes(name).lower() == b"etag" and not bytes(value).startswith(b"W/"):
@@ -79,7 +79,7 @@ def _weak(name: bytes, value: bytes) -> tuple[bytes, bytes]:
 
 def _window_bits(size: int) -> int:
     """The smallest zlib window (9-15 bits) that holds ``size`` bytes: it finds the same
-    matches as the largest for an answer that fits, with less memory to set up."""
+    matches as the largest for a response that fits, with less memory to set up."""
     return min(max(size.bit_length(), 9), 15)
 
 

@@ -37,7 +37,7 @@ def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
 def fresh(
     if_none_match: str | None, if_modified_since: str | None, headers: Iterable[tuple[bytes, bytes]]
 ) -> bool:
-    """Whether the client's copy is the answer with these headers (If-None-Match, when sent,
+    """Whether the client's copy is the response with these headers (If-None-Match, when sent,
     decides alone)."""
     etag = _header(headers, b"etag")
     if if_none_match is not None:
@@ -71,8 +71,8 @@ def not_modified_files(app: ASGIApp) -> ASGIApp:
                 headers = list(message.get("headers", ()))
                 if fresh(inm, ims, headers):
                     answered = True
-                    kept = [(k, v) for k, v in headers if bytes(k).lower() in _KEPT]
-                    await send({"type": "http.response.start", "status": 304, "headers": kept})
+                    passed_on = [(k, v) for k, v in headers if bytes(k).lower() in _KEPT]
+                    await send({"type": "http.response.start", "status": 304, "headers": passed_on})
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
             await send(message)

@@ -2,7 +2,7 @@
 
 Uptime monitors, link checkers and mail scanners ask with HEAD. Litestar routes HEAD only to
 handlers declared for it, so without this ``HEAD /`` was a 404 and ``HEAD /healthz`` a 405.
-Here a HEAD request goes through the app as a GET, and its answer keeps the GET's status and
+Here a HEAD request goes through the app as a GET, and its response keeps the GET's status and
 headers (Content-Length and Content-Type included) and loses the body. A handler that must not
 act on a HEAD (a visit counted, a newsletter link that changes a subscription) asks
 ``is_head``: mail scanners follow links with HEAD on their readers' behalf.

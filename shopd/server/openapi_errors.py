@@ -1,6 +1,6 @@
 """The OpenAPI document tells the truth about errors: every operation may answer a 4xx — and 503
 when the database cannot take a change in time — and each has the one error shape,
-``{"error": {"code", "message", "details"}}``, not the framework's own validation answer.
+``{"error": {"code", "message", "details"}}``, not the framework's own validation response.
 Staff operations also say the lowest role they serve."""
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def document_errors(app: Litestar) -> None:
             if op is None:
                 continue
             responses = {
-                code: answer
-                for code, answer in (op.responses or {}).items()
+                code: response
+                for code, response in (op.responses or {}).items()
                 if not code.startswith("4")
             }
             if isinstance(answer_204 := responses.get("204"), OpenAPIResponse):

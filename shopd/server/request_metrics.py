@@ -1,4 +1,4 @@
-"""Litestar's Prometheus request metrics, the same series with the same labels, kept for less.
+"""Litestar's Prometheus request metrics, the same series with the same labels, for less CPU.
 
 Litestar's middleware built a ``Request`` and a label dictionary for every request and asked
 prometheus_client for each series' child four times (each ask takes a lock and checks its
@@ -9,7 +9,7 @@ which Litestar's middleware cannot do: it reaches the app as a GET (``head_reque
 
 Measured against Litestar 2.25.0's own ``PrometheusMiddleware``, in process (``python -m
 benchmarks.response_cost``, five alternating runs, 2026-12-07): it cost 22-28 us more per
-``/healthz`` answer (47-60 us with this one) and 12-43 us more per cached product API answer
+``/healthz`` response (47-60 us with this one) and 12-43 us more per cached product API response
 (112-156 us). Written against Litestar 2.25.0, whose internals it uses (``_config``, the
 ``request_count``/``request_time``/``requests_in_progress``/``requests_error_count`` factories
 and the order of the default labels), hence ``litestar<2.26`` in ``pyproject.toml``.
@@ -82,7 +82,7 @@ class RequestMetrics(PrometheusMiddleware):
                 duration = time.perf_counter() - started
             await send(message)
 
-        # In progress is counted under status 200, as Litestar does, before any answer.
+        # In progress is counted under status 200, as Litestar does, before any response.
         progress = self._child("progress", method, path, 200)
         progress.inc()
         try:

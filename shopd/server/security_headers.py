@@ -3,7 +3,7 @@
 that runs only the shop's own scripts — an injected ``<script>`` or inline handler is refused.
 HSTS is nginx's, where TLS ends.
 
-A ``before_send`` hook rather than a middleware: it also sees the answers no route handled
+A ``before_send`` hook rather than a middleware: it also sees the responses no route handled
 (an unknown path's 404)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
     # One pass over the raw headers: every look-up through Litestar's MutableScopeHeaders
-    # decodes and lower-cases them all again, and this runs for every answer.
+    # decodes and lower-cases them all again, and this runs for every response.
     headers = list(message.get("headers", ()))
     present: set[bytes] = set()
     html = False

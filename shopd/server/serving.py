@@ -16,8 +16,8 @@ to the cart. Stock uvicorn dropped them in two places, fixed here:
 
 Both still hold in uvicorn 0.55.0 (2026-12-07): ``HttpToolsProtocol.shutdown`` closes an idle
 connection at once, ``Multiprocess`` closes no socket before it exits, and with them the
-kept-alive test of ``tests/test_graceful_stop.py`` fails (the connection closes without an
-answer). Written against uvicorn 0.54.0 and run on 0.55.0, whose internals it uses
+kept-alive test of ``tests/test_graceful_stop.py`` fails (the connection closes without a
+response). Written against uvicorn 0.54.0 and run on 0.55.0, whose internals it uses
 (``HttpToolsProtocol``'s ``cycle``, ``shutdown`` and ``on_headers_complete``; ``Multiprocess``'s
 ``sockets``, ``signal_queue`` and ``keep_subprocess_alive``), hence ``uvicorn<0.56`` in
 ``pyproject.toml``.
@@ -52,7 +52,7 @@ class LastRequestProtocol(HttpToolsProtocol):
 
     def shutdown(self) -> None:
         if self.cycle is not None and not self.cycle.response_complete:
-            super().shutdown()  # a request in progress: its answer closes the connection
+            super().shutdown()  # a request in progress: its response closes the connection
             return
         self.stopping = True
         self.loop.call_later(LAST_REQUEST_SECONDS, self._close_if_idle)
