@@ -175,6 +175,22 @@ async def test_a_refusal_says_why_in_the_words_of_the_api(
     assert r.json()["error"]["message"] == refused["cancel"]["reason"]
 
 
+async def test_an_unpaid_orders_refusals_name_the_step_that_comes_first(
+    client: httpx.AsyncClient, catalog: SmallCatalog, staff: Staff
+) -> None:
+    unpaid = await place_order(client, catalog.sku_m)
+    detail = (
+        await client.get(f"/api/v1/staff/orders/{unpaid['number']}", headers=staff.clerk)
+    ).json()
+    assert "confirm_payment" in detail["allowed_actions"]
+    refused = {r["action"]: r["reason"] for r in detail["refused_actions"]}
+    for action in ("ship", "start_picking"):
+        assert (
+            "the bank transfer has not arrived yet (record it with 'bank paid')"
+            in (refused[action])
+        ), refused[action]
+
+
 async def test_the_schema_documents_the_refused_actions(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     components = schema["components"]["schemas"]

@@ -74,11 +74,21 @@ def _confirm_payment(order: Order) -> DomainError | None:
     return payable_refusal(order, "bank_transfer", "bank transfer")
 
 
+def _unpaid(order: Order) -> str:
+    """An unpaid order's state in words that say what comes first (a refusal names the step
+    staff can take now, not only the one they cannot)."""
+    waiting = {
+        "bank_transfer": "the bank transfer has not arrived yet (record it with 'bank paid')",
+        "card": "the card payment has not arrived yet",
+    }
+    return waiting.get(order.payment_method, f"the order is not paid yet ({order.payment_method})")
+
+
 def _start_picking(order: Order) -> DomainError | None:
     if order.status == "pending_payment" and order.payment_method != "cod":
         # Only cash on delivery is picked before it is paid.
         return InvalidTransition(
-            f"not possible for an order paid by {order.payment_method}",
+            f"{_unpaid(order)}; it is picked once paid",
             details={"payment_method": order.payment_method},
         )
     if awaits_group(order):
@@ -103,6 +113,11 @@ def _ship(order: Order) -> DomainError | None:
     if order.status == "picking":
         return None
     # Shipping straight from paid would skip the pick; say what is needed instead.
+    if order.status == "pending_payment" and order.payment_method != "cod":
+        return InvalidTransition(
+            f"{_unpaid(order)}; it is paid, then picked, then shipped",
+            details={"from": order.status, "to": "shipped"},
+        )
     return InvalidTransition(
         f"an order that is {order.status} cannot be shipped; start picking first"
         if order.status in ("paid", "pending_payment")
