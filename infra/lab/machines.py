@@ -11,9 +11,10 @@ import secrets
 import subprocess
 from pathlib import Path
 
+from infra.lab import system
 from infra.lab import topology as topo
 from infra.lab.image import ADMIN_USER
-from infra.lab.system import LabError, find_tool, processes_with, run, state_dir, terminate
+from infra.lab.system import LabError, processes_with, run, state_dir, terminate
 
 
 def host_dir(host: topo.Host) -> Path:
@@ -84,7 +85,7 @@ def boot(host: topo.Host) -> int:
     log = open(host_dir(host) / "console.log", "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
         [
-            find_tool("systemd-nspawn") or "systemd-nspawn",
+            system.find_tool("systemd-nspawn") or "systemd-nspawn",
             "--boot",
             f"--directory={root_of(host)}",
             f"--machine={host.machine}",

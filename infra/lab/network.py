@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import json
 
+from infra.lab import system
 from infra.lab import topology as topo
-from infra.lab.system import find_tool, in_namespace, run
+from infra.lab.system import in_namespace, run
 
 GUARD_TABLE = "shopd_lab"
 
 
 def _links() -> list[str]:
-    if find_tool("ip") is None:
+    if system.find_tool("ip") is None:
         return []
     out = run(["ip", "-json", "link", "show"]).stdout
     return [link["ifname"] for link in json.loads(out or "[]")]
 
 
 def namespaces() -> list[str]:
-    if find_tool("ip") is None:
+    if system.find_tool("ip") is None:
         return []  # without iproute2 this machine never made the lab's namespaces
     out = run(["ip", "-json", "netns", "list"], check=False).stdout
     return [ns["name"] for ns in json.loads(out or "[]") if ns["name"].startswith(topo.PREFIX)]
@@ -33,7 +34,7 @@ def lab_links() -> list[str]:
 
 
 def guard_present() -> bool:
-    if find_tool("nft") is None:
+    if system.find_tool("nft") is None:
         return False  # the guard is an nft table: without nft the lab never made one
     return run(["nft", "list", "table", "inet", GUARD_TABLE], check=False).returncode == 0
 

@@ -12,8 +12,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from infra.lab import system
 from infra.lab import topology as topo
-from infra.lab.system import LabError, find_tool, processes_with, state_dir, terminate
+from infra.lab.system import LabError, processes_with, state_dir, terminate
 
 ALLOWED_HOSTS = ("deb.debian.org",)
 
@@ -52,7 +53,7 @@ def start() -> int:
     )
     log = open(_dir() / "proxy.log", "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
-        [find_tool("tinyproxy") or "tinyproxy", "-d", "-c", str(_conf())],
+        [system.find_tool("tinyproxy") or "tinyproxy", "-d", "-c", str(_conf())],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
