@@ -11,6 +11,7 @@ from shopd.errors import InvalidInput
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]{1,189}\.[^@\s\x00-\x1f.]{2,63}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def identity_key(value: str) -> str:
@@ -58,10 +59,17 @@ def clean_text(value: str, field: str, *, max_length: int, required: bool = True
     return value
 
 
+def search_terms(text: str) -> str:
+    """What a search looks for: control characters removed, trimmed. A NUL reached the
+    database as it was typed: SQLite's LIKE stopped at it and matched every product, MariaDB's
+    matched none; a page echoed it into its HTML."""
+    return _ANY_CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "", text).strip()
+
+
 def escape_like(text: str) -> str:
     """Lower-cased, with LIKE's wildcards escaped (use with ``escape="\\"``), so a customer's
     "100%" or "a_b" is searched for literally."""
-    return text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return search_terms(text).lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def contains_pattern(text: str) -> str:

@@ -277,3 +277,26 @@ async def test_order_inquiry_is_limited_like_a_log_in(
     other = await place_order(client, catalog.sku_m)
     r = await client.get(f"/api/v1/orders/{other['number']}", params={"email": "guest@example.com"})
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "same_as"),
+    [
+        ("\x00", ""),
+        ("t-shirt\x00", "t-shirt"),
+        ("tea\x00 sets", "tea sets"),
+        ("\x1b[31mtea", "[31mtea"),
+    ],
+)
+async def test_control_characters_in_a_search_mean_the_same_on_both_back_ends(
+    client: httpx.AsyncClient, catalog: SmallCatalog, typed: str, same_as: str
+) -> None:
+    async def found(q: str) -> list[str]:
+        r = await client.get("/api/v1/products", params={"q": q} if q else {})
+        assert r.status_code == 200, r.text
+        return [p["slug"] for p in r.json()["items"]]
+
+    assert await found(typed) == await found(same_as)
+    r = await client.get("/search", params={"q": typed})
+    assert r.status_code == 200
+    assert "\x00" not in r.text and "\x1b" not in r.text

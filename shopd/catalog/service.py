@@ -19,7 +19,7 @@ from shopd.inventory.models import StockLevel
 from shopd.promotions import flash
 from shopd.promotions.models import FlashSale
 from shopd.staff import shop_settings
-from shopd.validation import contains_pattern
+from shopd.validation import contains_pattern, search_terms
 
 Sort = Literal["newest", "price_asc", "price_desc", "best_selling", "name"]
 MAX_QUERY_LENGTH = 100
@@ -141,7 +141,7 @@ def _filters(q: str | None, category: str | None, hide: bool) -> list[Any]:
     filters: list[Any] = [Product.listed.is_(True)]
     if hide:
         filters.append(Product.id.in_(_in_stock_products()))
-    if q:
+    if q and search_terms(q):
         filters.append(Product.search_text.like(contains_pattern(q), escape="\\"))
     if category:
         cat_ids = (

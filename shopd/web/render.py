@@ -29,7 +29,7 @@ from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
 from shopd.formatting import DEFAULT_LANGUAGE, format_datetime, format_money
-from shopd.validation import header_safe_path
+from shopd.validation import header_safe_path, search_terms
 from shopd.web import i18n
 from shopd.web.rendered import CART_SLOT, CSRF_SLOT, RenderedPages
 
@@ -113,7 +113,7 @@ def _render(
         csrf_token=csrf,
         popular=POPULAR_SEARCHES,
         path=request.url.path,
-        query=request.query_params.get("q", ""),
+        query=search_terms(request.query_params.get("q", "")),
         **context,
     )
 

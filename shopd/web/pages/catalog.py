@@ -20,6 +20,7 @@ from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
 from shopd.staff import shop_settings
 from shopd.unit_of_work import committing
+from shopd.validation import search_terms
 from shopd.web.pages.forms import PER_PAGE, SORTS, Slug, form_int, read_form
 from shopd.web.render import page, redirect
 
@@ -132,7 +133,7 @@ class CatalogPages(Controller):
         page_no: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
         sort: FromQuery[str] = "newest",
     ) -> Response[Any]:
-        q = q.strip()
+        q = search_terms(q)
         return await self._listing(
             request, db, settings, q=q or None, category=None, page_no=page_no, sort=sort, title=q
         )
