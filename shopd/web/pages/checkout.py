@@ -21,6 +21,7 @@ from shopd.orders import payments
 from shopd.orders import service as orders
 from shopd.orders.api import OrderNumber
 from shopd.orders.lifecycle import get_order
+from shopd.orders.models import Order
 from shopd.web.pages.forms import (
     ADDRESS_FIELDS,
     field_errors,
@@ -28,6 +29,18 @@ from shopd.web.pages.forms import (
     read_form,
 )
 from shopd.web.render import page, redirect
+
+
+def _check_order_token(settings: Settings, number: str, token: str) -> None:
+    """A link to one order (the confirmation, a mail) works only with the order's token."""
+    if not security.is_order_token(settings.effective_secret_key(), number, token):
+        raise NotFound("no such order", code="order_not_found")
+
+
+async def _linked_order(db: Database, settings: Settings, number: str, token: str) -> Order:
+    _check_order_token(settings, number, token)
+    async with db.read() as session:
+        return await get_order(session, number)
 
 
 class CheckoutPages(Controller):
@@ -185,10 +198,7 @@ class CheckoutPages(Controller):
         settings: Conf,
         t: Annotated[str, QueryParameter(max_length=64)] = "",
     ) -> Response[Any]:
-        if not security.is_order_token(settings.effective_secret_key(), number, t):
-            raise NotFound("no such order", code="order_not_found")
-        async with db.read() as session:
-            order = await get_order(session, number)
+        order = await _linked_order(db, settings, number, t)
         return await page(request, db, settings, "placed.html", order=order, request_token=t)
 
     @get("/orders/{number:str}")
@@ -202,10 +212,7 @@ class CheckoutPages(Controller):
     ) -> Response[Any]:
         """An order's own page (status, lines, address, tracking), opened from its mails: the
         link carries the order's token, so whoever has the mail sees it without logging in."""
-        if not security.is_order_token(settings.effective_secret_key(), number, t):
-            raise NotFound("no such order", code="order_not_found")
-        async with db.read() as session:
-            order = await get_order(session, number)
+        order = await _linked_order(db, settings, number, t)
         return await page(request, db, settings, "order.html", order=order, from_link=True)
 
     @post("/order/{number:str}/pay")
@@ -218,8 +225,7 @@ class CheckoutPages(Controller):
     ) -> Response[Any]:
         """The confirmation page's "pay now": off to the gateway's page."""
         form = await read_form(request)
-        if not security.is_order_token(settings.effective_secret_key(), number, form.get("t", "")):
-            raise NotFound("no such order", code="order_not_found")
+        _check_order_token(settings, number, form.get("t", ""))
         payment = await payments.card_checkout(db, settings, lambda s: get_order(s, number))
         return redirect(payment.redirect_url or "/")
 
