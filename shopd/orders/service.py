@@ -224,6 +224,8 @@ async def _checkout_once(
     for line in lines:
         if line.sale is not None and line.priced_by == "flash_sale":
             flash.refuse_early(line.sale, line.quantity)
+    if group is not None:
+        await group_buys.take_place(session, group, buyer, lines[0].quantity, now)
     order = Order(
         number=security.new_order_number(now),
         customer_id=customer.id if customer else None,
@@ -253,8 +255,8 @@ async def _checkout_once(
         request_fingerprint=request_fingerprint if key else None,
         created_at=now,
     )
-    # The order row goes in first: its unique idempotency key makes a concurrent duplicate
-    # wait here (MariaDB) and then fail, instead of taking stock a second time.
+    # The order row goes in before any stock or sale is taken: its unique idempotency key makes
+    # a concurrent duplicate wait here (MariaDB) and then fail, instead of taking stock twice.
     session.add(order)
     await session.flush()
 
@@ -290,14 +292,14 @@ async def _checkout_once(
     await carts.clear(session, cart)
     await session.flush()
 
-    # The shared rows, in a fixed order (sales by SKU, then the group, coupons by id, points,
-    # stock by SKU, sales counts by product), so that concurrent checkouts never deadlock on
-    # each other's.
+    # The shared rows, in a fixed order (the group's place before the order row, then sales by
+    # SKU, coupons by id, points, stock by SKU, sales counts by product), so that concurrent
+    # checkouts never deadlock on each other's.
     for line in sorted(lines, key=lambda ln: ln.sku.id):
         if line.sale is not None and line.priced_by == "flash_sale":
             await flash.claim(session, line.sale, buyer, line.quantity, now)
     if group is not None:
-        await group_buys.join(session, group, buyer, order.id, lines[0].quantity, now)
+        group_buys.add_member(session, group, buyer, order.id)
     amounts = {a.code: a.amount for a in quote.applied if a.kind != "points"}
     for coupon in sorted(priced.coupons, key=lambda c: c.id):
         await coupons.claim(session, coupon, buyer, order.id, amounts.get(coupon.code, 0), now)

@@ -200,16 +200,15 @@ async def create(
     return group
 
 
-async def join(
-    session: AsyncSession,
-    group: GroupBuy,
-    buyer: str,
-    order_id: int,
-    quantity: int,
-    now: dt.datetime,
+async def take_place(
+    session: AsyncSession, group: GroupBuy, buyer: str, quantity: int, now: dt.datetime
 ) -> None:
-    """Take a place in the group for the order, or refuse changing nothing. The conditional
-    update guards the deadline and the size and serialises this group's joins."""
+    """Take a place in the group for a checkout, or refuse changing nothing. The conditional
+    update guards the deadline and the size and serialises this group's joins.
+
+    Call it before the order row is inserted: the order's foreign key to the group takes a
+    shared lock on the group's row, and two checkouts each holding that shared lock and both
+    wanting this update's exclusive one deadlock (MariaDB error 1213 under a rush)."""
     if quantity > group.per_customer_limit:
         raise Conflict(
             f"this group buy allows {group.per_customer_limit} per buyer",
@@ -234,10 +233,11 @@ async def join(
             code="group_buy_closed",
             details={"group_buy": group.id},
         )
+    # The group's row is locked from here on, so this look-up cannot race another join.
     already = await session.scalar(
-        select(GroupBuyMember.id)
-        .where(GroupBuyMember.group_id == group.id, GroupBuyMember.buyer == buyer)
-        .with_for_update()
+        select(GroupBuyMember.id).where(
+            GroupBuyMember.group_id == group.id, GroupBuyMember.buyer == buyer
+        )
     )
     if already is not None:
         raise Conflict(
@@ -245,8 +245,11 @@ async def join(
             code="group_buy_joined",
             details={"group_buy": group.id},
         )
+
+
+def add_member(session: AsyncSession, group: GroupBuy, buyer: str, order_id: int) -> None:
+    """Record the order as the buyer's place, taken by ``take_place`` in this transaction."""
     session.add(GroupBuyMember(group_id=group.id, order_id=order_id, buyer=buyer))
-    await session.flush()
 
 
 async def leave(session: AsyncSession, order: Order) -> None:
