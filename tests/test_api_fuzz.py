@@ -136,3 +136,46 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, served: 
     for token in tokens:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         case.call_and_validate(base_url=served.base, headers=headers, checks=CHECKS, timeout=30)
+
+
+def _objects(schema: dict, components: dict, seen: set[str]) -> list[tuple[str, dict]]:
+    """Every object schema reachable from ``schema``, with the component it belongs to."""
+    found: list[tuple[str, dict]] = []
+    if ref := schema.get("$ref"):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            target = components[name]
+            if target.get("type") == "object":
+                found.append((name, target))
+            found += _objects(target, components, seen)
+        return found
+    for key in ("properties",):
+        for sub in schema.get(key, {}).values():
+            found += _objects(sub, components, seen)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            found += _objects(schema[key], components, seen)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for sub in schema.get(key, []):
+            found += _objects(sub, components, seen)
+    return found
+
+
+def test_every_request_body_object_in_the_schema_is_strict(served: Served) -> None:
+    # The served document: the finishing touches are made at start-up.
+    schema = httpx.get(f"{served.base}/schema/openapi.json").json()
+    components = schema["components"]["schemas"]
+    bodies = 0
+    loose = []
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            content = (op.get("requestBody") or {}).get("content", {})
+            if "application/json" not in content:
+                continue
+            bodies += 1
+            for name, obj in _objects(content["application/json"]["schema"], components, set()):
+                if obj.get("additionalProperties") is not False:
+                    loose.append(f"{method.upper()} {path}: {name}")
+    assert bodies > 40
+    assert loose == []

@@ -20,7 +20,7 @@ from shopd.promotions import flash
 from shopd.server.request_checks import MAX_JSON_DEPTH, json_depth
 from shopd.staff import throttle
 from shopd.validation import header_safe_path, local_path, normalise_email
-from tests.conftest import SmallCatalog
+from tests.conftest import ADDRESS, SmallCatalog
 from tests.staffkit import make_staff, place_order
 from tests.test_checkout import stock_of
 from tests.test_customers import PASSWORD, register
@@ -300,3 +300,24 @@ async def test_control_characters_in_a_search_mean_the_same_on_both_back_ends(
     r = await client.get("/search", params={"q": typed})
     assert r.status_code == 200
     assert "\x00" not in r.text and "\x1b" not in r.text
+
+
+@pytest.mark.parametrize("quantity", ["1", 1.0, True])
+async def test_a_json_value_of_another_type_is_refused(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog, quantity: object
+) -> None:
+    # Litestar's own conversion is lax (it serves query strings too): "1" and 1.0 became 1.
+    r = await client.post("/api/v1/cart/items", json={"sku": catalog.sku_pot, "quantity": quantity})
+    assert r.status_code == 400, r.text
+    error = assert_error_shape(r)
+    assert error["code"] == "validation_error"
+    assert error["details"]["errors"][0]["field"] == "quantity"
+    assert await nothing_written(db)
+
+
+async def test_a_number_is_not_a_boolean(client: httpx.AsyncClient, db: Database) -> None:
+    await register(client)
+    r = await client.post("/api/v1/me/addresses", json={**ADDRESS, "is_default": 0})
+    assert r.status_code == 400, r.text
+    assert assert_error_shape(r)["details"]["errors"][0]["field"] == "is_default"
+    assert (await client.get("/api/v1/me/addresses")).json() == []

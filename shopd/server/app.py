@@ -57,6 +57,7 @@ from shopd.server.openapi_errors import document_errors
 from shopd.server.request_checks import request_checks
 from shopd.server.request_metrics import RequestMetrics
 from shopd.server.security_headers import add_security_headers
+from shopd.server.strict_bodies import mark_strict_objects, read_body_strictly
 from shopd.staff.api import StaffAdminController, StaffController
 from shopd.web import render
 from shopd.web.pages import STOREFRONT
@@ -338,6 +339,7 @@ def create_app(
             # Level 0: nginx in front compresses (the deployed setting).
             *([gzip_answers(settings.gzip_level)] if settings.gzip_level else []),
         ],
+        before_request=read_body_strictly,
         before_send=[add_security_headers, badge.forget_on_change(settings)],
         csrf_config=CSRFConfig(
             secret=settings.effective_secret_key(),
@@ -351,7 +353,7 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
         # At start-up, not per app made: building the document takes a while.
-        on_startup=[document_errors],
+        on_startup=[document_errors, mark_strict_objects],
         state={
             "settings": settings,
             "db": db,
