@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -140,7 +143,10 @@ async def test_bad_auth_headers_are_401(client: httpx.AsyncClient, header: str) 
 
 
 async def test_unexpected_errors_are_500_in_shape_without_trace(
-    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from shopd.catalog import service
 
@@ -148,7 +154,32 @@ async def test_unexpected_errors_are_500_in_shape_without_trace(
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(service, "category_tree", broken)
-    r = await client.get("/api/v1/categories")
+    with caplog.at_level(logging.ERROR):
+        r = await client.get("/api/v1/categories")
     assert r.status_code == 500
-    assert assert_error_shape(r)["code"] == "internal_error"
+    error = assert_error_shape(r)
+    assert error["code"] == "internal_error"
     assert "secret internals" not in r.text
+    # The id in the answer finds the trace in the log.
+    rid = error["details"]["request_id"]
+    assert r.headers["X-Request-ID"] == rid and len(rid) == 16
+    logged = [rec for rec in caplog.records if rid in rec.getMessage()]
+    assert logged and "secret internals" in str(logged[0].exc_info[1])
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"), [("nginx-5f2c9a01", True), ('a "forged" entry', False), ("x" * 65, False)]
+)
+async def test_a_500_keeps_the_proxys_request_id_when_it_is_safe(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, sent: str, kept: bool
+) -> None:
+    from shopd.catalog import service
+
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service, "category_tree", broken)
+    r = await client.get("/api/v1/categories", headers={"X-Request-ID": sent})
+    rid = r.json()["error"]["details"]["request_id"]
+    assert (rid == sent) is kept
+    assert re.fullmatch(r"[A-Za-z0-9._-]{1,64}", rid)

@@ -55,6 +55,8 @@ from shopd.server.conditional import not_modified_files
 from shopd.server.head_requests import ShopApp
 from shopd.server.openapi_errors import document_errors
 from shopd.server.request_checks import request_checks
+from shopd.server.request_id import HEADER as REQUEST_ID_HEADER
+from shopd.server.request_id import request_id
 from shopd.server.request_metrics import RequestMetrics
 from shopd.server.security_headers import add_security_headers
 from shopd.server.strict_bodies import mark_strict_objects, read_body_strictly
@@ -174,13 +176,17 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     if is_unreachable(exc):
         log.warning("database unreachable on %s: %s", request.url.path, exc)
         return _try_again(request, DatabaseUnavailable(), retry_after=5)
-    # The trace goes to the log, never to the client.
-    log.exception("unhandled error", exc_info=exc)
+    # The trace goes to the log, never to the client; the request id ties the two together.
+    rid = request_id(request)
+    log.exception("unhandled error in request %s (%s %s)", rid, request.method, request.url.path)
     if _is_page(request):
-        return render.error_page(request, 500, "Something went wrong on our side.")
+        page = render.error_page(request, 500, "Something went wrong on our side.")
+        page.headers[REQUEST_ID_HEADER] = rid
+        return page
     return _json(
-        error_body("internal_error", "something went wrong on our side"),
+        error_body("internal_error", "something went wrong on our side", {"request_id": rid}),
         HTTP_500_INTERNAL_SERVER_ERROR,
+        headers={REQUEST_ID_HEADER: rid},
     )
 
 
