@@ -70,6 +70,25 @@ def deploy(
     from infra.deploys.app import APP_PORT  # pyinfra: loaded only when deploying
 
     apps = [h for h in hosts if "app_servers" in h.groups]
+    if len(apps) == 1:
+        # Draining the only app server would leave nginx nothing to send to: 502s for the
+        # whole update. Updated in place, it is away only while it restarts.
+        console.print(
+            Text(
+                f"{apps[0].name} is the only app server: it is updated in place, not drained;"
+                " the shop does not answer while it restarts (a few seconds). Add a second app"
+                " server for deploys without a gap.",
+                style="yellow",
+            )
+        )
+        _run_pyinfra(
+            ["--limit", apps[0].name, "--data", "restart=yes"],
+            env,
+            log,
+            False,
+            f"updating {apps[0].name}",
+        )
+        apps = []
     for app_host in apps:
         upstream = f"{app_host.data['lan_address']}:{APP_PORT}"
         console.rule(f"[bold]{app_host.name}")
@@ -90,9 +109,10 @@ def deploy(
             f"updating {app_host.name}",
         )
     # 3. every app server back in nginx; then the rest of the site as usual.
-    _run_pyinfra(
-        ["--data", "only=proxy", "--limit", "app_servers"], env, log, False, "back in nginx"
-    )
+    if apps:
+        _run_pyinfra(
+            ["--data", "only=proxy", "--limit", "app_servers"], env, log, False, "back in nginx"
+        )
     _run_pyinfra([], env, log, False, "the rest of the site")
 
 
