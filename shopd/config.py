@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     db_echo: bool = False
     # Uploaded product images.
-    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # At most the database column's 16 MiB (catalog.models.MediaFile).
+    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=16 * 1024 * 1024 - 1)
 
     # --- Security: keys, sessions, cookies, log-in throttling, trusted proxies ------------
     secret_key: str = ""

@@ -12,11 +12,13 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     event,
     text,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopd.catalog.cache.version import ShownInCatalog
@@ -106,6 +108,21 @@ class PriceChange(Base):
     old_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     new_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MediaFile(Base):
+    """An uploaded image, in the database so that every app server can answer for it and every
+    backup holds it; each app server keeps a copy on its disk to serve (``catalog.media``)."""
+
+    __tablename__ = "media_files"
+
+    # products/<sha256 prefix>.<kind>: the path under /media/, content-addressed.
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # MEDIUMBLOB on MariaDB (16 MiB): the largest upload config.max_image_bytes allows fits.
+    data: Mapped[bytes] = mapped_column(
+        LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from shopd.catalog import media
 from shopd.catalog.models import Category, PriceChange, Product, Series, Sku
 from shopd.catalog.service import search_text_for
 from shopd.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -564,15 +565,10 @@ async def add_image(
     product = await product_by_slug(session, slug, lock=True)
     if len(product.images) >= MAX_IMAGES:
         raise Conflict(f"a product has at most {MAX_IMAGES} images", code="too_many_images")
-    name = f"{hashlib.sha256(data).hexdigest()[:32]}.{kind}"
-    folder = media_dir / "products"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    url = f"/media/products/{name}"
+    name = f"products/{hashlib.sha256(data).hexdigest()[:32]}.{kind}"
+    await media.store(session, name, data)
+    media.write_copy(media_dir, name, data)
+    url = f"/media/{name}"
     if url in product.images:
         return product
     return await _set_images(session, actor, product, [*product.images, url], "image_add")

@@ -53,6 +53,7 @@ from shopd.server.admission import admission
 from shopd.server.compression import gzip_answers
 from shopd.server.conditional import not_modified_files
 from shopd.server.head_requests import ShopApp
+from shopd.server.media_copies import media_copies
 from shopd.server.openapi_errors import document_errors
 from shopd.server.request_checks import request_checks
 from shopd.server.request_id import HEADER as REQUEST_ID_HEADER
@@ -222,14 +223,15 @@ def static_files() -> Any:
 
 def media_files(settings: Settings) -> Any:
     """Uploaded product images. Each is named by its content's hash, so a name never shows
-    other bytes: browsers and nginx may keep them for a year without asking again."""
+    other bytes: browsers and nginx may keep them for a year without asking again. The
+    database holds them; this server's disk a copy, made on first use."""
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     return create_static_files_router(
         path="/media",
         directories=[settings.media_dir],
         include_in_schema=False,
         cache_control=CacheControlHeader(max_age=365 * 86400, public=True, immutable=True),
-        middleware=[not_modified_files],
+        middleware=[media_copies, not_modified_files],
     )
 
 
