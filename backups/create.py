@@ -90,7 +90,10 @@ def create(
 
 
 def _compressor(out: IO[bytes]) -> Any:
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(out, closefd=False)
+    # The frame's own checksum of the uncompressed bytes: a flip that lands before the file's
+    # SHA-256 is taken (in memory, in the pipe) still fails the restore's decompression.
+    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True)
+    return compressor.stream_writer(out, closefd=False)
 
 
 def _finish(f: IO[bytes]) -> None:

@@ -184,6 +184,28 @@ def test_flipped_byte_and_truncated_file_are_caught(
     assert listed(folder)[0]["status"] == "verified"
 
 
+def test_a_flip_before_the_file_is_hashed_is_caught(
+    shop: str, tmp_path: Path, scratch: list[str]
+) -> None:
+    # The manifest's SHA-256 is of the damaged file, as when the flip happened before hashing:
+    # only the zstd frame's own checksum of the uncompressed dump can tell.
+    folder = tmp_path / "backups"
+    assert backup("create", directory=folder, db=shop).returncode == 0
+    [entry] = listed(folder)
+    data = folder / entry["file"]
+    good = data.read_bytes()
+    manifest = store.manifest_path(folder, entry["id"])
+    original = json.loads(manifest.read_text())
+    for at in (0.3, 0.5, 0.7, 0.9):
+        flipped = bytearray(good)
+        flipped[int(len(good) * at)] ^= 0x04
+        data.write_bytes(bytes(flipped))
+        manifest.write_text(json.dumps({**original, "sha256": store.sha256_file(data)}))
+        bad = backup("verify", *scratch, directory=folder)
+        assert bad.returncode == 1, (at, bad.stdout)
+        assert "corrupt" in bad.stderr, bad.stderr
+
+
 def test_verify_names_a_broken_stock_ledger(shop: str, tmp_path: Path, scratch: list[str]) -> None:
     source = Database.from_url(shop)
     sku = source.query("SELECT sku_id FROM stock_levels WHERE on_hand > 0 ORDER BY sku_id")[0][0]
