@@ -1,7 +1,8 @@
 """Loading a backup into a database, and replaying the binary log to a point in time.
 
 A restore builds the database beside its target and swaps it in only when everything loaded:
-a failed or interrupted restore leaves the target as it was.
+a failed or interrupted restore leaves the target as it was, and a finished one keeps what the
+target held before under another name until the operator drops it.
 """
 
 from __future__ import annotations
@@ -243,7 +244,9 @@ def restore(
     until: dt.datetime | None = None,
     until_position: tuple[str, int] | None = None,
     progress: Progress | None = None,
-) -> None:
+) -> str | None:
+    """Restore the backup into ``target``; what it held before is kept aside, never dropped,
+    and its label returned (None when the target was empty) for the operator to drop."""
     pitr = until is not None or until_position is not None
     if pitr and target.kind == "sqlite":
         raise BackupError("point-in-time restore needs MariaDB's binary log; SQLite has none")
@@ -260,15 +263,22 @@ def restore(
         final = Path(target.name)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = target.named(str(final.with_name(f".{final.name}.restoring")))
+        kept: Path | None = None
         try:
             load_into(backup, staging, identity=identity, progress=progress)
-            # A write-ahead log left from the old file would be replayed onto the new one.
-            for suffix in ("-wal", "-shm", "-journal"):
-                final.with_name(final.name + suffix).unlink(missing_ok=True)
+            if final.exists():
+                # A second name for the old file (and its write-ahead log moved beside it, which
+                # would otherwise be replayed onto the new one); then one atomic rename.
+                kept = final.with_name(f"{final.name}.replaced-{_stamp()}")
+                os.link(final, kept)
+                for suffix in ("-wal", "-shm", "-journal"):
+                    old = final.with_name(final.name + suffix)
+                    if old.exists():
+                        os.replace(old, kept.with_name(kept.name + suffix))
             os.replace(staging.name, final)
         finally:
             Path(staging.name).unlink(missing_ok=True)
-        return
+        return target.named(str(kept)).label if kept else None
     staging = target.named(f"{target.name[:40]}_restoring_{secrets.token_hex(3)}")
     try:
         load_into(backup, staging, identity=identity, progress=progress)
@@ -277,22 +287,28 @@ def restore(
             replay_binlog(
                 backup, binlog_source, staging, until=until, until_position=until_position
             )
-        _swap_in(staging, target)
+        kept = _swap_in(staging, target)
     finally:
         staging.drop()
+    return kept.label if kept else None
 
 
-def _swap_in(staging: Database, target: Database) -> None:
-    """Move every table into the target in one RENAME TABLE: all at once or not at all."""
+def _stamp() -> str:
+    return store.utcnow().strftime("%Y%m%dT%H%M%S")
+
+
+def _swap_in(staging: Database, target: Database) -> Database | None:
+    """One RENAME TABLE moves the target's tables aside and the restored ones in: MariaDB
+    applies all of its renames or none, so the target is never half old and half new, and
+    the old tables are kept (returned) rather than dropped."""
     tables = staging.tables()
     target.create()
     old = target.tables()
-    statements = ["SET FOREIGN_KEY_CHECKS = 0"]
-    if old:
-        statements.append("DROP TABLE " + ", ".join(f"`{target.name}`.`{t}`" for t in old))
-    if tables:
-        statements.append(
-            "RENAME TABLE "
-            + ", ".join(f"`{staging.name}`.`{t}` TO `{target.name}`.`{t}`" for t in tables)
-        )
-    target.sql("; ".join(statements))
+    kept = target.named(f"{target.name[:36]}_replaced_{_stamp()}") if old else None
+    moves = [f"`{target.name}`.`{t}` TO `{kept.name}`.`{t}`" for t in old] if kept else []
+    moves += [f"`{staging.name}`.`{t}` TO `{target.name}`.`{t}`" for t in tables]
+    if kept:
+        kept.create()
+    if moves:
+        target.sql("SET FOREIGN_KEY_CHECKS = 0; RENAME TABLE " + ", ".join(moves))
+    return kept

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -145,6 +146,12 @@ def test_restore_refuses_a_non_empty_database_without_force(
     forced = backup("restore", "latest", "--to", target, "--force", directory=folder)
     assert forced.returncode == 0, forced.stderr
     assert rows_of(busy) == rows_of(Database.from_url(shop))
+    # What the target held is kept aside, not dropped, and named for the operator.
+    kept_label = re.search(r"is kept as (\S+);", " ".join(forced.stdout.split()))
+    assert kept_label, forced.stdout
+    kept = Database.from_url(kept_label.group(1))
+    cleanup_targets.append(kept.label)
+    assert rows_of(kept) == before
 
 
 def test_flipped_byte_and_truncated_file_are_caught(

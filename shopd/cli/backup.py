@@ -336,7 +336,7 @@ def restore(
         position = parse_position(until_position) if until_position else None
         source = Database.from_url(binlog_from) if (when or position) and binlog_from else None
         with _bytes_progress(f"restoring {backup.id} into {target.label}") as progress:
-            restore_backup(
+            kept = restore_backup(
                 backup,
                 target,
                 force=force,
@@ -348,6 +348,11 @@ def restore(
             )
     rolled = f", rolled forward to {when or until_position}" if (when or position) else ""
     console.print(f"[green]restored {backup.id} into {target.label}{rolled}[/]")
+    if kept:
+        console.print(
+            f"what {target.label} held before is kept as [bold]{kept}[/]; drop it once the"
+            " restored shop is checked"
+        )
 
 
 def _prune(folder: Path, policy: retention.Policy, *, dry_run: bool) -> None:
