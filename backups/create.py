@@ -85,6 +85,7 @@ def create(
         "encrypted_to": list(recipients),
         **details,
     }
+    manifest = store.sealed(manifest)
     store.write_json(store.manifest_path(directory, backup_id), manifest)
     return store.Backup(directory, manifest, None)
 

@@ -58,22 +58,49 @@ def _sudo_read(conn: Connection, command: str, sink: Callable[[bytes], None]) ->
 
 
 def remote_manifests(conn: Connection, remote_dir: str = REMOTE_DIR) -> list[dict[str, Any]]:
+    """The host's sound manifests, oldest first."""
+    return remote_listing(conn, remote_dir)[0]
+
+
+def remote_listing(
+    conn: Connection, remote_dir: str = REMOTE_DIR
+) -> tuple[list[dict[str, Any]], list[store.Damaged]]:
+    """The host's manifests, oldest first, and the damaged ones by name."""
     chunks: list[bytes] = []
+    _sudo_read(conn, listing_command(remote_dir), chunks.append)
+    return parse_listing(b"".join(chunks))
+
+
+def listing_command(remote_dir: str) -> str:
+    """A shell command printing each manifest as its name, a newline, its bytes and a NUL: one
+    torn file is one damaged manifest, not a parse error that hides every manifest after it."""
     quoted = shlex.quote(remote_dir)
-    _sudo_read(
-        conn,
-        f"sh -c 'test -d {quoted} || exit 0; "
-        f'find {quoted} -maxdepth 1 -name "*.manifest.json" -exec cat {{}} +\'',
-        chunks.append,
+    each = 'for f; do printf "%s\\n" "${f##*/}"; cat "$f"; printf "\\000"; done'
+    script = (
+        f"test -d {quoted} || exit 0; find {quoted} -maxdepth 1 -name '*.manifest.json' "
+        f"-exec sh -c {shlex.quote(each)} _ {{}} +"
     )
-    text, found, decoder, index = b"".join(chunks).decode(), [], json.JSONDecoder(), 0
-    while index < len(text):
-        if text[index].isspace():
-            index += 1
+    return f"sh -c {shlex.quote(script)}"
+
+
+def parse_listing(blob: bytes) -> tuple[list[dict[str, Any]], list[store.Damaged]]:
+    found: list[dict[str, Any]] = []
+    damaged: list[store.Damaged] = []
+    for record in blob.split(b"\0"):
+        if not record.strip():
             continue
-        manifest, index = decoder.raw_decode(text, index)
+        name, _, body = record.partition(b"\n")
+        where = Path(name.decode(errors="replace"))
+        try:
+            manifest = json.loads(body)
+        except ValueError as exc:
+            damaged.append(store.Damaged(where, f"unreadable: {exc}"))
+            continue
+        if problem := store.manifest_problem(manifest):
+            damaged.append(store.Damaged(where, problem))
+            continue
         found.append(manifest)
-    return sorted(found, key=lambda m: m["created_at"])
+    return sorted(found, key=lambda m: m["created_at"]), damaged
 
 
 def pull(
@@ -88,8 +115,12 @@ def pull(
     target = local_dir / host
     target.mkdir(parents=True, exist_ok=True)
     have = {b.id: b for b in store.load(target)}
-    results = []
-    for manifest in remote_manifests(conn, remote_dir):
+    manifests, damaged = remote_listing(conn, remote_dir)
+    results = [
+        Pulled(host, d.path.name.removesuffix(".manifest.json"), 0, "failed", d.problem)
+        for d in damaged
+    ]
+    for manifest in manifests:
         backup_id, size = str(manifest.get("id")), int(manifest.get("size", 0))
         if not (SAFE_NAME.match(backup_id) and SAFE_NAME.match(str(manifest.get("file")))):
             # A manifest names the file to write here: never a path out of the directory.
@@ -109,7 +140,8 @@ def pull(
                 raise BackupError("SHA-256 after transfer differs from the manifest")
             os.replace(part, data)
             store.write_json(
-                store.manifest_path(target, backup_id), {**manifest, "pulled_from": host}
+                store.manifest_path(target, backup_id),
+                store.sealed({**manifest, "pulled_from": host}),
             )
             results.append(Pulled(host, backup_id, size, "pulled"))
         except BackupError as exc:

@@ -17,6 +17,9 @@ from typing import IO, Any
 from backups.database import BackupError
 
 MANIFEST_FORMAT = 1
+# The manifest's checksum of itself (``sealed``), and what every manifest holds.
+SEAL = "manifest_sha256"
+REQUIRED = ("id", "created_at", "file", "size", "sha256", "kind", "tables")
 CHUNK = 1 << 20
 
 
@@ -104,19 +107,63 @@ def _read(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _digest(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != SEAL}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def sealed(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with a checksum of its own content, so that damage to it is named rather
+    than the backup silently missing from list, verify, prune and the metrics."""
+    return {**manifest, SEAL: _digest(manifest)}
+
+
+def manifest_problem(manifest: Any) -> str | None:
+    """What is wrong with a parsed manifest, or None."""
+    if not isinstance(manifest, dict):
+        return "not a JSON object"
+    if manifest.get("format") != MANIFEST_FORMAT:
+        return f"unknown format {manifest.get('format')!r}"
+    missing = [k for k in REQUIRED if k not in manifest]
+    if missing:
+        return "lacks " + ", ".join(missing)
+    # Manifests written before the seal existed have none; any written since must match it.
+    if SEAL in manifest and manifest[SEAL] != _digest(manifest):
+        return "its checksum does not match its content (edited or damaged)"
+    return None
+
+
+@dataclass
+class Damaged:
+    """A manifest that cannot be trusted: its backup is named, never silently skipped."""
+
+    path: Path
+    problem: str
+
+
 def load(directory: Path) -> list[Backup]:
     """Every complete backup in the directory, oldest first."""
+    return scan(directory)[0]
+
+
+def scan(directory: Path) -> tuple[list[Backup], list[Damaged]]:
+    """The directory's backups, oldest first, and its damaged manifests."""
     if not directory.is_dir():
-        return []
-    found = []
-    for path in directory.glob("*.manifest.json"):
-        manifest = _read(path)
-        if not manifest or manifest.get("format") != MANIFEST_FORMAT or "id" not in manifest:
+        return [], []
+    found, damaged = [], []
+    for path in sorted(directory.glob("*.manifest.json")):
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            damaged.append(Damaged(path, f"unreadable: {exc}"))
+            continue
+        if problem := manifest_problem(manifest):
+            damaged.append(Damaged(path, problem))
             continue
         found.append(
             Backup(directory, manifest, _read(verification_path(directory, manifest["id"])))
         )
-    return sorted(found, key=lambda b: (b.manifest["created_at"], b.id))
+    return sorted(found, key=lambda b: (b.manifest["created_at"], b.id)), damaged
 
 
 def partial_files(directory: Path) -> list[Path]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from backups import retention, store
+from backups import remote, retention, store
 from backups.create import create
 from backups.database import BackupError, Database
 from backups.verify import verify
@@ -180,7 +180,7 @@ def test_flipped_byte_and_truncated_file_are_caught(
     original = manifest.read_text()
     forged = json.loads(original)
     forged.update(size=data.stat().st_size, sha256=store.sha256_file(data))
-    manifest.write_text(json.dumps(forged))
+    manifest.write_text(json.dumps(store.sealed(forged)))
     deep = backup("verify", *scratch, directory=folder)
     assert deep.returncode == 1 and "corrupt or truncated" in deep.stderr
 
@@ -207,10 +207,59 @@ def test_a_flip_before_the_file_is_hashed_is_caught(
         flipped = bytearray(good)
         flipped[int(len(good) * at)] ^= 0x04
         data.write_bytes(bytes(flipped))
-        manifest.write_text(json.dumps({**original, "sha256": store.sha256_file(data)}))
+        manifest.write_text(
+            json.dumps(store.sealed({**original, "sha256": store.sha256_file(data)}))
+        )
         bad = backup("verify", *scratch, directory=folder)
         assert bad.returncode == 1, (at, bad.stdout)
         assert "corrupt" in bad.stderr, bad.stderr
+
+
+def test_a_torn_or_edited_manifest_is_named_not_skipped(sqlite_shop: str, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    for _ in range(2):
+        assert backup("create", directory=folder, db=sqlite_shop).returncode == 0
+        time.sleep(1.1)  # ids are per second
+    first, second = listed(folder)
+    torn = store.manifest_path(folder, first["id"])
+    torn.write_text(torn.read_text()[: len(torn.read_text()) // 2])
+    edited = store.manifest_path(folder, second["id"])
+    changed = json.loads(edited.read_text())
+    changed["rows_total"] += 1
+    edited.write_text(json.dumps(changed))
+
+    shown = backup("list", directory=folder)
+    assert f"damaged manifest {torn.name}" in shown.stderr
+    assert f"damaged manifest {edited.name}" in " ".join(shown.stderr.split())
+    assert "checksum does not match" in " ".join(shown.stderr.split())
+    assert {e.get("manifest"): e["status"] for e in listed(folder)} == {
+        torn.name: "DAMAGED",
+        edited.name: "DAMAGED",
+    }
+    checked = backup("verify", "--all", directory=folder)
+    assert checked.returncode == 1 and torn.name in checked.stderr
+
+
+def test_a_torn_manifest_on_a_host_is_one_failure_not_the_whole_pull(tmp_path: Path) -> None:
+    good = {
+        "format": store.MANIFEST_FORMAT,
+        "id": "20261207T100000Z-shopd",
+        "created_at": "2026-12-07T10:00:00+00:00",
+        "file": "20261207T100000Z-shopd.sql.zst",
+        "size": 10,
+        "sha256": "0" * 64,
+        "kind": "mysql",
+        "tables": {},
+    }
+    (tmp_path / "a.manifest.json").write_text('{"format": 1, "id": "20261206')
+    (tmp_path / "b.manifest.json").write_text(json.dumps(store.sealed(good)))
+    listing = subprocess.run(
+        remote.listing_command(str(tmp_path)), shell=True, capture_output=True, check=True
+    )
+    found, damaged = remote.parse_listing(listing.stdout)
+    assert [m["id"] for m in found] == [good["id"]]
+    assert [d.path.name for d in damaged] == ["a.manifest.json"]
+    assert "unreadable" in damaged[0].problem
 
 
 def test_verify_names_a_broken_stock_ledger(shop: str, tmp_path: Path, scratch: list[str]) -> None:

@@ -186,7 +186,7 @@ def create(
 def _write_metrics(path: Path, folder: Path, ok: bool) -> None:
     """Node-exporter text file: a failed nightly backup shows on the dashboard and in alerts."""
     registry = CollectorRegistry()
-    backups = store.load(folder)
+    backups, damaged = store.scan(folder)
     good = [b for b in backups if b.verified]
     gauges = {
         "shopd_backup_last_run_ok": ("1 when the last backup run succeeded", 1 if ok else 0),
@@ -199,6 +199,10 @@ def _write_metrics(path: Path, folder: Path, ok: bool) -> None:
             good[-1].created_at.timestamp() if good else 0,
         ),
         "shopd_backup_count": ("backups in the directory", len(backups)),
+        "shopd_backup_damaged_manifests": (
+            "manifests that cannot be read or fail their checksum",
+            len(damaged),
+        ),
         "shopd_backup_last_size_bytes": (
             "size of the newest backup",
             backups[-1].manifest["size"] if backups else 0,
@@ -217,19 +221,24 @@ def list_backups(
 ) -> None:
     """The backups with age, size, rows and verification status."""
     folder = _directory(directory)
-    backups = store.load(folder)
+    backups, damaged = store.scan(folder)
     if as_json:
         print(
             json.dumps(
                 [
                     {**b.manifest, "status": b.status, "verification": b.verification}
                     for b in backups
+                ]
+                + [
+                    {"manifest": d.path.name, "status": "DAMAGED", "problem": d.problem}
+                    for d in damaged
                 ],
                 indent=2,
                 ensure_ascii=False,
             )
         )
         return
+    _report_damaged(damaged)
     if not backups:
         console.print(f"no backups in {folder}")
         return
@@ -254,6 +263,11 @@ def list_backups(
     partial = store.partial_files(folder)
     if partial:
         console.print(f"[dim]{len(partial)} unfinished file(s) (*.part) are not backups[/]")
+
+
+def _report_damaged(damaged: list[store.Damaged]) -> None:
+    for d in damaged:
+        err.print(f"[bold red]damaged manifest {d.path.name}[/]: {d.problem}")
 
 
 def _verify_one(backup: store.Backup, scratch: Database | None, identity: Path | None) -> bool:
@@ -284,12 +298,16 @@ def verify(
     """Restore into a throwaway database and check checksums, row counts, schema and integrity."""
     folder = _directory(directory)
     with _failing():
-        backups = store.load(folder) if all_ else [store.find(folder, ref)]
+        backups, damaged = store.scan(folder)
+        if not all_:
+            backups = [store.find(folder, ref)]
+        _report_damaged(damaged)
         if not backups:
             raise BackupError(f"no backups in {folder}")
         server = _scratch(scratch, db)
         results = [_verify_one(b, server, identity) for b in backups]
-    if not all(results):
+    # A damaged manifest is a failed backup for --all: its data can be neither trusted nor pruned.
+    if not all(results) or (all_ and damaged):
         raise typer.Exit(1)
 
 
