@@ -95,16 +95,36 @@ async def price_cart(
                 code="insufficient_points",
                 details={"balance": customer.points, "requested": points},
             )
-    quote = pricing.quote(
-        price_lines(lines),
-        floor_percent=settings.price_floor_percent,
-        shipping_fee=lambda goods: carts.shipping_fee(
-            goods, settings.shipping_fee, settings.free_shipping_over
-        ),
-        offers=[coupons.offer_of(c) for c in usable],
-        points=points,
-    )
-    return CartQuote(lines, quote, usable, group)
+    priced = price_lines(lines)
+
+    def with_offers(chosen: list[Coupon]) -> pricing.Quote:
+        return pricing.quote(
+            priced,
+            floor_percent=settings.price_floor_percent,
+            shipping_fee=lambda goods: carts.shipping_fee(
+                goods, settings.shipping_fee, settings.free_shipping_over
+            ),
+            offers=[coupons.offer_of(c) for c in chosen],
+            points=points,
+        )
+
+    chosen = usable
+    quote = with_offers(chosen)
+    # A group buy has its own price and takes no coupon; otherwise the automatic promotion that
+    # saves most is added to what was typed, where the stacking rules and its minimum spend let
+    # it (a code the buyer typed is never dropped for one).
+    if group is None:
+        typed = {c.id for c in usable}
+        for candidate in await coupons.automatic_now(session, buyer, now):
+            if candidate.id in typed:
+                continue
+            try:
+                better = with_offers([*usable, candidate])
+            except Conflict:
+                continue  # the cart does not qualify, or it does not stack with a typed code
+            if better.total < quote.total:
+                quote, chosen = better, [*usable, candidate]
+    return CartQuote(lines, quote, chosen, group)
 
 
 async def quote_for(

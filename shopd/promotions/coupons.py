@@ -58,6 +58,8 @@ def _check_spec(spec: CouponIn) -> None:
         raise InvalidInput(
             "give either a code, or a count of codes to generate", code="invalid_coupon"
         )
+    if spec.automatic and spec.count is not None:
+        raise InvalidInput("an automatic promotion is one code, not a batch", code="invalid_coupon")
 
 
 async def _ids(
@@ -130,6 +132,7 @@ async def create(session: AsyncSession, actor: Actor, spec: CouponIn) -> list[Co
             category_ids=category_ids,
             stackable=spec.stackable,
             floor_exempt=spec.floor_exempt,
+            automatic=spec.automatic,
             active=True,
             created_by=actor.label,
         )
@@ -151,6 +154,7 @@ async def create(session: AsyncSession, actor: Actor, spec: CouponIn) -> list[Co
             "max_uses": spec.max_uses,
             "stackable": spec.stackable,
             "floor_exempt": spec.floor_exempt,
+            "automatic": spec.automatic,
         },
     )
     return rows
@@ -210,6 +214,29 @@ async def usable(
             raise _limit(coupon)
         result.append(coupon)
     return result
+
+
+async def automatic_now(session: AsyncSession, buyer: str, now: dt.datetime) -> list[Coupon]:
+    """The automatic promotions this buyer could get now: running, not used up, within the
+    buyer's limit. Whether the cart qualifies is the pricing's question."""
+    running = await session.scalars(
+        select(Coupon)
+        .where(
+            Coupon.automatic.is_(True),
+            Coupon.active.is_(True),
+            Coupon.starts_at <= now,
+            Coupon.ends_at > now,
+        )
+        .order_by(Coupon.id)
+    )
+    found = []
+    for coupon in running:
+        if coupon.max_uses is not None and coupon.used >= coupon.max_uses:
+            continue
+        if await _uses_by(session, coupon.id, buyer) >= coupon.per_customer_limit:
+            continue
+        found.append(coupon)
+    return found
 
 
 async def _uses_by(session: AsyncSession, coupon_id: int, buyer: str, lock: bool = False) -> int:

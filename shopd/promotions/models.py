@@ -87,6 +87,9 @@ class Coupon(Base):
     stackable: Mapped[bool] = mapped_column(Boolean, default=False)
     floor_exempt: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("1"))
+    # Applied without being typed whenever the cart qualifies (满减: spend X, save Y); of
+    # several that qualify, the one that saves most (shopd.cart.quotes).
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

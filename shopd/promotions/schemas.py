@@ -84,6 +84,8 @@ class CouponIn(msgspec.Struct, forbid_unknown_fields=True):
     categories: Annotated[list[Slug], msgspec.Meta(max_length=500)] = []
     stackable: bool = False
     floor_exempt: bool = False
+    # Applied without a code whenever the cart qualifies ("spend 200, save 30").
+    automatic: bool = False
 
 
 class CouponOut(msgspec.Struct):
@@ -104,6 +106,7 @@ class CouponOut(msgspec.Struct):
     stackable: bool
     floor_exempt: bool
     active: bool
+    automatic: bool
 
 
 class CouponPage(msgspec.Struct):

@@ -89,6 +89,7 @@ def coupon_out(c: Coupon) -> CouponOut:
         max_uses=c.max_uses,
         used=c.used,
         per_customer_limit=c.per_customer_limit,
+        automatic=c.automatic,
         product_ids=list(c.product_ids or []),
         category_ids=list(c.category_ids or []),
         stackable=c.stackable,
