@@ -1,0 +1,385 @@
+"""The search index of one worker: every listed product's words in memory, and how a query
+finds them.
+
+Why in memory rather than SQLite FTS5 or MariaDB FULLTEXT: neither forgives a typo, neither
+spells Chinese in pinyin, FTS5's tokenisers do not split Chinese into anything a shopper types
+and MariaDB has no ngram parser for it. One index in the worker does all of it the same way on
+both back ends; it is built from a few queries (``shopd.catalog.search.keeper``) and rebuilt
+when the catalog version moves.
+
+How a query is matched, word by word (``Unit``), each product scoring the best of:
+
+- the word's own forms (``words.stems``: plural, stem, Spanish stem) in a product's words: 1.0
+  times the field's weight (name 1.0, category 0.7, series 0.4);
+- a staff synonym of it (``SearchSynonym``), matched as exactly: 0.95;
+- a catalog word it begins (``tea`` → ``teapot``): 0.85;
+- pinyin, full or initials, of Chinese in the catalog or the synonyms (``zisha`` → 紫砂,
+  ``zsh`` → 紫砂壶): 0.9 and 0.8;
+- Chinese as a substring of a product's Chinese: 1.0; else one that sounds the same: 0.7;
+- a catalog word within one or two edits (RapidFuzz, optimal string alignment, so a swap of
+  two letters is one edit): 0.75 and 0.6. Such a correction is what "did you mean" offers.
+
+Adjacent words that are one catalog word together are read as one (``tea pot`` → ``teapot``);
+catalog words are indexed joined with their neighbour too (``t-shirt`` under ``tshirt``).
+A product's relevance is the mean of its words' scores; products that match every word come
+first, and only when none does, those that match some.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from cachetools import LRUCache
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from shopd.catalog.search import words
+
+NAME, CATEGORY, SERIES = 1.0, 0.7, 0.4
+EXACT, SYNONYM, PINYIN, PREFIX, INITIALS, SOUNDS_LIKE = 1.0, 0.95, 0.9, 0.85, 0.8, 0.7
+# A joined pair of catalog words counts a little less than the words as written.
+JOINED = 0.95
+FUZZY = {1: 0.75, 2: 0.6}
+# Below this, the best result only looks like the query: the page offers "did you mean".
+WELL = 0.8
+# What one query may cost: a pasted paragraph is read as its first words.
+MAX_UNITS = 12
+MAX_PREFIX_KEYS = 40
+MAX_FUZZY_KEYS = 8
+MEMO = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class ProductWords:
+    """What a listed product is found by."""
+
+    id: int
+    category_id: int
+    category_slug: str
+    series_slug: str
+    # (text, weight): names, category names, series names, in every language the catalog has.
+    texts: tuple[tuple[str, float], ...]
+    sku_codes: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Found:
+    """Which products a query matches and how well (0–1), before sales order them."""
+
+    relevance: dict[int, float]
+    # Every product here matches every word of the query.
+    complete: bool
+    # The query as the catalog spells it, when the best match is only a likeness.
+    suggestion: str | None = None
+
+    @property
+    def well(self) -> bool:
+        return self.complete and max(self.relevance.values(), default=0.0) >= WELL
+
+
+@dataclass(slots=True)
+class _UnitMatch:
+    scores: dict[int, float] = field(default_factory=dict)
+    best: float = 0.0
+    # How the catalog spells this word, when only a likeness matched it.
+    correction: str | None = None
+
+    def add(self, postings: Mapping[int, float], score: float) -> None:
+        for pid, weight in postings.items():
+            s = score * weight
+            if s > self.scores.get(pid, 0.0):
+                self.scores[pid] = s
+        if postings and score > self.best:
+            self.best = score
+
+
+@dataclass(frozen=True, slots=True)
+class _PinyinKey:
+    spelling: str
+    run: str
+    start: int
+    initials: bool
+
+
+class SearchIndex:
+    def __init__(
+        self,
+        products: Iterable[ProductWords],
+        synonyms: Iterable[Iterable[str]] = (),
+        sold: Mapping[int, int] | None = None,
+    ) -> None:
+        self.products: dict[int, ProductWords] = {}
+        self._latin: dict[str, dict[int, float]] = {}
+        self._shown_as: dict[str, dict[str, int]] = {}
+        self._cjk: dict[str, dict[int, float]] = {}
+        runs: set[str] = set()
+        for p in products:
+            self.products[p.id] = p
+            for text, weight in p.texts:
+                self._add_text(p.id, text, weight, runs)
+            for code in p.sku_codes:
+                self._add_text(p.id, code, NAME, runs)
+        self._keys = sorted(self._latin)
+        self.synonyms: list[tuple[str, ...]] = []
+        self._synonyms_of: dict[str, set[int]] = {}
+        synonym_words: set[str] = set()
+        for group in synonyms:
+            terms = tuple(dict.fromkeys(t for t in (words.fold(g).strip() for g in group) if t))
+            if len(terms) < 2:
+                continue
+            number = len(self.synonyms)
+            self.synonyms.append(terms)
+            for term in terms:
+                for form in _forms_of_term(term):
+                    self._synonyms_of.setdefault(form, set()).add(number)
+                for piece in words.pieces(term):
+                    (runs.add if piece.cjk else synonym_words.add)(piece.text)
+        self._fuzzy_choices = sorted(set(self._keys) | synonym_words)
+        self._pinyin = sorted(
+            (k for run in runs for k in _pinyin_keys(run)), key=lambda k: k.spelling
+        )
+        self._spellings = [k.spelling for k in self._pinyin]
+        self.sold: Mapping[int, int] = sold or {}
+        self._memo: LRUCache[str, Found] = LRUCache(MEMO)
+
+    def _add_text(self, pid: int, text: str, weight: float, runs: set[str]) -> None:
+        latin: list[str] = []
+        for piece in words.pieces(words.fold(text)):
+            if piece.cjk:
+                runs.add(piece.text)
+                _better(self._cjk.setdefault(piece.text, {}), pid, weight)
+                latin.clear()  # a Chinese run separates Latin words
+                continue
+            self._add_word(pid, piece.text, weight)
+            if latin:
+                self._add_word(pid, latin[-1] + piece.text, weight * JOINED)
+            latin.append(piece.text)
+
+    def _add_word(self, pid: int, word: str, weight: float) -> None:
+        k = words.key(word)
+        _better(self._latin.setdefault(k, {}), pid, weight)
+        shown = self._shown_as.setdefault(k, {})
+        shown[word] = shown.get(word, 0) + 1
+
+    # -- queries -------------------------------------------------------------------------
+
+    def find(self, query: str) -> Found:
+        """The products ``query`` (as typed, control characters already removed) matches."""
+        folded = " ".join(words.fold(query).split())
+        found = self._memo.get(folded)
+        if found is None:
+            found = self._find(folded)
+            self._memo[folded] = found
+        return found
+
+    def ranked(self, found: Found) -> list[int]:
+        """Product ids by relevance (in steps of a tenth, so near-equals count as equal), then
+        sales, then the oldest first."""
+        sold = self.sold
+
+        def order(pid: int) -> tuple[int, int, int]:
+            return (-int(found.relevance[pid] * 10 + 1e-9), -sold.get(pid, 0), pid)
+
+        return sorted(found.relevance, key=order)
+
+    def _find(self, folded: str) -> Found:
+        units = self._units(folded)
+        if not units:
+            return Found({}, complete=True)
+        matches = [self._match(u) for u in units]
+        every = set.intersection(*(set(m.scores) for m in matches))
+        complete = bool(every)
+        chosen = every or set().union(*(m.scores for m in matches))
+        relevance = {
+            pid: sum(m.scores.get(pid, 0.0) for m in matches) / len(matches) for pid in chosen
+        }
+        found = Found(relevance, complete)
+        if not found.well:
+            corrected = " ".join(
+                m.correction or u.text for u, m in zip(units, matches, strict=True)
+            )
+            if corrected != " ".join(u.text for u in units):
+                found.suggestion = corrected
+        return found
+
+    def _units(self, folded: str) -> list[words.Piece]:
+        """The query's words, with neighbours joined where the catalog (or pinyin) has them as
+        one word."""
+        units: list[words.Piece] = []
+        for piece in words.pieces(folded)[: MAX_UNITS * 2]:
+            last = units[-1] if units else None
+            if last is not None and not last.cjk and not piece.cjk:
+                joined = last.text + piece.text
+                if self._is_a_word(joined) or (
+                    words.could_be_pinyin(last.text)
+                    and words.could_be_pinyin(piece.text)
+                    and self._pinyin_range(joined, whole_syllables=True)
+                ):
+                    units[-1] = words.Piece(joined, False)
+                    continue
+            units.append(piece)
+        return units[:MAX_UNITS]
+
+    def _is_a_word(self, word: str) -> bool:
+        return any(f in self._latin or f in self._synonyms_of for f in words.stems(word))
+
+    def _match(self, unit: words.Piece) -> _UnitMatch:
+        m = _UnitMatch()
+        if unit.cjk:
+            self._chinese(unit.text, m)
+        else:
+            self._latin_word(unit.text, m)
+        return m
+
+    def _exactly(self, word: str, m: _UnitMatch, score: float = EXACT) -> None:
+        for form in words.stems(word):
+            postings = self._latin.get(form)
+            if postings:
+                m.add(postings, score)
+
+    def _latin_word(self, word: str, m: _UnitMatch) -> None:
+        self._exactly(word, m)
+        self._synonyms(words.stems(word), m)
+        if len(word) >= 3:
+            start = bisect.bisect_left(self._keys, word)
+            for k in self._keys[start : start + MAX_PREFIX_KEYS]:
+                if not k.startswith(word):
+                    break
+                m.add(self._latin[k], PREFIX)
+        if words.could_be_pinyin(word):
+            for run, initials in self._pinyin_matches(word):
+                score = INITIALS if initials else PINYIN
+                self._substring(run, m, score)
+                self._synonyms({run}, m, score * SYNONYM)
+        if m.best < PREFIX and len(word) >= 4:
+            self._fuzzy(word, m)
+
+    def _fuzzy(self, word: str, m: _UnitMatch) -> None:
+        most = 1 if len(word) <= 6 else 2
+        # Nearest first: the first likeness that finds anything is the correction offered.
+        for choice, distance, _ in process.extract(
+            words.key(word),
+            self._fuzzy_choices,
+            scorer=OSA.distance,
+            score_cutoff=most,
+            limit=MAX_FUZZY_KEYS,
+        ):
+            had = len(m.scores)
+            score = FUZZY[int(distance)]
+            postings = self._latin.get(choice)
+            if postings:
+                m.add(postings, score)
+            self._synonyms({choice, *words.stems(choice)}, m, score)
+            if m.correction is None and len(m.scores) > had:
+                m.correction = self._shown(choice)
+
+    def _shown(self, k: str) -> str:
+        spelt = self._shown_as.get(k)
+        return max(spelt, key=lambda w: (spelt[w], -len(w))) if spelt else k
+
+    def _chinese(self, run: str, m: _UnitMatch) -> None:
+        self._substring(run, m, EXACT)
+        self._synonyms({run} | {t for t in self._synonyms_of if _is_cjk(t) and t in run}, m)
+        if not m.scores:
+            spelling = "".join(words.pinyin(run).syllables)
+            for sounds_like, _ in self._pinyin_matches(spelling, whole_syllables=True):
+                if len(sounds_like) == len(run):
+                    self._substring(sounds_like, m, SOUNDS_LIKE)
+                    m.correction = m.correction or sounds_like
+
+    def _substring(self, run: str, m: _UnitMatch, score: float) -> None:
+        for text, postings in self._cjk.items():
+            if run in text:
+                m.add(postings, score)
+
+    def _synonyms(self, forms: Iterable[str], m: _UnitMatch, score: float = SYNONYM) -> None:
+        groups = set().union(*(self._synonyms_of.get(f, set()) for f in forms))
+        for number in groups:
+            for term in self.synonyms[number]:
+                self._term(term, m, score)
+
+    def _term(self, term: str, m: _UnitMatch, score: float) -> None:
+        """A synonym's products: every word of it, exactly (a synonym of one word per word)."""
+        per_piece: list[_UnitMatch] = []
+        for piece in words.pieces(term):
+            pm = _UnitMatch()
+            if piece.cjk:
+                self._substring(piece.text, pm, EXACT)
+            else:
+                self._exactly(piece.text, pm)
+            per_piece.append(pm)
+        if not per_piece:
+            return
+        every = set.intersection(*(set(pm.scores) for pm in per_piece))
+        m.add(
+            {pid: sum(pm.scores[pid] for pm in per_piece) / len(per_piece) for pid in every}, score
+        )
+
+    # -- pinyin --------------------------------------------------------------------------
+
+    def _pinyin_range(self, typed: str, *, whole_syllables: bool = False) -> list[_PinyinKey]:
+        start = bisect.bisect_left(self._spellings, typed)
+        end = bisect.bisect_right(self._spellings, typed + "\uffff")
+        keys = self._pinyin[start:end]
+        if whole_syllables:
+            keys = [k for k in keys if not k.initials and _syllables_in(k, typed) is not None]
+        return keys
+
+    def _pinyin_matches(
+        self, typed: str, *, whole_syllables: bool = False
+    ) -> set[tuple[str, bool]]:
+        """The Chinese that ``typed`` spells from its start: (characters, by initials)."""
+        found: set[tuple[str, bool]] = set()
+        for k in self._pinyin_range(typed, whole_syllables=whole_syllables):
+            if k.initials:
+                count: int | None = len(typed)
+            else:
+                count = _syllables_in(k, typed, partial_last=not whole_syllables)
+            if count:
+                found.add((k.run[k.start : k.start + count], k.initials))
+        return found
+
+
+def _better(postings: dict[int, float], pid: int, weight: float) -> None:
+    if weight > postings.get(pid, 0.0):
+        postings[pid] = weight
+
+
+def _is_cjk(text: str) -> bool:
+    return any(p.cjk for p in words.pieces(text))
+
+
+def _forms_of_term(term: str) -> set[str]:
+    """Under what a synonym is looked up: a single word under every form of it, Chinese as
+    written, a phrase as its words joined."""
+    ps = words.pieces(term)
+    if len(ps) == 1:
+        return {ps[0].text} if ps[0].cjk else set(words.stems(ps[0].text))
+    joined = "".join(p.text for p in ps)
+    return {joined, *(words.stems(joined) if joined.isalpha() else ())}
+
+
+def _pinyin_keys(run: str) -> list[_PinyinKey]:
+    spelt = words.pinyin(run)
+    keys = []
+    for i in range(len(spelt.syllables)):
+        keys.append(_PinyinKey("".join(spelt.syllables[i:]), run, i, False))
+        if len(spelt.syllables) - i >= 2:
+            keys.append(_PinyinKey("".join(spelt.initials[i:]), run, i, True))
+    return keys
+
+
+def _syllables_in(k: _PinyinKey, typed: str, *, partial_last: bool = False) -> int | None:
+    """How many of the run's syllables from ``k.start`` ``typed`` spells: all whole, or (with
+    ``partial_last``) the last begun; None when it ends inside a syllable and must not."""
+    spelt = words.pinyin(k.run).syllables[k.start :]
+    length = 0
+    for n, syllable in enumerate(spelt, start=1):
+        length += len(syllable)
+        if length == len(typed):
+            return n
+        if length > len(typed):
+            return n if partial_last else None
+    return None
