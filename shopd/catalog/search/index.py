@@ -46,6 +46,7 @@ FUZZY = {1: 0.75, 2: 0.6}
 WELL = 0.8
 # What one query may cost: a pasted paragraph is read as its first words.
 MAX_UNITS = 12
+MAX_JOINED = 4
 MAX_PREFIX_KEYS = 40
 MAX_FUZZY_KEYS = 8
 MEMO = 2048
@@ -205,22 +206,30 @@ class SearchIndex:
         return found
 
     def _units(self, folded: str) -> list[words.Piece]:
-        """The query's words, with neighbours joined where the catalog (or pinyin) has them as
-        one word."""
+        """The query's words, with neighbours joined where the catalog, a synonym or pinyin
+        has them as one word (``tea pot``, ``juego de te``, ``zi sha hu``), longest first."""
+        ps = words.pieces(folded)[: MAX_UNITS * 2]
         units: list[words.Piece] = []
-        for piece in words.pieces(folded)[: MAX_UNITS * 2]:
-            last = units[-1] if units else None
-            if last is not None and not last.cjk and not piece.cjk:
-                joined = last.text + piece.text
-                if self._is_a_word(joined) or (
-                    words.could_be_pinyin(last.text)
-                    and words.could_be_pinyin(piece.text)
-                    and self._pinyin_range(joined, whole_syllables=True)
-                ):
-                    units[-1] = words.Piece(joined, False)
-                    continue
-            units.append(piece)
+        i = 0
+        while i < len(ps):
+            j = self._joins(ps, i)
+            units.append(words.Piece("".join(p.text for p in ps[i:j]), ps[i].cjk))
+            i = j
         return units[:MAX_UNITS]
+
+    def _joins(self, ps: list[words.Piece], i: int) -> int:
+        """Where the unit that begins at ``ps[i]`` ends."""
+        for j in range(min(len(ps), i + MAX_JOINED), i + 1, -1):
+            run = ps[i:j]
+            if any(p.cjk for p in run):
+                continue
+            joined = "".join(p.text for p in run)
+            if self._is_a_word(joined) or (
+                all(words.could_be_pinyin(p.text) for p in run)
+                and self._pinyin_range(joined, whole_syllables=True)
+            ):
+                return j
+        return i + 1
 
     def _is_a_word(self, word: str) -> bool:
         return any(f in self._latin or f in self._synonyms_of for f in words.stems(word))
