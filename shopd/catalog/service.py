@@ -161,6 +161,16 @@ async def matching(
     return list(ids), await _count(session, filters)
 
 
+def by_relevance(index: SearchIndex, q: str, category: str | None) -> list[int]:
+    """Every listed product matching ``q`` (and ``category``, a category or series slug), the
+    most relevant first, then the best sellers: from the worker's index, no query."""
+    ids = index.ranked(index.find(q))
+    if category:
+        shown = index.products
+        ids = [i for i in ids if category in (shown[i].category_slug, shown[i].series_slug)]
+    return ids
+
+
 async def _by_relevance(
     session: AsyncSession,
     index: SearchIndex,
@@ -170,10 +180,7 @@ async def _by_relevance(
     per_page: int,
     hide: bool,
 ) -> tuple[list[ProductSummary], int]:
-    ids = index.ranked(index.find(q))
-    if category:
-        shown = index.products
-        ids = [i for i in ids if category in (shown[i].category_slug, shown[i].series_slug)]
+    ids = by_relevance(index, q, category)
     if hide and ids:
         in_stock = set(
             await session.scalars(_in_stock_products().where(Sku.product_id.in_(ids)).distinct())

@@ -63,6 +63,13 @@ async def listing(
 
     async def load() -> tuple[tuple[list[ProductSummary], int], Steady]:
         hide = (await shown_campaigns(cache)).hide_sold_out if cache.short.enabled else None
+        if hide is False and index is not None and sort == "relevance":
+            # Which products match, in what order, is the index's (and the sales it last read):
+            # held while their stock stands, as a listing by a product column is.
+            ranked = service.by_relevance(index, q or "", category)
+            ids = ranked[(page - 1) * per_page : page * per_page]
+            async with cache.db.read() as session:
+                return (await service.summaries_of(session, ids), len(ranked)), tuple(ids)
         if hide is not False or sort not in service.CATALOG_SORTS:
             # Which products show, or their order, moves with stock or sales anywhere.
             async with cache.db.read() as session:

@@ -22,7 +22,7 @@ How a query is matched, word by word (``Unit``), each product scoring the best o
 Adjacent words that are one catalog word together are read as one (``tea pot`` → ``teapot``);
 catalog words are indexed joined with their neighbour too (``t-shirt`` under ``tshirt``).
 A product's relevance is the mean of its words' scores; products that match every word come
-first, and only when none does, those that match some.
+first, and only when none does, those that match half of them at least.
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ from shopd.catalog.search import words
 
 NAME, CATEGORY, SERIES = 1.0, 0.7, 0.4
 EXACT, SYNONYM, PINYIN, PREFIX, INITIALS, SOUNDS_LIKE = 1.0, 0.95, 0.9, 0.85, 0.8, 0.7
-# A joined pair of catalog words counts a little less than the words as written.
-JOINED = 0.95
+# A pair of catalog words joined (``t-shirt`` as ``tshirt``) counts as the words themselves:
+# "tshirt", "t shirt" and "t-shirt" are the same query.
+JOINED = 1.0
 FUZZY = {1: 0.75, 2: 0.6}
-# Below this, the best result only looks like the query: the page offers "did you mean".
+# A word found only below this is found by likeness: the page offers "did you mean".
 WELL = 0.8
 # What one query may cost: a pasted paragraph is read as its first words.
 MAX_UNITS = 12
@@ -72,12 +73,11 @@ class Found:
     relevance: dict[int, float]
     # Every product here matches every word of the query.
     complete: bool
-    # The query as the catalog spells it, when the best match is only a likeness.
+    # ... and every word is found as it is (or as a synonym, a prefix, pinyin), not only by
+    # likeness.
+    well: bool = False
+    # The query as the catalog spells it, when it is not found well and that is.
     suggestion: str | None = None
-
-    @property
-    def well(self) -> bool:
-        return self.complete and max(self.relevance.values(), default=0.0) >= WELL
 
 
 @dataclass(slots=True)
@@ -88,12 +88,18 @@ class _UnitMatch:
     correction: str | None = None
 
     def add(self, postings: Mapping[int, float], score: float) -> None:
+        if not self.scores:  # the first: no maximum to take
+            self.scores = {pid: score * weight for pid, weight in postings.items()}
+        else:
+            self._most(postings, score)
+        if postings and score > self.best:
+            self.best = score
+
+    def _most(self, postings: Mapping[int, float], score: float) -> None:
         for pid, weight in postings.items():
             s = score * weight
             if s > self.scores.get(pid, 0.0):
                 self.scores[pid] = s
-        if postings and score > self.best:
-            self.best = score
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +121,20 @@ class SearchIndex:
         self._latin: dict[str, dict[int, float]] = {}
         self._shown_as: dict[str, dict[str, int]] = {}
         self._cjk: dict[str, dict[int, float]] = {}
+        self._codes: dict[str, dict[int, float]] = {}
+        # Category and series names repeat on every product: each text is analysed once.
+        self._analysed: dict[str, list[tuple[str, float, bool]]] = {}
         runs: set[str] = set()
         for p in products:
             self.products[p.id] = p
             for text, weight in p.texts:
                 self._add_text(p.id, text, weight, runs)
             for code in p.sku_codes:
-                self._add_text(p.id, code, NAME, runs)
+                # Found by the whole code only (``tee-xl``, ``TEEXL``): tens of thousands of
+                # codes among the words would slow every typo's look-up and find little.
+                _better(self._codes.setdefault(words.compact(code), {}), p.id, NAME)
         self._keys = sorted(self._latin)
+        self._analysed.clear()
         self.synonyms: list[tuple[str, ...]] = []
         self._synonyms_of: dict[str, set[int]] = {}
         synonym_words: set[str] = set()
@@ -137,32 +149,48 @@ class SearchIndex:
                     self._synonyms_of.setdefault(form, set()).add(number)
                 for piece in words.pieces(term):
                     (runs.add if piece.cjk else synonym_words.add)(piece.text)
-        self._fuzzy_choices = sorted(set(self._keys) | synonym_words)
+        # Words with a letter: numbers ("no. 12", "260 g") are typed as they are.
+        self._fuzzy_choices = sorted(
+            w for w in set(self._keys) | synonym_words if not w.isdigit() and len(w) >= 3
+        )
         self._pinyin = sorted(
             (k for run in runs for k in _pinyin_keys(run)), key=lambda k: k.spelling
         )
         self._spellings = [k.spelling for k in self._pinyin]
         self.sold: Mapping[int, int] = sold or {}
         self._memo: LRUCache[str, Found] = LRUCache(MEMO)
+        # Each synonym's products, worked out at its first use.
+        self._terms: dict[str, dict[int, float]] = {}
 
     def _add_text(self, pid: int, text: str, weight: float, runs: set[str]) -> None:
-        latin: list[str] = []
+        words_of = self._analysed.get(text)
+        if words_of is None:
+            words_of = self._analysed[text] = self._analyse(text, runs)
+        for k, factor, cjk in words_of:
+            _better((self._cjk if cjk else self._latin).setdefault(k, {}), pid, weight * factor)
+
+    def _analyse(self, text: str, runs: set[str]) -> list[tuple[str, float, bool]]:
+        """What a text is found under: (word's key or Chinese run, weight factor, is Chinese),
+        and how each word is spelt (for "did you mean")."""
+        out: list[tuple[str, float, bool]] = []
+        last: str | None = None
         for piece in words.pieces(words.fold(text)):
             if piece.cjk:
                 runs.add(piece.text)
-                _better(self._cjk.setdefault(piece.text, {}), pid, weight)
-                latin.clear()  # a Chinese run separates Latin words
+                out.append((piece.text, 1.0, True))
+                last = None  # a Chinese run separates Latin words
                 continue
-            self._add_word(pid, piece.text, weight)
-            if latin:
-                self._add_word(pid, latin[-1] + piece.text, weight * JOINED)
-            latin.append(piece.text)
+            out.append((self._spelt(piece.text), 1.0, False))
+            if last is not None:
+                out.append((self._spelt(last + piece.text), JOINED, False))
+            last = piece.text
+        return out
 
-    def _add_word(self, pid: int, word: str, weight: float) -> None:
+    def _spelt(self, word: str) -> str:
         k = words.key(word)
-        _better(self._latin.setdefault(k, {}), pid, weight)
         shown = self._shown_as.setdefault(k, {})
         shown[word] = shown.get(word, 0) + 1
+        return k
 
     # -- queries -------------------------------------------------------------------------
 
@@ -175,6 +203,10 @@ class SearchIndex:
             self._memo[folded] = found
         return found
 
+    def forget_queries(self) -> None:
+        """Forget the queries remembered (``find``), so the next of each is matched anew."""
+        self._memo.clear()
+
     def ranked(self, found: Found) -> list[int]:
         """Product ids by relevance (in steps of a tenth, so near-equals count as equal), then
         sales, then the oldest first."""
@@ -185,25 +217,43 @@ class SearchIndex:
 
         return sorted(found.relevance, key=order)
 
-    def _find(self, folded: str) -> Found:
+    def _find(self, folded: str, *, suggest: bool = True) -> Found:
         units = self._units(folded)
         if not units:
-            return Found({}, complete=True)
+            return Found({}, complete=True, well=True)
         matches = [self._match(u) for u in units]
         every = set.intersection(*(set(m.scores) for m in matches))
         complete = bool(every)
-        chosen = every or set().union(*(m.scores for m in matches))
-        relevance = {
-            pid: sum(m.scores.get(pid, 0.0) for m in matches) / len(matches) for pid in chosen
-        }
-        found = Found(relevance, complete)
-        if not found.well:
+        chosen = every or self._most(matches)
+        if len(matches) == 1:
+            relevance = matches[0].scores
+        else:
+            relevance = {
+                pid: sum(m.scores.get(pid, 0.0) for m in matches) / len(matches) for pid in chosen
+            }
+        well = complete and bool(relevance) and min(m.best for m in matches) >= WELL
+        found = Found(relevance, complete, well)
+        if suggest and not found.well:
             corrected = " ".join(
                 m.correction or u.text for u, m in zip(units, matches, strict=True)
             )
-            if corrected != " ".join(u.text for u in units):
+            # Offered only when it finds what it says, every word of it.
+            if (
+                corrected != " ".join(u.text for u in units)
+                and self._find(corrected, suggest=False).well
+            ):
                 found.suggestion = corrected
         return found
+
+    @staticmethod
+    def _most(matches: list[_UnitMatch]) -> set[int]:
+        """When no product matches every word: those matching at least half of them."""
+        counts: dict[int, int] = {}
+        for m in matches:
+            for pid in m.scores:
+                counts[pid] = counts.get(pid, 0) + 1
+        half = (len(matches) + 1) // 2
+        return {pid for pid, n in counts.items() if n >= half}
 
     def _units(self, folded: str) -> list[words.Piece]:
         """The query's words, with neighbours joined where the catalog, a synonym or pinyin
@@ -232,7 +282,9 @@ class SearchIndex:
         return i + 1
 
     def _is_a_word(self, word: str) -> bool:
-        return any(f in self._latin or f in self._synonyms_of for f in words.stems(word))
+        return word in self._codes or any(
+            f in self._latin or f in self._synonyms_of for f in words.stems(word)
+        )
 
     def _match(self, unit: words.Piece) -> _UnitMatch:
         m = _UnitMatch()
@@ -250,6 +302,9 @@ class SearchIndex:
 
     def _latin_word(self, word: str, m: _UnitMatch) -> None:
         self._exactly(word, m)
+        code = self._codes.get(word)
+        if code:
+            m.add(code, EXACT)
         self._synonyms(words.stems(word), m)
         if len(word) >= 3:
             start = bisect.bisect_left(self._keys, word)
@@ -266,15 +321,20 @@ class SearchIndex:
             self._fuzzy(word, m)
 
     def _fuzzy(self, word: str, m: _UnitMatch) -> None:
-        most = 1 if len(word) <= 6 else 2
+        k = words.key(word)
+        if len(k) < 4:
+            return
+        most = 1 if len(k) <= 6 else 2
         # Nearest first: the first likeness that finds anything is the correction offered.
         for choice, distance, _ in process.extract(
-            words.key(word),
+            k,
             self._fuzzy_choices,
             scorer=OSA.distance,
             score_cutoff=most,
             limit=MAX_FUZZY_KEYS,
         ):
+            if distance == 0:
+                continue  # the word itself: a synonym that finds nothing in this catalog
             had = len(m.scores)
             score = FUZZY[int(distance)]
             postings = self._latin.get(choice)
@@ -311,6 +371,12 @@ class SearchIndex:
 
     def _term(self, term: str, m: _UnitMatch, score: float) -> None:
         """A synonym's products: every word of it, exactly (a synonym of one word per word)."""
+        found = self._terms.get(term)
+        if found is None:
+            found = self._terms[term] = self._term_products(term)
+        m.add(found, score)
+
+    def _term_products(self, term: str) -> dict[int, float]:
         per_piece: list[_UnitMatch] = []
         for piece in words.pieces(term):
             pm = _UnitMatch()
@@ -320,11 +386,9 @@ class SearchIndex:
                 self._exactly(piece.text, pm)
             per_piece.append(pm)
         if not per_piece:
-            return
+            return {}
         every = set.intersection(*(set(pm.scores) for pm in per_piece))
-        m.add(
-            {pid: sum(pm.scores[pid] for pm in per_piece) / len(per_piece) for pid in every}, score
-        )
+        return {pid: sum(pm.scores[pid] for pm in per_piece) / len(per_piece) for pid in every}
 
     # -- pinyin --------------------------------------------------------------------------
 

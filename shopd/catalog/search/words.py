@@ -32,9 +32,19 @@ _INFLECT = inflect.engine()
 def fold(text: str) -> str:
     """Full-width forms to their usual ones (NFKC), lower case, accents dropped: ``Ｔ恤`` and
     ``t恤``, ``Camión`` and ``camion`` are the same to a search."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKC", text).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_NOT_A_LETTER = re.compile(r"[\W_]+")
+
+
+def compact(code: str) -> str:
+    """A code as a search keeps it: folded, letters and digits only (``TEE-XL`` → ``teexl``)."""
+    return _NOT_A_LETTER.sub("", fold(code))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,7 @@ def stems(word: str) -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=65536)
 def key(word: str) -> str:
     """The one form a catalog word is indexed under (its English stem: product texts are
     English and Chinese); what a shopper types is looked up under every form of ``stems``."""
