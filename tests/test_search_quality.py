@@ -4,6 +4,7 @@ ranking by sales among equals, and hostile queries; on both back ends."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from shopd.catalog.models import Product
+from shopd.catalog.models import Product, SearchSynonym
+from shopd.catalog.search.keeper import SearchIndexKeeper
 from shopd.cli.demo import seed
 from shopd.db import Database
 from tests.staffkit import make_staff
@@ -199,3 +201,29 @@ async def test_an_over_long_query_is_refused_clearly(client: httpx.AsyncClient, 
     r = await client.get("/api/v1/products", params={"q": "t" * 10_000})
     assert r.status_code == 400
     assert "q" in r.text
+
+
+async def test_a_change_made_elsewhere_is_indexed_beside_the_searches(
+    db: Database, demo: None
+) -> None:
+    keeper = SearchIndexKeeper(db, check_seconds=0.01, sales_seconds=60)
+    before = await keeper.index()
+    assert keeper.builds == 1 and before.find("kettle").relevance == {}
+    # Another app server (or shopctl) adds a synonym: the catalog version moves.
+    async with db.write() as s:
+        s.add(SearchSynonym(terms=["kettle", "teapot"], updated_by="elsewhere"))
+        await s.commit()
+    await asyncio.sleep(0.02)
+    # The search in hand is not held up: it gets the index there is, the new one is built.
+    assert await keeper.index() is before
+    await keeper.looked()
+    after = await keeper.index()
+    assert keeper.builds == 2 and after is not before
+    assert list(after.find("kettle").relevance) == list(before.find("teapot").relevance)
+    # A change on this worker: its next search waits for the index that shows it.
+    async with db.write() as s:
+        s.add(SearchSynonym(terms=["samovar", "teapot"], updated_by="here"))
+        await s.commit()
+    keeper.forget()
+    assert (await keeper.index()).find("samovar").relevance != {}
+    assert keeper.builds == 3

@@ -3,9 +3,10 @@
 The index is built from the listed products, their SKUs, categories and series, and the staff's
 synonyms, all read in one transaction together with the catalog version
 (``shopd.catalog.cache.version``), which every change to any of them moves (synonyms are
-``ShownInCatalog`` too). Before a search the keeper looks at the version, at most every
-``check_seconds`` (the catalog watch's interval; 0: every time) and at once after this worker's
-own staff change (``forget``), and builds the index anew when it moved. Sales, which order
+``ShownInCatalog`` too). The keeper looks at the version at most every ``check_seconds`` (the
+catalog watch's interval; 0: before every search) and builds the index anew when it moved:
+beside the searches, which go on with the index they have, for a change made elsewhere; before
+the next search after this worker's own staff change (``forget``). Sales, which order
 equally relevant results, move with every order and not the version: they are read again every
 ``sales_seconds``, as the other rankings are (``ranking_cache_seconds``).
 """
@@ -13,10 +14,12 @@ equally relevant results, move with every order and not the version: they are re
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd.catalog.cache.version import current
@@ -25,6 +28,8 @@ from shopd.catalog.search.index import CATEGORY, NAME, SERIES, ProductWords, Sea
 
 if TYPE_CHECKING:
     from shopd.db import Database
+
+log = logging.getLogger(__name__)
 
 
 async def build(session: AsyncSession) -> SearchIndex:
@@ -94,31 +99,62 @@ class SearchIndexKeeper:
         self._checked_at = -float("inf")
         self._sales_at = -float("inf")
         self._lock = asyncio.Lock()
+        # This worker changed the catalog: its next search waits for the index that shows it.
+        self._wait = False
+        self._looking: asyncio.Task[None] | None = None
         self.builds = 0
 
     def forget(self) -> None:
-        """This worker changed the catalog: look at the version before the next search."""
+        """This worker changed the catalog: look at the version before the next search, and
+        let that search wait for the new index, so staff see their change at once."""
         self._checked_at = -float("inf")
+        self._wait = True
 
     async def index(self) -> SearchIndex:
+        """The index to search now. When looking at the version is due, a worker that has an
+        index goes on searching it while the look (and a build, when the version moved; a
+        second or two at 10,000 products) runs beside, so a change made elsewhere never holds
+        its searches up; without a cache (``check_seconds`` 0) every search waits for it."""
         now = time.monotonic()
-        if self._index is not None and now - self._checked_at < self.check_seconds:
-            if now - self._sales_at >= self.sales_seconds:
-                await self._refresh_sales()
-            return self._index
-        async with self._lock:
-            async with self.db.read() as session:
-                version = await current(session)
-                if self._index is None or version != self._version:
-                    self._index = await build(session)
-                    self._version = version
-                    self._sales_at = time.monotonic()
-                    self.builds += 1
-            self._checked_at = time.monotonic()
+        index = self._index
+        due = now - self._checked_at >= self.check_seconds
+        if index is not None and due and self.check_seconds > 0 and not self._wait:
+            self._checked_at = now
+            if self._looking is None or self._looking.done():
+                self._looking = asyncio.create_task(self._look_beside())
+        elif index is None or due:
+            async with self._lock:
+                self._wait = False
+                await self._look()
             index = self._index
+        assert index is not None
         if time.monotonic() - self._sales_at >= self.sales_seconds:
             await self._refresh_sales()
         return index
+
+    async def looked(self) -> None:
+        """Wait for a look that runs beside the searches (for tests)."""
+        if self._looking is not None:
+            await asyncio.shield(self._looking)
+
+    async def _look(self) -> None:
+        async with self.db.read() as session:
+            version = await current(session)
+            if self._index is None or version != self._version:
+                self._index = await build(session)
+                self._version = version
+                self._sales_at = time.monotonic()
+                self.builds += 1
+        self._checked_at = time.monotonic()
+
+    async def _look_beside(self) -> None:
+        try:
+            async with self._lock:
+                await self._look()
+        except (SQLAlchemyError, OSError) as exc:
+            # The database is away: searches go on with the index they have; the next look
+            # after it is back builds the new one.
+            log.warning("search index not renewed: %s", exc)
 
     async def _refresh_sales(self) -> None:
         self._sales_at = time.monotonic()
