@@ -89,3 +89,11 @@ def test_did_you_mean_is_offered_only_when_it_finds_every_word() -> None:
     assert idx.find("wool teapto").suggestion is None
     assert idx.find("nothing like this").suggestion is None
     assert idx.find("cotton tshrit").suggestion == "cotton tshirt"
+
+
+def test_groups_that_share_a_word_are_one() -> None:
+    idx = index(["kettle", "茶壶"], ["teapot", "茶壶", "紫砂壶"], ["scarf", "muffler"])
+    assert first(idx, "kettle") == [1]
+    assert first(idx, "chahu") == [1]
+    assert first(idx, "muffler") == [2]
+    assert len(idx.synonyms) == 2

@@ -135,15 +135,10 @@ class SearchIndex:
                 _better(self._codes.setdefault(words.compact(code), {}), p.id, NAME)
         self._keys = sorted(self._latin)
         self._analysed.clear()
-        self.synonyms: list[tuple[str, ...]] = []
+        self.synonyms = _joined_groups(synonyms)
         self._synonyms_of: dict[str, set[int]] = {}
         synonym_words: set[str] = set()
-        for group in synonyms:
-            terms = tuple(dict.fromkeys(t for t in (words.fold(g).strip() for g in group) if t))
-            if len(terms) < 2:
-                continue
-            number = len(self.synonyms)
-            self.synonyms.append(terms)
+        for number, terms in enumerate(self.synonyms):
             for term in terms:
                 for form in _forms_of_term(term):
                     self._synonyms_of.setdefault(form, set()).add(number)
@@ -422,6 +417,33 @@ def _better(postings: dict[int, float], pid: int, weight: float) -> None:
 
 def _is_cjk(text: str) -> bool:
     return any(p.cjk for p in words.pieces(text))
+
+
+def _joined_groups(groups: Iterable[Iterable[str]]) -> list[tuple[str, ...]]:
+    """The staff's groups, folded, those that share a word joined into one: with ``kettle,
+    茶壶`` beside ``teapot, 茶壶, 紫砂壶``, a search for kettle finds the 紫砂壶 too."""
+    folded = [
+        tuple(dict.fromkeys(t for t in (" ".join(words.fold(g).split()) for g in group) if t))
+        for group in groups
+    ]
+    folded = [terms for terms in folded if len(terms) >= 2]
+    parent = list(range(len(folded)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    for number, terms in enumerate(folded):
+        for form in {f for term in terms for f in _forms_of_term(term)}:
+            other = first_with.setdefault(form, number)
+            parent[root(number)] = root(other)
+    joined: dict[int, dict[str, None]] = {}
+    for number, terms in enumerate(folded):
+        joined.setdefault(root(number), {}).update(dict.fromkeys(terms))
+    return [tuple(terms) for terms in joined.values()]
 
 
 def _forms_of_term(term: str) -> set[str]:
