@@ -3,6 +3,9 @@ what it must not."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from shopd.catalog.search.index import CATEGORY, NAME, ProductWords, SearchIndex
 
 TEAPOT = ProductWords(
@@ -97,3 +100,21 @@ def test_groups_that_share_a_word_are_one() -> None:
     assert first(idx, "chahu") == [1]
     assert first(idx, "muffler") == [2]
     assert len(idx.synonyms) == 2
+
+
+_DEMO_LIKE = index(["hoody", "hoodie"], ["茶壶", "紫砂壶", "tetera"], ["tea set", "juego de té"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=100),
+        # Near the catalog's own words and pinyin, where the matching has most to do.
+        st.text(alphabet="aeiouzshcwtpnrly 紫砂壶茶T-恤", max_size=30),
+    )
+)
+def test_any_text_is_answered(q: str) -> None:
+    found = _DEMO_LIKE.find(q)
+    ranked = _DEMO_LIKE.ranked(found)
+    assert set(ranked) <= {1, 2, 3}
+    assert all(0 < found.relevance[pid] <= 1 for pid in ranked)
