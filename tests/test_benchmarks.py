@@ -3,9 +3,11 @@ figures themselves come from running them (docs/performance.md), not from these 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from benchmarks import response_cost, statement_cost
+from benchmarks import response_cost, search_speed, statement_cost
 from shopd.config import Settings
 from shopd.db import Database as ShopDatabase
 from shopd.models import metadata
@@ -74,3 +76,14 @@ async def test_response_cost_says_what_is_missing_on_a_database_without_a_catalo
     with pytest.raises(SystemExit) as stopped:
         await response_cost.measure(settings)
     assert stopped.value.code == response_cost.NO_CATALOG
+
+
+async def test_search_speed_times_the_search_beside_the_bare_like(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'search.sqlite3'}"
+    listed, built, results = await search_speed.measure(url, products=60, rounds=1)
+    assert listed == 60 and built > 0
+    assert list(results) == ["search", "index match", "bare LIKE"]
+    for p50, p95, p99, rate in results.values():
+        assert 0 < p50 <= p95 <= p99 and rate > 0
+    # Every query of the docs' quality table is timed, and its misspellings.
+    assert len(search_speed.queries()) > 30

@@ -76,6 +76,8 @@ ROLE_OF: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/staff/products/{slug}/images"): C,
     ("DELETE", "/api/v1/staff/products/{slug}/images"): C,
     ("GET", "/api/v1/staff/catalog/export.csv"): C,
+    ("GET", "/api/v1/staff/search/synonyms"): C,
+    ("PUT", "/api/v1/staff/search/synonyms"): M,
     ("POST", "/api/v1/staff/catalog/import"): M,
     ("GET", "/api/v1/staff/customers"): C,
     ("GET", "/api/v1/staff/customers/{customer_id}"): C,

@@ -25,6 +25,7 @@ from shopd.catalog.schemas import (
 from shopd.config import Settings
 from shopd.http import DB, Conf, PageOf
 from shopd.promotions.schemas import sale_out
+from shopd.validation import search_terms
 
 LOW_STOCK = 5
 MAX_PER_PAGE = 100
@@ -75,11 +76,14 @@ class CatalogController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=service.MAX_QUERY_LENGTH)] = None,
         category: Annotated[str | None, QueryParameter(max_length=80)] = None,
         paging: PageOf,
-        sort: FromQuery[service.Sort] = "newest",
+        sort: FromQuery[service.Sort | None] = None,
     ) -> ProductPage:
-        """List listed products; ``q`` matches any part of a name (Chinese or Latin), a SKU
-        code or a category name; ``category`` is a category or series slug."""
-        q = q.strip() if q else None
+        """List listed products; ``q`` searches as the storefront does (names in Chinese and
+        English, pinyin, SKU codes, categories, staff synonyms; typos, plurals and spacing
+        forgiven); ``category`` is a category or series slug. ``sort`` is ``relevance`` (then
+        sales) for a search and ``newest`` for a listing unless given."""
+        q = search_terms(q) or None if q else None
+        sort = sort or ("relevance" if q else "newest")
         cache = CatalogCache.of(request.app.state)
         listing = await reads.listing(
             cache, q=q, category=category, page=paging.page, per_page=paging.per_page, sort=sort

@@ -126,6 +126,19 @@ class MediaFile(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SearchSynonym(Base, ShownInCatalog):
+    """A group of words staff made equal for search (``hoody, hoodie``; ``茶壶, 紫砂壶``; the
+    Spanish ``tetera, teapot``): a query for one finds what the others find. Shown in the
+    catalog, so a change rebuilds every worker's search index (``shopd.catalog.search``)."""
+
+    __tablename__ = "search_synonyms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class CatalogVersion(Base):
     """One row: moves on with every change to what catalog pages show (``changes``)."""
 

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, selectinload
 
 from shopd.catalog.models import Category, Product, Series, Sku
+from shopd.catalog.search import keeper
+from shopd.catalog.search.index import SearchIndex
 from shopd.config import Settings
 from shopd.db import utcnow
 from shopd.errors import NotFound
@@ -19,9 +21,10 @@ from shopd.inventory.models import StockLevel
 from shopd.promotions import flash
 from shopd.promotions.models import FlashSale
 from shopd.staff import shop_settings
-from shopd.validation import contains_pattern, search_terms
+from shopd.validation import search_terms
 
-Sort = Literal["newest", "price_asc", "price_desc", "best_selling", "name"]
+# "relevance" (the default of a search): how well a product matches, then its sales.
+Sort = Literal["relevance", "newest", "price_asc", "price_desc", "best_selling", "name"]
 MAX_QUERY_LENGTH = 100
 
 
@@ -94,18 +97,36 @@ async def list_products(
     per_page: int = 24,
     sort: Sort = "newest",
     hide_sold_out: bool | None = None,
+    index: SearchIndex | None = None,
 ) -> tuple[list[ProductSummary], int]:
-    """Listed products matching ``q`` (substring of name, SKU or category) and ``category``
-    (a category or a series slug), one page of them, and the total count."""
+    """Listed products matching ``q`` (``shopd.catalog.search``: names, SKU codes, categories,
+    synonyms, pinyin, typos forgiven) and ``category`` (a category or a series slug), one page
+    of them, and the total count. ``index`` is the worker's search index; without one it is
+    built for this call."""
     hide = await _hides_sold_out(session, hide_sold_out)
+    q = search_terms(q) if q else None
+    if q and index is None:
+        index = await keeper.build(session)
+    if q and sort == "relevance":
+        assert index is not None
+        return await _by_relevance(session, index, q, category, page, per_page, hide)
+    if sort == "relevance":
+        sort = "newest"  # nothing to be relevant to
     if sort in _BY_PRODUCT:
         # Pick the page's products first, then price and stock for those alone: aggregating
         # every matching product's SKUs only to keep one page of them is the cost of a listing.
         ids, total = await matching(
-            session, q=q, category=category, page=page, per_page=per_page, sort=sort, hide=hide
+            session,
+            q=q,
+            category=category,
+            page=page,
+            per_page=per_page,
+            sort=sort,
+            hide=hide,
+            index=index,
         )
         return await summaries_of(session, ids), total
-    filters = _filters(q, category, hide)
+    filters = _filters(q, category, hide, index)
     total = await _count(session, filters)
     stmt, min_price = _summaries()
     order = [min_price.asc() if sort == "price_asc" else min_price.desc(), Product.id.asc()]
@@ -122,11 +143,14 @@ async def matching(
     per_page: int,
     sort: Sort,
     hide: bool,
+    index: SearchIndex | None = None,
 ) -> tuple[list[int], int]:
     """The ids of one page of listed products matching ``q`` and ``category`` in a sort by a
     product column, and how many match in all. Only stock moves it besides the catalog, and
     only when sold-out products are hidden."""
-    filters = _filters(q, category, hide)
+    if q and index is None:
+        index = await keeper.build(session)
+    filters = _filters(q, category, hide, index)
     ids = await session.scalars(
         select(Product.id)
         .where(*filters)
@@ -137,12 +161,43 @@ async def matching(
     return list(ids), await _count(session, filters)
 
 
-def _filters(q: str | None, category: str | None, hide: bool) -> list[Any]:
+def by_relevance(index: SearchIndex, q: str, category: str | None) -> list[int]:
+    """Every listed product matching ``q`` (and ``category``, a category or series slug), the
+    most relevant first, then the best sellers: from the worker's index, no query."""
+    ids = index.ranked(index.find(q))
+    if category:
+        shown = index.products
+        ids = [i for i in ids if category in (shown[i].category_slug, shown[i].series_slug)]
+    return ids
+
+
+async def _by_relevance(
+    session: AsyncSession,
+    index: SearchIndex,
+    q: str,
+    category: str | None,
+    page: int,
+    per_page: int,
+    hide: bool,
+) -> tuple[list[ProductSummary], int]:
+    ids = by_relevance(index, q, category)
+    if hide and ids:
+        in_stock = set(
+            await session.scalars(_in_stock_products().where(Sku.product_id.in_(ids)).distinct())
+        )
+        ids = [i for i in ids if i in in_stock]
+    start = (page - 1) * per_page
+    return await summaries_of(session, ids[start : start + per_page]), len(ids)
+
+
+def _filters(
+    q: str | None, category: str | None, hide: bool, index: SearchIndex | None = None
+) -> list[Any]:
     filters: list[Any] = [Product.listed.is_(True)]
     if hide:
         filters.append(Product.id.in_(_in_stock_products()))
-    if q and search_terms(q):
-        filters.append(Product.search_text.like(contains_pattern(q), escape="\\"))
+    if q and index is not None:
+        filters.append(Product.id.in_(list(index.find(q).relevance)))
     if category:
         cat_ids = (
             select(Category.id)

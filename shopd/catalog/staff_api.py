@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopd import http
 from shopd.catalog import csv_io, staff_service
 from shopd.catalog.models import Category, Product, Series
+from shopd.catalog.search import synonyms
 from shopd.catalog.staff_schemas import (
     ApproveIn,
     CategoryIn,
@@ -32,6 +33,8 @@ from shopd.catalog.staff_schemas import (
     StaffProductOut,
     StaffProductPage,
     StaffSkuOut,
+    SynonymsIn,
+    SynonymsOut,
 )
 from shopd.db import Database, utcnow
 from shopd.errors import InvalidInput
@@ -109,6 +112,21 @@ class StaffCatalogController(Controller):
     tags = ["staff catalog"]
     dependencies = ACTOR
     guards = GUARDS
+
+    @get("/search/synonyms", opt={"role": "clerk"})
+    async def search_synonyms(self, actor: StaffActor, db: DB) -> SynonymsOut:
+        """The search's synonym groups (``hoody, hoodie``; ``茶壶, 紫砂壶``)."""
+        async with db.read() as session:
+            return SynonymsOut(await synonyms.groups(session))
+
+    @put("/search/synonyms", opt={"role": "manager"})
+    async def replace_search_synonyms(
+        self, actor: StaffActor, data: JSONBody[SynonymsIn], db: DB
+    ) -> SynonymsOut:
+        """Replace every synonym group; searches on every worker use them within
+        ``catalog_watch_seconds``."""
+        async with committing(db) as session:
+            return SynonymsOut(await synonyms.replace(session, actor, data.groups))
 
     @post("/series", status_code=201, opt={"role": "manager"})
     async def create_series(self, actor: StaffActor, data: JSONBody[SeriesIn], db: DB) -> SeriesOut:

@@ -160,3 +160,20 @@ class ImportOut(msgspec.Struct):
     price_changes: int
     stock_changes: int
     threshold_changes: int
+
+
+SynonymTerm = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+
+
+class SynonymsIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Every synonym group, replacing those there are: a search for any word of a group finds
+    what the others find."""
+
+    groups: Annotated[
+        list[Annotated[list[SynonymTerm], msgspec.Meta(min_length=2, max_length=20)]],
+        msgspec.Meta(max_length=1000),
+    ]
+
+
+class SynonymsOut(msgspec.Struct):
+    groups: list[list[str]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd.catalog.models import Category, Product, Series, Sku
+from shopd.catalog.models import Category, Product, SearchSynonym, Series, Sku
 from shopd.catalog.service import search_text_for
 from shopd.content import service as content
 from shopd.content.models import Announcement
@@ -208,6 +208,29 @@ COLOURS = [
 SIZES = ["S", "M", "L", "XL"]
 BED_SIZES = [("1.5米床", "1.5 m"), ("1.8米床", "1.8 m")]
 
+# What shoppers call the goods beside the catalog's own words: other English, Chinese they type
+# for what the names say otherwise (茶壶 for the 紫砂壶), and Spanish, which the catalog has no
+# names in. Staff edit them (``PUT /api/v1/staff/search/synonyms``).
+SYNONYMS = [
+    ["hoodie", "hoody", "sweatshirt", "卫衣", "sudadera"],
+    ["teapot", "茶壶", "紫砂壶", "tetera"],
+    ["scarf", "围巾", "bufanda"],
+    ["t-shirt", "tee", "T恤", "camiseta"],
+    ["shirt", "衬衫", "camisa"],
+    ["mug", "cup", "杯子", "taza"],
+    ["jeans", "牛仔裤", "vaqueros"],
+    ["trousers", "pants", "裤子", "pantalones"],
+    ["jacket", "外套", "chaqueta"],
+    ["beanie", "hat", "帽子", "gorro"],
+    ["tote bag", "bag", "包", "bolsa"],
+    ["tea set", "茶具", "juego de té"],
+    ["candle", "蜡烛", "vela"],
+    ["pillowcase", "枕套", "funda de almohada"],
+    ["notebook", "笔记本", "cuaderno"],
+    ["fountain pen", "钢笔", "pluma"],
+    ["basket", "篮子", "cesta"],
+]
+
 DEFAULT_PRODUCTS = len(CATEGORIES) * 3
 BATCH = 400
 
@@ -309,6 +332,7 @@ async def seed(
         made["products"] += len(batch)
         if progress:
             progress(len(batch))
+    session.add_all(SearchSynonym(terms=group, updated_by="seed") for group in SYNONYMS)
     # The service center starts with the pages every shop needs; staff rewrite them.
     await content.seed_pages(session)
     session.add(

@@ -7,7 +7,12 @@ which sets a cookie. A string missing from a catalog shows in English rather tha
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
+
+from babel import Locale
+
+from shopd.formatting import LOCALES, format_number
 
 LANGUAGES = {"en": "English", "zh": "简体中文", "es": "Español"}
 LANG_COOKIE = "shopd_lang"
@@ -40,6 +45,8 @@ ZH: dict[str, str] = {
     "Page": "第",
     "results": "个结果",
     "No products match": "没有找到商品",
+    "Did you mean:": "您是不是要找：",
+    "Relevance": "相关度",
     "Try a shorter word, or browse one of these categories:": "试试更短的关键词，或浏览以下分类：",
     "Sold out": "已售罄",
     "In stock": "有货",
@@ -167,6 +174,8 @@ ES: dict[str, str] = {
     "Page": "Página",
     "results": "resultados",
     "No products match": "Ningún producto coincide con",
+    "Did you mean:": "Quizás quiso decir:",
+    "Relevance": "Relevancia",
     "Try a shorter word, or browse one of these categories:": "Pruebe una palabra más corta o explore estas categorías:",
     "Sold out": "Agotado",
     "In stock": "Disponible",
@@ -431,6 +440,42 @@ def translator(lang: str) -> Callable[..., str]:
         return out.format(**values) if values else out
 
     return gettext
+
+
+# Texts that change with a number: the English (singular, plural) pair → the language's text for
+# each of CLDR's plural categories it has ("other" always). English needs no entry.
+PLURALS: dict[str, dict[tuple[str, str], dict[str, str]]] = {
+    "zh": {
+        ("{n} result", "{n} results"): {"other": "{n} 个结果"},
+    },
+    "es": {
+        ("{n} result", "{n} results"): {"one": "{n} resultado", "other": "{n} resultados"},
+    },
+}
+
+
+@lru_cache(maxsize=8)
+def _plural_rule(lang: str) -> Any:
+    return Locale.parse(LOCALES.get(lang, LOCALES["en"])).plural_form
+
+
+def plural_translator(lang: str) -> Callable[..., str]:
+    """``ngettext(singular, plural, n, **values)``: the form the language uses for ``n``
+    (Babel's CLDR plural rules: 1 result, 2 results; 1 resultado; 个结果 for every number),
+    with ``{n}`` written as the language writes numbers."""
+    rule = _plural_rule(lang)
+    texts = PLURALS.get(lang, {})
+
+    def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+        category = rule(n)
+        forms = texts.get((singular, plural))
+        if forms is not None:
+            text = forms.get(category, forms["other"])
+        else:
+            text = singular if category == "one" else plural
+        return text.format(n=format_number(n, lang), **values)
+
+    return ngettext
 
 
 def choose(cookie: str | None, query: str | None, default: str) -> str:

@@ -105,6 +105,7 @@ def _render(
     settings: Settings = context["shop"]
     return env.get_template(template).render(
         _=i18n.translator(who.lang),
+        ngettext=i18n.plural_translator(who.lang),
         lang=who.lang,
         languages=i18n.LANGUAGES,
         customer=who.customer,

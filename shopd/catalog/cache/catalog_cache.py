@@ -13,6 +13,9 @@ Which cache holds what, and how long (each setting's meaning is in ``shopd.confi
   its stock does not move; only by a worker that watches the stock ledger (``stock_moves``,
   set by the catalog watch).
 - ``responses``: JSON responses built from those reads (``shopd.catalog.cache.responses``).
+- ``search``: the search index (``shopd.catalog.search.keeper``), always kept: it looks at the
+  catalog version every ``catalog_watch_seconds`` when the cache is on, before every search
+  when it is off.
 
 All are off unless asked for: a ``Database`` used by a command or a test caches nothing.
 """
@@ -26,6 +29,7 @@ from shopd.catalog.cache.responses import CachedResponses
 from shopd.catalog.cache.stock_moves import StockMoves
 
 if TYPE_CHECKING:
+    from shopd.catalog.search.keeper import SearchIndexKeeper
     from shopd.config import Settings
     from shopd.db import Database
 
@@ -42,6 +46,7 @@ class CatalogCache:
         ranking_seconds: float = 0,
         product_seconds: float = 0,
         offer_seconds: float = 0,
+        watch_seconds: float = 0,
     ) -> None:
         self.db = db
         self.short = ReadCache(short_seconds, fresh_at=Fresh.MOVING)
@@ -53,6 +58,15 @@ class CatalogCache:
         self.stock_moves: StockMoves | None = None
         # Responses are only as good as the short cache behind them.
         self.responses = CachedResponses() if self.short.enabled else None
+        # Imported here: the keeper reads the catalog's models, which import this package (for
+        # the catalog version they bump).
+        from shopd.catalog.search.keeper import SearchIndexKeeper
+
+        self.search: SearchIndexKeeper = SearchIndexKeeper(
+            db,
+            check_seconds=watch_seconds if self.products.enabled else 0,
+            sales_seconds=ranking_seconds,
+        )
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> CatalogCache:
@@ -62,6 +76,7 @@ class CatalogCache:
             ranking_seconds=settings.ranking_cache_seconds,
             product_seconds=settings.product_cache_seconds,
             offer_seconds=settings.offer_cache_seconds,
+            watch_seconds=settings.catalog_watch_seconds,
         )
 
     @staticmethod
@@ -80,3 +95,4 @@ class CatalogCache:
         self.rankings.clear()
         self.products.clear()
         self.offers.clear()
+        self.search.forget()

@@ -59,23 +59,40 @@ async def listing(
         "sort": sort,
     }
     key = tuple(query.values())
+    index = await cache.search.index() if q else None
 
     async def load() -> tuple[tuple[list[ProductSummary], int], Steady]:
         hide = (await shown_campaigns(cache)).hide_sold_out if cache.short.enabled else None
+        if hide is False and index is not None and sort == "relevance":
+            # Which products match, in what order, is the index's (and the sales it last read):
+            # held while their stock stands, as a listing by a product column is.
+            ranked = service.by_relevance(index, q or "", category)
+            ids = ranked[(page - 1) * per_page : page * per_page]
+            async with cache.db.read() as session:
+                return (await service.summaries_of(session, ids), len(ranked)), tuple(ids)
         if hide is not False or sort not in service.CATALOG_SORTS:
             # Which products show, or their order, moves with stock or sales anywhere.
             async with cache.db.read() as session:
-                return await service.list_products(session, **query, hide_sold_out=hide), None
+                found = await service.list_products(
+                    session, **query, hide_sold_out=hide, index=index
+                )
+                return found, None
 
         async def match() -> tuple[list[int], int]:
             async with cache.db.read() as session:
-                return await service.matching(session, **query, hide=False)
+                return await service.matching(session, **query, hide=False, index=index)
 
         ids, total = await cache.products.get(("matching", *key), match)
         async with cache.db.read() as session:
             return (await service.summaries_of(session, ids), total), tuple(ids)
 
     return await _cached_while_stock_stands(cache, ("listing", *key), load)
+
+
+async def search_hint(cache: CatalogCache, q: str) -> str | None:
+    """What "did you mean" offers for ``q``: the query as the catalog spells it, when nothing
+    matches it well (``shopd.catalog.search.index.Found.suggestion``)."""
+    return (await cache.search.index()).find(q).suggestion
 
 
 async def suggestions(cache: CatalogCache, product: Product) -> related.Suggestions:

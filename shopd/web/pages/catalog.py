@@ -63,7 +63,7 @@ class CatalogPages(Controller):
         sort: str,
         title: str,
     ) -> Response[Any]:
-        sort = sort if sort in SORTS else "newest"
+        sort = sort if sort in SORTS or (q and sort == "relevance") else "newest"
         items, total = await reads.listing(
             CatalogCache.of(request.app.state),
             q=q,
@@ -72,7 +72,9 @@ class CatalogPages(Controller):
             per_page=PER_PAGE,
             sort=sort,  # type: ignore[arg-type]
         )
+        hint = None
         if q:
+            hint = await reads.search_hint(CatalogCache.of(request.app.state), q)
             seen = [("search", search_key(q))]
             if total == 0:
                 seen.append(("search_empty", search_key(q)))
@@ -94,6 +96,7 @@ class CatalogPages(Controller):
             title=title,
             q=q or "",
             category=category,
+            did_you_mean=hint,
         )
 
     @get("/c/{slug:str}")
@@ -131,7 +134,7 @@ class CatalogPages(Controller):
         settings: Conf,
         q: Annotated[str, QueryParameter(max_length=catalog.MAX_QUERY_LENGTH)] = "",
         page_no: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
-        sort: FromQuery[str] = "newest",
+        sort: FromQuery[str] = "relevance",
     ) -> Response[Any]:
         q = search_terms(q)
         return await self._listing(
