@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import httpx
+from textual import events
 from textual.coordinate import Coordinate
+from textual.keys import _character_to_key
 from textual.widgets import Button, DataTable, Input, Static
 
 from shopd.config import Settings
@@ -105,3 +107,28 @@ async def go_tab(app: StaffApp, pilot: object, tab: str) -> DataTable:  # type: 
 def shown_keys(app: StaffApp) -> set[str]:
     """The keys the footer offers now (hidden fallbacks left out)."""
     return {k for k, b in app.screen.active_bindings.items() if b.binding.show}
+
+
+def key_event(key: str) -> events.Key:
+    """The event a terminal sends for ``key`` ("a", "tab", "enter", "slash", "1")."""
+    if len(key) == 1:
+        return events.Key(key if key.isalnum() else _character_to_key(key), key)
+    chars = {"tab": "\t", "enter": "\r", "escape": "\x1b", "space": " ", "slash": "/"}
+    return events.Key(key, chars.get(key))
+
+
+async def type_fast(app: StaffApp, pilot: object, *keys: str) -> None:
+    """Send the keys in one batch with no pause between them, as SSH or a barcode scanner
+    delivers them (``pilot.press`` waits for the app to settle after each key), then wait
+    until the app has handled them. A string longer than one key is typed character by
+    character, unless it names a key (tab, enter, escape, slash, ctrl+…)."""
+    named = {"tab", "enter", "escape", "space", "slash", "backspace", "up", "down"}
+    for key in keys:
+        for k in [key] if key in named or "+" in key[1:] else list(key):
+            app.post_message(key_event(k))
+    deadline = time.monotonic() + 30
+    await pilot.pause(0.1)  # type: ignore[attr-defined]
+    while getattr(app, "holding_keys", lambda: False)():
+        assert time.monotonic() < deadline, "the typed keys were never all handled"
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    await pilot.pause(0.1)  # type: ignore[attr-defined]

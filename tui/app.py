@@ -33,6 +33,7 @@ from tui.dialogs import FormDialog
 from tui.orders import FILTERS, OrdersPane
 from tui.products import ProductsPane
 from tui.stock import StockPane
+from tui.typeahead import KeysInOrder
 
 __all__ = ["FormDialog", "LoginScreen", "MainScreen", "StaffApp"]
 
@@ -144,7 +145,7 @@ class MainScreen(Screen[None]):
             self.set_focus(None)
 
 
-class StaffApp(App[None]):
+class StaffApp(KeysInOrder, App[None]):
     TITLE = "shopd staff"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False)]
 
@@ -199,6 +200,7 @@ class StaffApp(App[None]):
         yield SystemCommand("Log out", "end the session, back to log-in", self.log_out)
 
     async def on_unmount(self) -> None:
+        self.stop_holding_keys()
         # If the shop is gone the token simply expires on its own.
         with contextlib.suppress(ApiError):
             await self.client.logout()

@@ -189,7 +189,11 @@ class OrderActions:
         if target is None:
             return
         number = target[0]
-        body = await self._ask(node, name, number)
+        try:
+            body = await self._ask(node, name, number)
+        except ApiError as exc:
+            report(node, exc)
+            return
         if body is False:
             return
         try:
@@ -201,6 +205,16 @@ class OrderActions:
             return
         await self.after_change(order)
         say(node, f"{number}: {ORDER_ACTIONS[name].label.lower()} done — now {order['status']}")
+
+    @staticmethod
+    async def _everything_left(node: Any, number: str) -> list[dict[str, Any]]:
+        """Each line's quantity not yet returned, from the order in full."""
+        order = await client_of(node).order(number)
+        return [
+            {"sku": i["sku"], "quantity": i["quantity"] - i["returned_quantity"]}
+            for i in order["items"]
+            if i["quantity"] > i["returned_quantity"]
+        ]
 
     async def _ask(self, node: Any, name: str, number: str) -> dict[str, Any] | bool | None:
         """The body for the action from a dialog; False when the user backed out."""
@@ -260,6 +274,19 @@ class OrderActions:
                         say(node, f"'{part}' is not SKU=quantity", error=True)
                         return False
                     items.append({"sku": sku.strip(), "quantity": int(qty)})
+                if not items:
+                    # An empty field is the easiest thing to send by mistake (keys typed
+                    # into the wrong field leave it empty): everything is only taken back
+                    # after the clerk has seen what that is.
+                    items = await self._everything_left(node, number)
+                    if not items:
+                        say(node, f"{number}: nothing is left to return", error=True)
+                        return False
+                    listed = ", ".join(f"{i['quantity']} × {i['sku']}" for i in items)
+                    if not await confirm(
+                        f"Return everything left on {number}: {listed}?", "Return all"
+                    ):
+                        return False
                 return {"reason": v["reason"], "items": items}
             if name == "receive_return":
                 v = await form(

@@ -1,0 +1,113 @@
+"""Keys typed with no pause — by a barcode scanner, or batched by SSH — land where a person
+typing slowly would put them: in the field that Tab, `/` or a just-opened dialog focuses,
+never in the field before it, and never as commands on the table behind."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from textual.widgets import DataTable, Input
+
+from shopd.config import Settings
+from shopd.db import Database
+from tests.conftest import SmallCatalog
+from tests.staffkit import PASSWORD, Staff, make_staff, order_in
+from tests.tuikit import go_tab, log_in, open_order, rows, tui, type_fast
+from tui.app import MainScreen, StaffApp
+from tui.dialogs import ConfirmDialog, FormDialog
+
+
+async def finished(app: StaffApp) -> None:
+    """The actions started are done (a dialog left open by a misrouted key fails, not hangs)."""
+    await asyncio.wait_for(app.workers.wait_for_complete(), 15)
+
+
+@pytest.fixture
+async def staff(client: httpx.AsyncClient, db: Database) -> Staff:
+    return await make_staff(client, db)
+
+
+async def test_name_tab_password_enter_typed_at_once_logs_in(
+    db: Database, settings: Settings, staff: Staff
+) -> None:
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await type_fast(app, pilot, "clerk.one", "tab", PASSWORD, "enter")
+        for _ in range(100):
+            if isinstance(app.screen, MainScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, MainScreen), app.screen.query_one("#username", Input).value
+
+
+async def test_a_goods_receipt_typed_at_once_keeps_quantity_and_reference_apart(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        table = await go_tab(app, pilot, "stock")
+        table.move_cursor(row=rows(table).index(catalog.sku_pot))
+        await pilot.pause()
+        await type_fast(app, pilot, "r", "13", "tab", "REF3", "enter")
+        await finished(app)
+        assert not isinstance(app.screen, FormDialog)
+    r = await client.get(f"/api/v1/staff/stock/{catalog.sku_pot}/ledger", headers=staff.clerk)
+    latest = r.json()["items"][0]
+    assert (latest["delta"], latest["reference"]) == (13, "REF3")
+
+
+async def test_a_return_typed_at_once_returns_only_the_lines_typed(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    order = await order_in(client, staff, catalog.sku_m, "delivered", quantity=3)
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await open_order(app, pilot, str(order["number"]))
+        await type_fast(app, pilot, "e", "chipped", "tab", f"{catalog.sku_m}=1", "enter")
+        await finished(app)
+    r = await client.get(f"/api/v1/staff/orders/{order['number']}", headers=staff.clerk)
+    (ret,) = r.json()["returns"]
+    assert ret["reason"] == "chipped"
+    assert [(ln["sku"], ln["quantity"]) for ln in ret["lines"]] == [(catalog.sku_m, 1)]
+
+
+async def test_a_return_with_no_items_asks_before_taking_everything_back(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    order = await order_in(client, staff, catalog.sku_m, "delivered", quantity=3)
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await open_order(app, pilot, str(order["number"]))
+        await type_fast(app, pilot, "e", "wrong size", "enter")
+        assert isinstance(app.screen, ConfirmDialog), app.screen
+        question = app.screen.question
+        assert f"3 × {catalog.sku_m}" in question
+        await type_fast(app, pilot, "n")
+        await finished(app)
+    r = await client.get(f"/api/v1/staff/orders/{order['number']}", headers=staff.clerk)
+    assert r.json()["returns"] == [] and r.json()["status"] == "delivered"
+
+
+async def test_slash_then_a_name_typed_at_once_searches_and_runs_no_command(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    order = await order_in(client, staff, catalog.sku_m, "paid")
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await go_tab(app, pilot, "orders")
+        # c, n, e, s, b, p, d... are order commands on the table: after `/` they are text.
+        await type_fast(app, pilot, "slash", "guest cancel notes", "enter")
+        await finished(app)
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen), app.screen
+        assert app.screen.query_one("#order-search", Input).value == "guest cancel notes"
+        assert app.screen.query_one("#order-table", DataTable).has_focus, app.focused
+    r = await client.get(f"/api/v1/staff/orders/{order['number']}", headers=staff.clerk)
+    assert r.json()["status"] == "paid" and r.json()["notes"] == []
