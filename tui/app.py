@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from functools import partial
 
 import httpx
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -29,7 +29,7 @@ from textual.widgets import (
 from tui.client import ApiError, StaffClient
 from tui.common import client_of
 from tui.dashboard import DashboardPane
-from tui.dialogs import FormDialog
+from tui.dialogs import ConfirmDialog, FormDialog
 from tui.orders import FILTERS, OrdersPane
 from tui.products import ProductsPane
 from tui.stock import StockPane
@@ -83,7 +83,8 @@ class MainScreen(Screen[None]):
             for n, (tab, label) in enumerate(TABS, start=1)
         ),
         Binding("ctrl+r", "reload", "Reload"),
-        Binding("q", "app.quit", "Quit"),
+        # Over SSH quitting ends the session: `q` asks first (see StaffApp.action_ask_quit).
+        Binding("q", "app.ask_quit", "Quit"),
     ]
     DEFAULT_CSS = """
     MainScreen #tabs { height: 1fr; }
@@ -147,7 +148,7 @@ class MainScreen(Screen[None]):
 
 class StaffApp(KeysInOrder, App[None]):
     TITLE = "shopd staff"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False)]
+    BINDINGS = [Binding("ctrl+q", "ask_quit", "Quit", show=False, priority=True)]
 
     def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None):
         super().__init__()
@@ -156,6 +157,16 @@ class StaffApp(KeysInOrder, App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(LoginScreen())
+
+    @work(exclusive=True, group="quit")
+    async def action_ask_quit(self) -> None:
+        """Quit after a yes: over SSH the TUI is the login's only command, so quitting by a
+        stray `q` would end the staff member's session."""
+        if isinstance(self.screen, ConfirmDialog):
+            return
+        question = "Quit the staff TUI? Over SSH this ends the session."
+        if await self.push_screen_wait(ConfirmDialog(question, ok="Quit")):
+            self.exit()
 
     def session_expired(self) -> None:
         self.call_later(self.back_to_login, "the session has expired — log in again")

@@ -3,7 +3,7 @@ from the server, keyed by what the API calls them (order number, SKU, slug)."""
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
@@ -66,6 +66,22 @@ class TablePane(Vertical):
         self.page = 1
         await self.load()
         self.table.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key no binding takes, typed on the table, starts the search with it:
+        typing a name without `/` first searches for it instead of being lost."""
+        if not (self.table.has_focus and event.is_printable and event.character):
+            return
+        if event.key in self.screen.active_bindings or event.character in "[]/ ":
+            return
+        event.stop()
+        event.prevent_default()
+        search = self.query_one(f"#{self.SEARCH}", Input)
+        search.focus()
+        # The key again, to the search box once focused: behind its Focus event (which
+        # selects the old search), so it replaces the old search as typing over it would.
+        key = events.Key(event.key, event.character)
+        self.app.call_later(search.post_message, key)
 
     def action_to_table(self) -> None:
         """Escape from the search box back to the rows (and their keys)."""
