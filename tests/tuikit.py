@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -19,10 +20,39 @@ from tui.dialogs import ConfirmDialog, FormDialog
 from tui.orders import OrderScreen
 
 
-def tui(db: Database, settings: Settings) -> StaffApp:
-    return StaffApp(
-        "http://shop.test", transport=httpx.ASGITransport(app=create_app(settings, database=db))
-    )
+class Stalling(httpx.AsyncBaseTransport):
+    """The shop in process, each answer held back ``stall`` seconds (a slow or stopped shop)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.stall = 0.0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.stall:
+            await asyncio.sleep(self.stall)
+        return await self.inner.handle_async_request(request)
+
+
+def tui(db: Database, settings: Settings, *, stalling: Stalling | None = None) -> StaffApp:
+    transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=create_app(settings, database=db))
+    if stalling is not None:
+        stalling.inner = transport
+        transport = stalling
+    return StaffApp("http://shop.test", transport=transport)
+
+
+# The workers that fetch what a screen shows (not the actions, which may wait in a dialog).
+LOADING = {"load", "detail", "ledger", "dashboard", "login", "count"}
+
+
+async def loaded(app: StaffApp, pilot: object) -> None:
+    """Until every fetch started has been answered and shown."""
+    deadline = time.monotonic() + 30
+    await pilot.pause()  # type: ignore[attr-defined]
+    while any(w.is_running and w.group in LOADING for w in app.workers):
+        assert time.monotonic() < deadline, "the shop's answers were never all shown"
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
 
 
 async def log_in(app: StaffApp, pilot: object, name: str, password: str = PASSWORD) -> None:
@@ -42,7 +72,7 @@ async def log_in(app: StaffApp, pilot: object, name: str, password: str = PASSWO
     while app.screen is login and field.value:
         assert time.monotonic() < deadline, "the log-in never answered"
         await pilot.pause(0.02)  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
+    await loaded(app, pilot)
 
 
 def rows(table: DataTable) -> list[str]:  # type: ignore[type-arg]
@@ -63,7 +93,7 @@ async def fill_dialog(app: StaffApp, pilot: object, values: dict[str, str]) -> N
         app.screen.query_one(f"#field-{name}", Input).value = value
     await pilot.click("#ok")  # type: ignore[attr-defined]
     await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
+    await loaded(app, pilot)
 
 
 async def confirm(app: StaffApp, pilot: object, *, opens_screen: bool = False) -> None:
@@ -81,9 +111,9 @@ async def open_order(app: StaffApp, pilot: object, number: str) -> None:
     search.value = number
     search.focus()
     await pilot.press("enter")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
+    await loaded(app, pilot)
     await pilot.press("enter")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
+    await loaded(app, pilot)
     assert isinstance(app.screen, OrderScreen), app.screen
 
 
@@ -93,12 +123,12 @@ def detail(app: StaffApp) -> str:
 
 async def press(app: StaffApp, pilot: object, *keys: str) -> None:
     await pilot.press(*keys)  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
+    await loaded(app, pilot)
 
 
 async def go_tab(app: StaffApp, pilot: object, tab: str) -> DataTable:  # type: ignore[type-arg]
     app.screen.query_one("#tabs").active = tab  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
+    await loaded(app, pilot)
     table = app.screen.query_one(f"#tabs #{tab} DataTable", DataTable)
     table.focus()
     return table
@@ -131,4 +161,4 @@ async def type_fast(app: StaffApp, pilot: object, *keys: str) -> None:
     while getattr(app, "holding_keys", lambda: False)():
         assert time.monotonic() < deadline, "the typed keys were never all handled"
         await pilot.pause(0.05)  # type: ignore[attr-defined]
-    await pilot.pause(0.1)  # type: ignore[attr-defined]
+    await loaded(app, pilot)

@@ -10,6 +10,7 @@ from functools import partial
 
 import httpx
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -25,12 +26,14 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
+from textual.worker import NoActiveWorker, Worker, get_current_worker
 
 from tui.client import ApiError, StaffClient
-from tui.common import client_of
+from tui.common import WAITING, client_of, say, waiting_line
 from tui.dashboard import DashboardPane
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.orders import FILTERS, OrdersPane
+from tui.pane import TablePane
 from tui.products import ProductsPane
 from tui.stock import StockPane
 from tui.typeahead import KeysInOrder
@@ -59,9 +62,11 @@ class LoginScreen(Screen[None]):
             yield Input(placeholder="password", password=True, id="password")
             yield Button("Log in", variant="primary", id="login")
             yield Static(self.notice, id="login-error", markup=False)
+            yield waiting_line()
 
     @on(Button.Pressed, "#login")
     @on(Input.Submitted)
+    @work(exclusive=True, group="login")
     async def log_in(self) -> None:
         client = client_of(self)
         name = self.query_one("#username", Input).value.strip()
@@ -90,6 +95,7 @@ class MainScreen(Screen[None]):
     MainScreen #tabs { height: 1fr; }
     MainScreen TabPane { padding: 0; height: 1fr; }
     MainScreen #message { height: 1; color: $warning; }
+    #waiting { height: 1; color: $accent; text-style: bold; }
     """
 
     def compose(self) -> ComposeResult:
@@ -106,31 +112,33 @@ class MainScreen(Screen[None]):
                     else:
                         yield ProductsPane()
         yield Static("", id="message", markup=False)
+        yield waiting_line()
         yield Footer(compact=True)
 
     @property
     def orders(self) -> OrdersPane:
         return self.query_one(OrdersPane)
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         client = client_of(self)
         self.title = f"shopd · {client.username} ({client.role})"
-        await self.reload()
+        self.reload()
         # The dashboard refreshes on its own; the tables when asked or after an action.
         self.set_interval(DASHBOARD_REFRESH_SECONDS, self.refresh_dashboard)
         self.query_one("#order-table", DataTable).focus()
 
-    async def reload(self) -> None:
-        await self.query_one(StockPane).load()
-        await self.query_one(ProductsPane).load()
-        await self.refresh_dashboard()
-        await self.orders.load()
+    def reload(self) -> None:
+        """Fetch every tab again, each in a worker of its own (the keys keep working)."""
+        for pane in self.query(TablePane):
+            pane.start_load()
+        self.run_worker(self.query_one(DashboardPane).load(), group="dashboard", exclusive=True)
 
-    async def action_reload(self) -> None:
-        await self.reload()
+    def action_reload(self) -> None:
+        self.reload()
 
     async def refresh_dashboard(self) -> None:
-        await self.query_one(DashboardPane).load()
+        """Starts the refresh and returns: the dashboard fills in when the shop answers."""
+        self.run_worker(self.query_one(DashboardPane).load(), group="dashboard", exclusive=True)
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
@@ -148,12 +156,48 @@ class MainScreen(Screen[None]):
 
 class StaffApp(KeysInOrder, App[None]):
     TITLE = "shopd staff"
-    BINDINGS = [Binding("ctrl+q", "ask_quit", "Quit", show=False, priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "ask_quit", "Quit", show=False, priority=True),
+        Binding("escape", "cancel_waiting", "Stop waiting", show=False, priority=True),
+    ]
 
     def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None):
         super().__init__()
         self.client = StaffClient(base_url, transport=transport)
         self.client.on_expired = self.session_expired
+        self.client.on_waiting = self.request_waiting
+        # The workers with a request to the shop under way (None: a request outside any
+        # worker, which Escape cannot cancel — there should be none).
+        self.waiting_for: list[Worker[object] | None] = []
+
+    def request_waiting(self, started: bool) -> None:
+        try:
+            worker: Worker[object] | None = get_current_worker()
+        except NoActiveWorker:
+            worker = None
+        if started:
+            self.waiting_for.append(worker)
+        elif worker in self.waiting_for:
+            self.waiting_for.remove(worker)
+        self.show_waiting()
+
+    def show_waiting(self) -> None:
+        waiting = bool(self.waiting_for)
+        for screen in self.screen_stack:
+            for line in screen.query(f"#{WAITING}").results(Static):
+                line.display = waiting
+
+    def action_cancel_waiting(self) -> None:
+        """Escape while the shop is slow: stop waiting (the request is abandoned; what the
+        shop does with it if it arrives is shown by the next reload)."""
+        workers = [w for w in self.waiting_for if w is not None]
+        if not workers:
+            raise SkipAction  # nothing waits: Escape does what the screen gives it
+        for worker in workers:
+            worker.cancel()
+        self.waiting_for.clear()
+        self.show_waiting()
+        say(self.screen, "stopped waiting for the shop — Ctrl+R reloads", error=True)
 
     def on_mount(self) -> None:
         self.push_screen(LoginScreen())

@@ -40,6 +40,9 @@ class StaffClient:
         self.currency = ""
         # Called once when the server stops accepting the token (expired or revoked).
         self.on_expired: Callable[[], None] | None = None
+        # Called in the requesting task as a request starts (True) and ends (False), so the
+        # TUI can show that it waits and cancel the waiting task (tui.app).
+        self.on_waiting: Callable[[bool], None] | None = None
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -49,12 +52,17 @@ class StaffClient:
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.on_waiting:
+            self.on_waiting(True)
         try:
             reply = await self.http.request(
                 method, "/api/v1/staff" + path, headers=headers, **kwargs
             )
         except httpx.HTTPError as exc:
             raise ApiError(0, "unreachable", f"the shop does not answer: {exc}") from None
+        finally:
+            if self.on_waiting:
+                self.on_waiting(False)
         if reply.status_code == 401 and self.token:
             self.token = None
             if self.on_expired:

@@ -13,6 +13,16 @@ if TYPE_CHECKING:
     from tui.app import StaffApp
 
 
+WAITING = "waiting"
+
+
+def waiting_line() -> Static:
+    """The line each screen shows while a request to the shop is under way."""
+    line = Static("waiting for the shop … Esc stops waiting", id=WAITING, markup=False)
+    line.display = False
+    return line
+
+
 def client_of(node: DOMNode) -> StaffClient:
     app: StaffApp = node.app  # type: ignore[assignment]
     return app.client

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from shopd.orders.statuses import STATUSES
 from tui.client import ApiError
-from tui.common import client_of, report, say
+from tui.common import client_of, report, say, waiting_line
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.format import money, parse_money, when
 from tui.pane import PAGE_BINDINGS, SEARCH_BINDING, TablePane
@@ -425,11 +425,11 @@ class OrdersPane(OrderActions, TablePane):
             self.app.push_screen(OrderScreen(number, self))
 
     @on(Select.Changed, "#order-status")
-    async def status_chosen(self, event: Select.Changed) -> None:
+    def status_chosen(self, event: Select.Changed) -> None:
         value = "" if event.value is Select.NULL else str(event.value)
         if value != self.filter:
             self.filter, self.page = value, 1
-            await self.load()
+            self.start_load()
 
     async def action_filter(self, value: str) -> None:
         """Show one status or dispatch list ('' for all), without the search; picking a status
@@ -439,7 +439,7 @@ class OrdersPane(OrderActions, TablePane):
         select = self.query_one("#order-status", Select)
         with select.prevent(Select.Changed):
             select.value = value or Select.NULL
-        await self.load()
+        self.start_load()
         self.table.focus()
 
     def action_mark(self) -> None:
@@ -483,15 +483,20 @@ class OrderScreen(OrderActions, Screen[None]):
         with VerticalScroll(id="order-scroll"):
             yield Static("", id="order-detail", markup=False)
         yield Static("", id="message", markup=False)
+        yield waiting_line()
         yield Footer(compact=True)
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.title = f"order {self.number}"
+        self.query_one("#order-scroll").focus()
+        self.fetch()
+
+    @work(exclusive=True, group="load")
+    async def fetch(self) -> None:
         try:
             self.show(await client_of(self).order(self.number))
         except ApiError as exc:
             report(self, exc, prefix="")
-        self.query_one("#order-scroll").focus()
 
     def show(self, order: dict[str, Any]) -> None:
         self.order = order

@@ -50,7 +50,13 @@ class TablePane(Vertical):
         return action not in self.MANAGER_ACTIONS or client_of(self).can("manager")
 
     async def load(self) -> None:
+        """Fetch the rows and fill the table (awaited by actions, which run in workers)."""
         raise NotImplementedError
+
+    def start_load(self) -> None:
+        """Fetch the rows in a worker: the keys keep working while the shop answers, and a
+        newer fetch replaces one still waiting."""
+        self.run_worker(self.load(), group="load", exclusive=True)
 
     def loaded(self, keep: str | None, total: int) -> None:
         """After refilling the table: the cursor back on the row it was on, the page count."""
@@ -59,12 +65,12 @@ class TablePane(Vertical):
         self.pages = max((total + self.PER_PAGE - 1) // self.PER_PAGE, 1)
 
     @on(Input.Submitted)
-    async def search(self, event: Input.Submitted) -> None:
+    def search(self, event: Input.Submitted) -> None:
         if event.input.id != self.SEARCH:
             return
         self.query_text = event.value.strip()
         self.page = 1
-        await self.load()
+        self.start_load()
         self.table.focus()
 
     def on_key(self, event: events.Key) -> None:
@@ -90,8 +96,8 @@ class TablePane(Vertical):
     def action_search(self) -> None:
         self.query_one(f"#{self.SEARCH}", Input).focus()
 
-    async def action_page(self, step: int) -> None:
+    def action_page(self, step: int) -> None:
         page = min(max(self.page + step, 1), self.pages)
         if page != self.page:
             self.page = page
-            await self.load()
+            self.start_load()

@@ -75,6 +75,9 @@ class ProductsPane(TablePane):
         self.loaded(keep, data["total"])
 
     @on(DataTable.RowHighlighted, "#product-table")
+    def on_row(self) -> None:
+        self.run_worker(self.show_detail(), group="detail", exclusive=True)
+
     async def show_detail(self) -> None:
         slug = self.selected()
         product = self.products.get(slug or "")

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from tui.client import ApiError
-from tui.common import client_of, report, say
+from tui.common import client_of, report, say, waiting_line
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.format import when
 from tui.pane import PAGE_BINDINGS, SEARCH_BINDING, TablePane
@@ -85,8 +85,8 @@ class StockPane(TablePane):
         self.loaded(keep, data["total"])
 
     @on(DataTable.RowHighlighted, "#stock-table")
-    async def on_row(self) -> None:
-        await self.show_ledger(self.selected())
+    def on_row(self) -> None:
+        self.run_worker(self.show_ledger(self.selected()), group="ledger", exclusive=True)
 
     async def show_ledger(self, sku: str | None) -> None:
         if not sku:
@@ -106,9 +106,9 @@ class StockPane(TablePane):
             f"{sku}: on hand {data['on_hand']}, ledger sum {data['ledger_sum']}\n{rows}"
         )
 
-    async def action_low(self) -> None:
+    def action_low(self) -> None:
         self.low, self.page = not self.low, 1
-        await self.load()
+        self.start_load()
         say(self, "stock: low only" if self.low else "stock: all SKUs")
 
     async def _level_changed(self, sku: str, on_hand: int) -> None:
@@ -243,6 +243,7 @@ class StocktakeScreen(Screen[None]):
             yield Input(placeholder="counted", id="count-qty")
         yield DataTable(id="count-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="message", markup=False)
+        yield waiting_line()
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -276,6 +277,7 @@ class StocktakeScreen(Screen[None]):
         self.query_one("#count-qty", Input).focus()
 
     @on(Input.Submitted, "#count-qty")
+    @work(exclusive=True, group="count")
     async def record(self) -> None:
         sku_input = self.query_one("#count-sku", Input)
         qty_input = self.query_one("#count-qty", Input)
