@@ -64,8 +64,22 @@ class LoginScreen(Screen[None]):
             yield Static(self.notice, id="login-error", markup=False)
             yield waiting_line()
 
+    @on(Input.Submitted, "#username")
+    def to_password(self) -> None:
+        """Enter after the name goes on to the password, as Tab does (sending an empty
+        password only earns a refusal and a step towards the log-in throttle)."""
+        self.query_one("#password", Input).focus()
+
     @on(Button.Pressed, "#login")
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#password")
+    def submitted(self) -> None:
+        name = self.query_one("#username", Input).value.strip()
+        if not name:
+            self.query_one("#login-error", Static).update("type your staff name first")
+            self.query_one("#username", Input).focus()
+            return
+        self.log_in()
+
     @work(exclusive=True, group="login")
     async def log_in(self) -> None:
         client = client_of(self)
@@ -74,8 +88,10 @@ class LoginScreen(Screen[None]):
         try:
             await client.login(name, password)
         except ApiError as exc:
+            # On the screen only, beside the fields (no toast on top of it).
             self.query_one("#login-error", Static).update(str(exc))
             self.query_one("#password", Input).value = ""
+            self.query_one("#password", Input).focus()
             return
         # Not awaited: the switch waits for this screen to finish handling this very event.
         self.app.switch_screen(MainScreen())
@@ -212,10 +228,13 @@ class StaffApp(KeysInOrder, App[None]):
         if await self.push_screen_wait(ConfirmDialog(question, ok="Quit")):
             self.exit()
 
-    def session_expired(self) -> None:
-        self.call_later(self.back_to_login, "the session has expired — log in again")
+    def session_expired(self, why: str) -> None:
+        self.call_later(self.back_to_login, why)
 
     async def back_to_login(self, notice: str) -> None:
+        # The requests still under way would only be refused too.
+        self.workers.cancel_all()
+        self.clear_notifications()
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         if not isinstance(self.screen, LoginScreen):

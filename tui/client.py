@@ -4,6 +4,7 @@ error code and message."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,9 @@ class StaffClient:
         self.role = ""
         self.timezone = ZoneInfo("UTC")
         self.currency = ""
-        # Called once when the server stops accepting the token (expired or revoked).
-        self.on_expired: Callable[[], None] | None = None
+        # Called once when the server stops accepting the token (expired, revoked or the
+        # account disabled), with what to tell the staff member.
+        self.on_expired: Callable[[str], None] | None = None
         # Called in the requesting task as a request starts (True) and ends (False), so the
         # TUI can show that it waits and cancel the waiting task (tui.app).
         self.on_waiting: Callable[[bool], None] | None = None
@@ -51,7 +53,8 @@ class StaffClient:
         return bool(self.role) and ROLES.index(self.role) >= ROLES.index(role)
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        token = self.token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         if self.on_waiting:
             self.on_waiting(True)
         try:
@@ -63,11 +66,17 @@ class StaffClient:
         finally:
             if self.on_waiting:
                 self.on_waiting(False)
-        if reply.status_code == 401 and self.token:
-            self.token = None
-            if self.on_expired:
-                self.on_expired()
-            raise SessionExpired(401, "session_expired", "the session has expired")
+        if reply.status_code == 401 and token:
+            code, why = "session_expired", "the session has expired — log in again"
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                if reply.json()["error"]["code"] == "account_disabled":
+                    code, why = "account_disabled", "this staff account has been disabled"
+            # Several requests under way learn it together: the staff member is told once.
+            if self.token == token:
+                self.token = None
+                if self.on_expired:
+                    self.on_expired(why)
+            raise SessionExpired(401, code, why)
         if reply.status_code >= 400:
             try:
                 error = reply.json()["error"]

@@ -43,6 +43,13 @@ async def require_staff(connection: ASGIConnection[Any, Any, Any, Any], db: Data
         connection, db, service.staff_for_token, state_key="shopd_staff"
     )
     if user is None:
+        token = http.request_token(connection)
+        if token is not None:
+            async with db.read() as session:
+                if await service.disabled_token(session, token):
+                    raise NotAuthenticated(
+                        "this staff account has been disabled", code="account_disabled"
+                    )
         raise NotAuthenticated("a valid staff token is required", code="not_authenticated")
     return user
 
