@@ -7,13 +7,15 @@ import time
 
 import httpx
 import pytest
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Input, Static, TabbedContent
 
 from shopd.config import Settings
 from shopd.db import Database
 from tests.conftest import SmallCatalog
 from tests.staffkit import Staff, make_staff
-from tests.tuikit import Stalling, log_in, message, tui
+from tests.tuikit import Stalling, go_tab, log_in, message, press, tui
+from tui.app import MainScreen
+from tui.dialogs import FormDialog
 
 STALL = 10.0
 
@@ -49,3 +51,28 @@ async def test_a_stalled_shop_shows_waiting_keys_work_and_escape_stops_it(
         assert "stopped waiting for the shop" in message(app)
         assert time.monotonic() - started < STALL / 2, "all of it without waiting the stall out"
         assert app.screen.query_one("#tabs", TabbedContent).active == "stock"
+
+
+async def test_escape_stops_a_form_waiting_and_keeps_what_was_typed(
+    db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    shop = Stalling(httpx.ASGITransport(app=None))  # type: ignore[arg-type]
+    app = tui(db, settings, stalling=shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await go_tab(app, pilot, "stock")
+        await press(app, pilot, "r")
+        assert isinstance(app.screen, FormDialog)
+        app.screen.query_one("#field-quantity", Input).value = "4"
+        shop.stall = STALL
+        await pilot.click("#ok")
+        await pilot.pause(0.2)
+        assert app.screen.query_one("#form-waiting").display, "the form shows it waits"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, FormDialog), "Escape stopped the wait, not the form"
+        assert "cancelled" in str(app.screen.query_one("#form-error").render())
+        assert app.screen.query_one("#field-quantity", Input).value == "4"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MainScreen)

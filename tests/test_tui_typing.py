@@ -96,6 +96,10 @@ async def test_a_return_with_no_items_asks_before_taking_everything_back(
         question = app.screen.question
         assert f"3 × {catalog.sku_m}" in question
         await type_fast(app, pilot, "n")
+        # Back in the form, which says nothing was sent.
+        assert isinstance(app.screen, FormDialog)
+        assert "not sent" in str(app.screen.query_one("#form-error").render())
+        await type_fast(app, pilot, "escape")
         await finished(app)
     r = await client.get(f"/api/v1/staff/orders/{order['number']}", headers=staff.clerk)
     assert r.json()["returns"] == [] and r.json()["status"] == "delivered"

@@ -91,9 +91,23 @@ async def fill_dialog(app: StaffApp, pilot: object, values: dict[str, str]) -> N
     assert isinstance(app.screen, FormDialog)
     for name, value in values.items():
         app.screen.query_one(f"#field-{name}", Input).value = value
+    dialog = app.screen
     await pilot.click("#ok")  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
+    # The form closes once the shop accepted it, or stays open showing why not.
+    deadline = time.monotonic() + 30
+    while app.screen is dialog and not form_error(app):
+        assert time.monotonic() < deadline, "the form was never answered"
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    if app.screen is not dialog:
+        await asyncio.wait_for(app.workers.wait_for_complete(), 30)
     await loaded(app, pilot)
+
+
+def form_error(app: StaffApp) -> str:
+    """What the open form says is wrong ("" when nothing, or no form is open)."""
+    if not isinstance(app.screen, FormDialog):
+        return ""
+    return str(app.screen.query_one("#form-error", Static).render())
 
 
 async def confirm(app: StaffApp, pilot: object, *, opens_screen: bool = False) -> None:

@@ -9,6 +9,7 @@ decides it again."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,18 +191,11 @@ class OrderActions:
             return
         number = target[0]
         try:
-            body = await self._ask(node, name, number)
+            order = await self._do(node, name, number)
         except ApiError as exc:
             report(node, exc)
             return
-        if body is False:
-            return
-        try:
-            order = await client_of(node).order_action(
-                number, ORDER_ACTIONS[name].path, body or None
-            )
-        except ApiError as exc:
-            report(node, exc)
+        if order is None:
             return
         await self.after_change(order)
         say(node, f"{number}: {ORDER_ACTIONS[name].label.lower()} done — now {order['status']}")
@@ -216,101 +210,137 @@ class OrderActions:
             if i["quantity"] > i["returned_quantity"]
         ]
 
-    async def _ask(self, node: Any, name: str, number: str) -> dict[str, Any] | bool | None:
-        """The body for the action from a dialog; False when the user backed out."""
+    async def _do(self, node: Any, name: str, number: str) -> dict[str, Any] | None:
+        """Ask (a form or a yes/no), send, and return the order as the shop changed it; None
+        when backed out. A form stays open until the shop accepts what was typed."""
         app = node.app
+        client = client_of(node)
+        path = ORDER_ACTIONS[name].path
+        done: dict[str, Any] = {}
 
-        async def form(title: str, fields: list[tuple[str, str]], ok: str) -> dict[str, str]:
-            values = await app.push_screen_wait(FormDialog(title, fields, ok=ok))
-            if values is None:
-                raise LookupError
-            return values  # type: ignore[no-any-return]
+        async def form(
+            title: str,
+            fields: list[tuple[str, str]],
+            ok: str,
+            body: Callable[[dict[str, str]], Awaitable[dict[str, Any] | str]],
+            required: frozenset[str] = frozenset(),
+        ) -> dict[str, Any] | None:
+            async def send(values: dict[str, str]) -> str | None:
+                built = await body(values)
+                if isinstance(built, str):
+                    return built  # what is wrong with what was typed, shown in the form
+                done["order"] = await client.order_action(number, path, built or None)
+                return None
 
-        async def confirm(question: str, ok: str) -> bool:
-            return bool(await app.push_screen_wait(ConfirmDialog(question, ok=ok)))
+            dialog = FormDialog(title, fields, ok=ok, send=send, required=required)
+            await app.push_screen_wait(dialog)
+            return done.get("order")
 
-        try:
-            if name == "confirm_payment":
-                v = await form(
-                    f"Bank transfer for {number} arrived",
-                    [("amount", "amount, e.g. 89.00"), ("reference", "bank reference")],
-                    "Confirm payment",
-                )
+        async def confirm(question: str, ok: str) -> dict[str, Any] | None:
+            if not await app.push_screen_wait(ConfirmDialog(question, ok=ok)):
+                return None
+            return await client.order_action(number, path)  # type: ignore[no-any-return]
+
+        async def payment(v: dict[str, str]) -> dict[str, Any] | str:
+            amount = parse_money(v["amount"])
+            if amount is None:
+                return "the amount is money, e.g. 89.00"
+            return {"amount": amount, "reference": v["reference"]}
+
+        async def ship(v: dict[str, str]) -> dict[str, Any] | str:
+            return {"carrier": v["carrier"], "tracking_number": v["tracking"]}
+
+        async def reason(v: dict[str, str]) -> dict[str, Any] | str:
+            return {"reason": v["reason"]}
+
+        async def note(v: dict[str, str]) -> dict[str, Any] | str:
+            return {"body": v["body"]}
+
+        async def a_return(v: dict[str, str]) -> dict[str, Any] | str:
+            items = []
+            for part in filter(None, (p.strip() for p in v["items"].split(","))):
+                sku, _, qty = part.partition("=")
+                if not qty.strip().isdigit():
+                    return f"'{part}' is not SKU=quantity"
+                items.append({"sku": sku.strip(), "quantity": int(qty)})
+            if not items:
+                # An empty field is the easiest thing to send by mistake (keys typed into the
+                # wrong field leave it empty): everything is only taken back after the clerk
+                # has seen what that is.
+                items = await self._everything_left(node, number)
+                if not items:
+                    return f"{number}: nothing is left to return"
+                listed = ", ".join(f"{i['quantity']} × {i['sku']}" for i in items)
+                question = f"Return everything left on {number}: {listed}?"
+                if not await app.push_screen_wait(ConfirmDialog(question, ok="Return all")):
+                    return "not sent: type the lines (SKU=qty), or confirm everything"
+            return {"reason": v["reason"], "items": items}
+
+        async def received(v: dict[str, str]) -> dict[str, Any] | str:
+            return {"default": v["default"] or "restock"}
+
+        async def refund(v: dict[str, str]) -> dict[str, Any] | str:
+            body: dict[str, Any] = {"reason": v["reason"]}
+            if v["amount"]:
                 amount = parse_money(v["amount"])
                 if amount is None:
-                    say(node, "the amount is money, e.g. 89.00", error=True)
-                    return False
-                return {"amount": amount, "reference": v["reference"]}
-            if name == "start_picking":
-                return None if await confirm(f"Start picking {number}?", "Pick") else False
-            if name == "deliver":
-                ok = await confirm(f"Mark {number} as delivered?", "Delivered")
-                return None if ok else False
-            if name == "ship":
-                v = await form(
-                    f"Ship {number}",
-                    [("carrier", "carrier, e.g. SF Express"), ("tracking", "tracking number")],
-                    "Ship",
-                )
-                return {"carrier": v["carrier"], "tracking_number": v["tracking"]}
-            if name == "cancel":
-                v = await form(
-                    f"Cancel {number}? The stock goes back.", [("reason", "reason")], "Cancel order"
-                )
-                return {"reason": v["reason"]}
-            if name == "note":
-                v = await form(f"Note on {number}", [("body", "note")], "Add note")
-                return {"body": v["body"]}
-            if name == "request_return":
-                v = await form(
-                    f"Return for {number}",
-                    [("reason", "reason"), ("items", "SKU=qty, … (empty: everything left)")],
-                    "Record return",
-                )
-                items = []
-                for part in filter(None, (p.strip() for p in v["items"].split(","))):
-                    sku, _, qty = part.partition("=")
-                    if not qty.strip().isdigit():
-                        say(node, f"'{part}' is not SKU=quantity", error=True)
-                        return False
-                    items.append({"sku": sku.strip(), "quantity": int(qty)})
-                if not items:
-                    # An empty field is the easiest thing to send by mistake (keys typed
-                    # into the wrong field leave it empty): everything is only taken back
-                    # after the clerk has seen what that is.
-                    items = await self._everything_left(node, number)
-                    if not items:
-                        say(node, f"{number}: nothing is left to return", error=True)
-                        return False
-                    listed = ", ".join(f"{i['quantity']} × {i['sku']}" for i in items)
-                    if not await confirm(
-                        f"Return everything left on {number}: {listed}?", "Return all"
-                    ):
-                        return False
-                return {"reason": v["reason"], "items": items}
-            if name == "receive_return":
-                v = await form(
-                    f"The parcel for {number} came back",
-                    [("default", "restock or write_off")],
-                    "Receive",
-                )
-                return {"default": v["default"] or "restock"}
-            if name == "refund":
-                v = await form(
-                    f"Refund {number}",
-                    [("reason", "reason"), ("amount", "amount (empty: the returned goods)")],
-                    "Refund",
-                )
-                body: dict[str, Any] = {"reason": v["reason"]}
-                if v["amount"]:
-                    amount = parse_money(v["amount"])
-                    if amount is None:
-                        say(node, "the amount is money, e.g. 89.00", error=True)
-                        return False
-                    body["amount"] = amount
-                return body
-        except LookupError:
-            return False
+                    return "the amount is money, e.g. 89.00"
+                body["amount"] = amount
+            return body
+
+        if name == "confirm_payment":
+            return await form(
+                f"Bank transfer for {number} arrived",
+                [("amount", "amount, e.g. 89.00"), ("reference", "bank reference")],
+                "Confirm payment",
+                payment,
+                frozenset({"amount"}),
+            )
+        if name == "start_picking":
+            return await confirm(f"Start picking {number}?", "Pick")
+        if name == "deliver":
+            return await confirm(f"Mark {number} as delivered?", "Delivered")
+        if name == "ship":
+            return await form(
+                f"Ship {number}",
+                [("carrier", "carrier, e.g. SF Express"), ("tracking", "tracking number")],
+                "Ship",
+                ship,
+                frozenset({"carrier", "tracking"}),
+            )
+        if name == "cancel":
+            return await form(
+                f"Cancel {number}? The stock goes back.",
+                [("reason", "reason")],
+                "Cancel order",
+                reason,
+                frozenset({"reason"}),
+            )
+        if name == "note":
+            return await form(
+                f"Note on {number}", [("body", "note")], "Add note", note, frozenset({"body"})
+            )
+        if name == "request_return":
+            return await form(
+                f"Return for {number}",
+                [("reason", "reason"), ("items", "SKU=qty, … (empty: everything left)")],
+                "Record return",
+                a_return,
+            )
+        if name == "receive_return":
+            return await form(
+                f"The parcel for {number} came back",
+                [("default", "restock or write_off")],
+                "Receive",
+                received,
+            )
+        if name == "refund":
+            return await form(
+                f"Refund {number}",
+                [("reason", "reason"), ("amount", "amount (empty: the returned goods)")],
+                "Refund",
+                refund,
+            )
         raise ValueError(name)
 
 

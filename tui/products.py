@@ -136,26 +136,30 @@ class ProductsPane(TablePane):
         if product is None:
             return
         client = client_of(self)
+        done: dict[str, Any] = {}
+
+        async def send(values: dict[str, str]) -> str | None:
+            price = parse_money(values["price"])
+            if price is None:
+                return "the price is money, e.g. 89.00"
+            body: dict[str, Any] = {"price": price}
+            if values["sku"]:
+                body["sku"] = values["sku"]
+            done["product"] = await client.put(f"/products/{product['slug']}/price", body)
+            done["price"] = price
+            return None
+
         values = await self.app.push_screen_wait(
             FormDialog(
                 f"Price of {product['name']} (now {money(product['list_price'], client.currency)})",
                 [("price", "new price, e.g. 89.00"), ("sku", "one SKU only (empty: list price)")],
                 ok="Change price",
+                send=send,
+                required=frozenset({"price"}),
             )
         )
         if not values:
             return
-        price = parse_money(values["price"])
-        if price is None:
-            say(self, "the price is money, e.g. 89.00", error=True)
-            return
-        body: dict[str, Any] = {"price": price}
-        if values["sku"]:
-            body["sku"] = values["sku"]
-        try:
-            changed = await client.put(f"/products/{product['slug']}/price", body)
-        except ApiError as exc:
-            report(self, exc)
-            return
+        changed, price = done["product"], done["price"]
         target = values["sku"] or "list price"
         await self._changed(changed, f"{target} now {money(price, client.currency)}")

@@ -4,6 +4,7 @@ counts, review the differences, post them."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual import on, work
@@ -117,84 +118,100 @@ class StockPane(TablePane):
         await self.screen.refresh_dashboard()  # type: ignore[attr-defined]
         say(self, f"{sku}: on hand now {on_hand}")
 
+    async def _form(
+        self,
+        title: str,
+        fields: list[tuple[str, str]],
+        ok: str,
+        send: Callable[[dict[str, str]], Awaitable[str | None]],
+        required: frozenset[str],
+    ) -> bool:
+        """The form, open until the shop accepts it (a refusal is shown in it); whether it
+        was sent."""
+        values = await self.app.push_screen_wait(
+            FormDialog(title, fields, ok=ok, send=send, required=required)
+        )
+        return values is not None
+
     @work(exclusive=True, group="stock")
     async def action_receive(self) -> None:
         sku = self.selected()
         if not sku:
             return
-        values = await self.app.push_screen_wait(
-            FormDialog(
-                f"Receive goods for {sku}",
-                [("quantity", "quantity"), ("reference", "delivery note / PO")],
-                ok="Receive",
-            )
-        )
-        if not values:
-            return
-        quantity = whole_number(values["quantity"])
-        if not quantity:
-            say(self, "the quantity is a whole number above 0", error=True)
-            return
-        try:
-            data = await client_of(self).receive(sku, quantity, values["reference"])
-        except ApiError as exc:
-            report(self, exc)
-            return
-        await self._level_changed(sku, data["on_hand"])
+        done: dict[str, Any] = {}
+
+        async def send(values: dict[str, str]) -> str | None:
+            quantity = whole_number(values["quantity"])
+            if not quantity:
+                return "the quantity is a whole number above 0"
+            done.update(await client_of(self).receive(sku, quantity, values["reference"]))
+            return None
+
+        if await self._form(
+            f"Receive goods for {sku}",
+            [("quantity", "quantity"), ("reference", "delivery note / PO")],
+            "Receive",
+            send,
+            frozenset({"quantity"}),
+        ):
+            await self._level_changed(sku, done["on_hand"])
 
     @work(exclusive=True, group="stock")
     async def action_adjust(self) -> None:
         sku = self.selected()
         if not sku:
             return
-        values = await self.app.push_screen_wait(
-            FormDialog(
-                f"Adjust {sku}",
-                [
-                    ("delta", "change, e.g. -2 or +1"),
-                    ("reason", " / ".join(ADJUST_REASONS)),
-                    ("note", "note"),
-                ],
-                ok="Adjust",
+        done: dict[str, Any] = {}
+
+        async def send(values: dict[str, str]) -> str | None:
+            delta = whole_number(values["delta"], signed=True)
+            if not delta:
+                return "the change is a whole number like -2 or +1"
+            done.update(
+                await client_of(self).post(
+                    f"/stock/{sku}/adjustments",
+                    {"delta": delta, "reason": values["reason"], "note": values["note"]},
+                )
             )
-        )
-        if not values:
-            return
-        delta = whole_number(values["delta"], signed=True)
-        if not delta:
-            say(self, "the change is a whole number like -2 or +1", error=True)
-            return
-        try:
-            data = await client_of(self).post(
-                f"/stock/{sku}/adjustments",
-                {"delta": delta, "reason": values["reason"], "note": values["note"]},
-            )
-        except ApiError as exc:
-            report(self, exc)
-            return
-        await self._level_changed(sku, data["on_hand"])
+            return None
+
+        if await self._form(
+            f"Adjust {sku}",
+            [
+                ("delta", "change, e.g. -2 or +1"),
+                ("reason", " / ".join(ADJUST_REASONS)),
+                ("note", "note"),
+            ],
+            "Adjust",
+            send,
+            frozenset({"delta", "reason"}),
+        ):
+            await self._level_changed(sku, done["on_hand"])
 
     @work(exclusive=True, group="stock")
     async def action_threshold(self) -> None:
         sku = self.selected()
         if not sku:
             return
-        values = await self.app.push_screen_wait(
-            FormDialog(f"Low-stock threshold for {sku}", [("threshold", "units")], ok="Set")
-        )
-        if not values:
-            return
-        threshold = whole_number(values["threshold"])
-        if threshold is None:
-            say(self, "the threshold is a whole number", error=True)
-            return
-        try:
+        done: dict[str, int] = {}
+
+        async def send(values: dict[str, str]) -> str | None:
+            threshold = whole_number(values["threshold"])
+            if threshold is None:
+                return "the threshold is a whole number"
             await client_of(self).put(f"/stock/{sku}/threshold", {"threshold": threshold})
-        except ApiError as exc:
-            report(self, exc)
-            return
-        await self.load()
-        say(self, f"{sku}: low at {threshold} or fewer")
+            done["threshold"] = threshold
+            return None
+
+        if await self._form(
+            f"Low-stock threshold for {sku}",
+            [("threshold", "units")],
+            "Set",
+            send,
+            frozenset({"threshold"}),
+        ):
+            await self.load()
+            say(self, f"{sku}: low at {done['threshold']} or fewer")
 
     @work(exclusive=True, group="stock")
     async def action_stocktake(self) -> None:
