@@ -39,6 +39,7 @@ class StaffClient:
         self.role = ""
         self.timezone = ZoneInfo("UTC")
         self.currency = ""
+        self.refused: dict[str, str] = {}
         # Called once when the server stops accepting the token (expired, revoked or the
         # account disabled), with what to tell the staff member.
         self.on_expired: Callable[[str], None] | None = None
@@ -102,6 +103,12 @@ class StaffClient:
         self.username, self.role = data["staff"]["username"], data["staff"]["role"]
         self.timezone = ZoneInfo(data["shop_timezone"])
         self.currency = data["currency"]
+        self.refused = data.get("refused", {})
+
+    def needs(self, endpoint: str) -> str | None:
+        """The role an endpoint ("PUT /stock/{sku}/threshold") needs that this staff member
+        lacks, as the shop said at log-in; None when they may call it."""
+        return self.refused.get(endpoint)
 
     async def logout(self) -> None:
         if self.token:

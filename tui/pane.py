@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input
 
-from tui.common import client_of
+from tui.common import client_of, say
 
 SEARCH_BINDING = Binding("slash", "search", "Search", key_display="/")
 # Last in each tab's list: the footer shows the tab's own actions first.
@@ -30,8 +30,10 @@ class TablePane(Vertical):
     TABLE = ""
     SEARCH = ""
     PER_PAGE = 50
-    # Actions a clerk is not offered (the server refuses them anyway).
-    MANAGER_ACTIONS: frozenset[str] = frozenset()
+    # The staff endpoint each action calls: an action whose endpoint the shop said this
+    # staff member may not call is not offered, and its key (a hidden ``why_not`` binding
+    # after the action's own) says which role it needs.
+    ENDPOINTS: dict[str, str] = {}
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id)
@@ -47,7 +49,16 @@ class TablePane(Vertical):
         return highlighted(self.table)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in self.MANAGER_ACTIONS or client_of(self).can("manager")
+        endpoint = self.ENDPOINTS.get(action)
+        return endpoint is None or client_of(self).needs(endpoint) is None
+
+    def action_why_not(self, action: str) -> None:
+        role = client_of(self).needs(self.ENDPOINTS[action])
+        label = next(
+            (b.description for b in self.BINDINGS if isinstance(b, Binding) and b.action == action),
+            action,
+        )
+        say(self, f"refused: {label.lower()} needs the {role} role (forbidden)", error=True)
 
     async def load(self) -> None:
         """Fetch the rows and fill the table (awaited by actions, which run in workers)."""

@@ -23,12 +23,17 @@ class ProductsPane(TablePane):
     BINDINGS = [
         SEARCH_BINDING,
         Binding("u", "toggle_listed", "List/delist"),
+        Binding("u", "why_not('toggle_listed')", "List/delist", show=False),
         Binding("m", "price", "Price"),
+        Binding("m", "why_not('price')", "Price", show=False),
         *PAGE_BINDINGS,
     ]
     TABLE = "product-table"
     SEARCH = "product-search"
-    MANAGER_ACTIONS = frozenset({"toggle_listed", "price"})
+    ENDPOINTS = {
+        "toggle_listed": "POST /products/{slug}/delist",
+        "price": "PUT /products/{slug}/price",
+    }
     DEFAULT_CSS = """
     ProductsPane { height: 1fr; }
     ProductsPane #product-table { height: 1fr; }

@@ -34,14 +34,19 @@ class StockPane(TablePane):
         Binding("l", "low", "Low stock"),
         Binding("r", "receive", "Receive"),
         Binding("j", "adjust", "Adjust"),
+        Binding("j", "why_not('adjust')", "Adjust", show=False),
         Binding("h", "threshold", "Threshold"),
+        Binding("h", "why_not('threshold')", "Threshold", show=False),
         Binding("k", "stocktake", "Stocktake"),
         *PAGE_BINDINGS,
     ]
     TABLE = "stock-table"
     SEARCH = "stock-search"
     PER_PAGE = 100
-    MANAGER_ACTIONS = frozenset({"adjust", "threshold"})
+    ENDPOINTS = {
+        "adjust": "POST /stock/{sku}/adjustments",
+        "threshold": "PUT /stock/{sku}/threshold",
+    }
     DEFAULT_CSS = """
     StockPane { height: 1fr; }
     StockPane #stock-table { height: 1fr; }
@@ -239,6 +244,7 @@ class StocktakeScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "leave", "Back (keeps it open)"),
         Binding("ctrl+o", "post", "Post", priority=True),
+        Binding("ctrl+o", "why_not_post", "Post", show=False, priority=True),
         Binding("ctrl+x", "abandon", "Cancel stocktake", priority=True),
     ]
     DEFAULT_CSS = """
@@ -271,8 +277,14 @@ class StocktakeScreen(Screen[None]):
         self.show(self.take)
         self.query_one("#count-sku", Input).focus()
 
+    POST = "POST /stocktakes/{take_id}/post"
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action != "post" or client_of(self).can("manager")
+        return action != "post" or client_of(self).needs(self.POST) is None
+
+    def action_why_not_post(self) -> None:
+        role = client_of(self).needs(self.POST)
+        say(self, f"refused: posting a stocktake needs the {role} role (forbidden)", error=True)
 
     def show(self, take: dict[str, Any]) -> None:
         self.take = take
