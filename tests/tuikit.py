@@ -21,13 +21,17 @@ from tui.orders import OrderScreen
 
 
 class Stalling(httpx.AsyncBaseTransport):
-    """The shop in process, each answer held back ``stall`` seconds (a slow or stopped shop)."""
+    """The shop in process, each answer held back ``stall`` seconds (a slow shop), or none
+    at all while ``down``."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.stall = 0.0
+        self.down = False  # refuses connections, as a stopped shop does
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
         if self.stall:
             await asyncio.sleep(self.stall)
         return await self.inner.handle_async_request(request)

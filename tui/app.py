@@ -14,6 +14,7 @@ from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -29,7 +30,15 @@ from textual.widgets import (
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
 from tui.client import ApiError, StaffClient
-from tui.common import WAITING, client_of, say, waiting_line
+from tui.common import (
+    WAITING,
+    client_of,
+    say,
+    show_status,
+    status,
+    tab_of,
+    waiting_line,
+)
 from tui.dashboard import DashboardPane
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.orders import FILTERS, OrdersPane
@@ -110,7 +119,8 @@ class MainScreen(Screen[None]):
     DEFAULT_CSS = """
     MainScreen #tabs { height: 1fr; }
     MainScreen TabPane { padding: 0; height: 1fr; }
-    MainScreen #message { height: 1; color: $warning; }
+    MainScreen #message { height: 1; color: $text-muted; }
+    MainScreen #message.error { color: $error; }
     #waiting { height: 1; color: $accent; text-style: bold; }
     """
 
@@ -130,6 +140,23 @@ class MainScreen(Screen[None]):
         yield Static("", id="message", markup=False)
         yield waiting_line()
         yield Footer(compact=True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Each tab's own status line (text, is an error), shown while that tab is.
+        self.statuses: dict[str, tuple[str, bool]] = {}
+
+    @property
+    def active_tab(self) -> str:
+        return str(self.query_one("#tabs", TabbedContent).active)
+
+    def data_changed(self, source: DOMNode) -> None:
+        """After an action changed the shop: the other tabs fetch again what they show (a
+        cancelled order's stock, a received SKU on the dashboard)."""
+        for pane in self.query(TablePane):
+            if pane is not source:
+                pane.start_load()
+        self.run_worker(self.query_one(DashboardPane).load(), group="dashboard", exclusive=True)
 
     @property
     def orders(self) -> OrdersPane:
@@ -161,6 +188,8 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def focus_tab(self, event: TabbedContent.TabActivated) -> None:
+        text, error = self.statuses.get(str(event.pane.id), ("", False))
+        show_status(self, text, error)
         tables = event.pane.query(DataTable)
         if tables:
             tables.first().focus()
@@ -182,6 +211,7 @@ class StaffApp(KeysInOrder, App[None]):
         self.client = StaffClient(base_url, transport=transport)
         self.client.on_expired = self.session_expired
         self.client.on_waiting = self.request_waiting
+        self.client.on_answered = self.request_answered
         # The workers with a request to the shop under way (None: a request outside any
         # worker, which Escape cannot cancel — there should be none).
         self.waiting_for: list[Worker[object] | None] = []
@@ -196,6 +226,19 @@ class StaffApp(KeysInOrder, App[None]):
         elif worker in self.waiting_for:
             self.waiting_for.remove(worker)
         self.show_waiting()
+
+    def request_answered(self) -> None:
+        """The shop answered: an error the requesting tab still shows is history."""
+        try:
+            node = get_current_worker().node
+        except NoActiveWorker:
+            return
+        if not isinstance(node, DOMNode) or not node.is_attached:
+            return
+        statuses: dict[str, tuple[str, bool]] = getattr(node.screen, "statuses", {})
+        tab = tab_of(node)
+        if tab is not None and statuses.get(tab, ("", False))[1]:
+            status(node, "")
 
     def show_waiting(self) -> None:
         waiting = bool(self.waiting_for)

@@ -46,6 +46,8 @@ class StaffClient:
         # Called in the requesting task as a request starts (True) and ends (False), so the
         # TUI can show that it waits and cancel the waiting task (tui.app).
         self.on_waiting: Callable[[bool], None] | None = None
+        # Called in the requesting task when the shop answered a request with success.
+        self.on_answered: Callable[[], None] | None = None
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -84,6 +86,8 @@ class StaffClient:
                 raise ApiError(reply.status_code, error["code"], error["message"])
             except (ValueError, KeyError, TypeError):
                 raise ApiError(reply.status_code, "http_error", reply.text[:200]) from None
+        if self.on_answered:
+            self.on_answered()
         return reply.json() if reply.content else None
 
     async def get(self, path: str, **params: Any) -> Any:

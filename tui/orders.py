@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from shopd.orders.statuses import STATUSES
 from tui.client import ApiError
-from tui.common import client_of, report, say, waiting_line
+from tui.common import client_of, report, say, status, waiting_line
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.format import money, parse_money, when
 from tui.pane import PAGE_BINDINGS, SEARCH_BINDING, TablePane
@@ -416,9 +416,7 @@ class OrdersPane(OrderActions, TablePane):
         label = dict((v, k) for k, v in FILTERS).get(self.filter, "all")
         if self.query_text:
             label += f" matching '{self.query_text}'"
-        say_line = f"orders: {label} · {data['total']} · page {self.page}/{self.pages}"
-        for line in self.screen.query("#message").results(Static):
-            line.update(say_line)
+        status(self, f"orders: {label} · {data['total']} · page {self.page}/{self.pages}")
         self.show_preview()
 
     def target(self) -> tuple[str, dict[str, Any]] | None:
@@ -429,7 +427,7 @@ class OrdersPane(OrderActions, TablePane):
 
     async def after_change(self, order: dict[str, Any]) -> None:
         await self.load()
-        await self.screen.refresh_dashboard()  # type: ignore[attr-defined]
+        self.screen.data_changed(self)  # type: ignore[attr-defined]
 
     @on(DataTable.RowHighlighted, "#order-table")
     def show_preview(self) -> None:

@@ -113,6 +113,7 @@ class ProductsPane(TablePane):
     async def _changed(self, product: dict[str, Any], what: str) -> None:
         await self.load()
         await self.show_detail()
+        self.screen.data_changed(self)  # type: ignore[attr-defined]
         say(self, f"{product['slug']}: {what}")
 
     @work(exclusive=True, group="product")

@@ -120,7 +120,7 @@ class StockPane(TablePane):
     async def _level_changed(self, sku: str, on_hand: int) -> None:
         await self.load()
         await self.show_ledger(sku)
-        await self.screen.refresh_dashboard()  # type: ignore[attr-defined]
+        self.screen.data_changed(self)  # type: ignore[attr-defined]
         say(self, f"{sku}: on hand now {on_hand}")
 
     async def _form(
