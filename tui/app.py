@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.dom import DOMNode
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
     DataTable,
@@ -41,6 +41,7 @@ from tui.common import (
 )
 from tui.dashboard import DashboardPane
 from tui.dialogs import ConfirmDialog, FormDialog
+from tui.keys import KeysScreen, load_keymap, load_theme, offered, save_theme
 from tui.orders import FILTERS, OrdersPane
 from tui.pane import TablePane
 from tui.products import ProductsPane
@@ -109,12 +110,12 @@ class LoginScreen(Screen[None]):
 class MainScreen(Screen[None]):
     BINDINGS = [
         *(
-            Binding(str(n), f"tab('{tab}')", label, show=False)
+            Binding(str(n), f"tab('{tab}')", label, show=False, id=f"tab.{tab}")
             for n, (tab, label) in enumerate(TABS, start=1)
         ),
-        Binding("ctrl+r", "reload", "Reload"),
+        Binding("ctrl+r", "reload", "Reload", id="app.reload"),
         # Over SSH quitting ends the session: `q` asks first (see StaffApp.action_ask_quit).
-        Binding("q", "app.ask_quit", "Quit"),
+        Binding("q", "app.ask_quit", "Quit", id="app.quit"),
     ]
     DEFAULT_CSS = """
     MainScreen #tabs { height: 1fr; }
@@ -202,8 +203,12 @@ class MainScreen(Screen[None]):
 class StaffApp(KeysInOrder, App[None]):
     TITLE = "shopd staff"
     BINDINGS = [
-        Binding("ctrl+q", "ask_quit", "Quit", show=False, priority=True),
-        Binding("escape", "cancel_waiting", "Stop waiting", show=False, priority=True),
+        Binding("ctrl+q", "ask_quit", "Quit", show=False, priority=True, id="app.quit_now"),
+        Binding("f1", "keys", "Keys", id="app.keys"),
+        Binding("question_mark", "keys", "Keys", show=False, id="app.keys_help"),
+        Binding(
+            "escape", "cancel_waiting", "Stop waiting", show=False, priority=True, id="app.stop"
+        ),
     ]
 
     def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None):
@@ -259,7 +264,20 @@ class StaffApp(KeysInOrder, App[None]):
         say(self.screen, "stopped waiting for the shop — Ctrl+R reloads", error=True)
 
     def on_mount(self) -> None:
+        keymap, problem = load_keymap()
+        self.set_keymap(keymap)
+        if problem:
+            self.notify(f"keymap ignored in part: {problem}", severity="warning", markup=False)
+        theme = load_theme()
+        if theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, lambda theme: save_theme(theme.name))
         self.push_screen(LoginScreen())
+
+    def action_keys(self) -> None:
+        """`?` or F1: the keys of the screen in front, to read or to run."""
+        if not isinstance(self.screen, (KeysScreen, ModalScreen)):
+            self.push_screen(KeysScreen(self.screen))
 
     @work(exclusive=True, group="quit")
     async def action_ask_quit(self) -> None:
@@ -290,6 +308,15 @@ class StaffApp(KeysInOrder, App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        # Every key the screen offers now, by name (the palette is a second way to each).
+        for node, binding, enabled in offered(screen):
+            if not enabled:
+                continue
+            yield SystemCommand(
+                f"{binding.description} ({self.get_key_display(binding)})",
+                f"key on this screen [{binding.id}]",
+                partial(self.run_action, binding.action, node),
+            )
         if not isinstance(screen, MainScreen):
             return
         for tab, label in TABS:

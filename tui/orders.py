@@ -62,9 +62,11 @@ ORDER_ACTIONS = {
 def order_bindings() -> list[Binding]:
     bindings = []
     for a in ORDER_ACTIONS.values():
-        bindings.append(Binding(a.key, f"order('{a.name}')", a.label))
+        bindings.append(Binding(a.key, f"order('{a.name}')", a.label, id=f"order.{a.name}"))
         # Reached only when the action above is disabled: it says why instead of nothing.
-        bindings.append(Binding(a.key, f"why_not('{a.name}')", a.label, show=False))
+        bindings.append(
+            Binding(a.key, f"why_not('{a.name}')", a.label, show=False, id=f"order.{a.name}")
+        )
     return bindings
 
 
@@ -347,10 +349,10 @@ class OrderActions:
 class OrdersPane(OrderActions, TablePane):
     BINDINGS = [
         SEARCH_BINDING,
-        Binding("t", "filter('dispatch:waiting')", "To ship"),
-        Binding("a", "filter('')", "All"),
-        Binding("x,space", "mark", "Mark", key_display="x"),
-        Binding("w", "print", "Print"),
+        Binding("t", "filter('dispatch:waiting')", "To ship", id="orders.to_ship"),
+        Binding("a", "filter('')", "All", id="orders.all"),
+        Binding("x,space", "mark", "Mark", key_display="x", id="orders.mark"),
+        Binding("w", "print", "Print", id="orders.print"),
         *order_bindings(),
         *PAGE_BINDINGS,
     ]
@@ -495,7 +497,10 @@ class OrdersPane(OrderActions, TablePane):
 class OrderScreen(OrderActions, Screen[None]):
     """One order in full: lines, address, payments, refunds, returns, notes, history."""
 
-    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back"), *order_bindings()]
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="order.back"),
+        *order_bindings(),
+    ]
     DEFAULT_CSS = """
     OrderScreen #message { height: 1; color: $warning; }
     """

@@ -11,11 +11,11 @@ from textual.widgets import DataTable, Input
 
 from tui.common import client_of, say
 
-SEARCH_BINDING = Binding("slash", "search", "Search", key_display="/")
+SEARCH_BINDING = Binding("slash", "search", "Search", key_display="/", id="table.search")
 # Last in each tab's list: the footer shows the tab's own actions first.
 PAGE_BINDINGS = [
-    Binding("right_square_bracket", "page(1)", "Next", key_display="]"),
-    Binding("left_square_bracket", "page(-1)", "Prev", key_display="["),
+    Binding("right_square_bracket", "page(1)", "Next", key_display="]", id="table.next"),
+    Binding("left_square_bracket", "page(-1)", "Prev", key_display="[", id="table.prev"),
 ]
 
 
@@ -26,7 +26,7 @@ def highlighted(table: DataTable) -> str | None:  # type: ignore[type-arg]
 
 
 class TablePane(Vertical):
-    BINDINGS = [Binding("escape", "to_table", "Table", show=False)]
+    BINDINGS = [Binding("escape", "to_table", "Table", show=False, id="table.back")]
     TABLE = ""
     SEARCH = ""
     PER_PAGE = 50

@@ -22,10 +22,10 @@ SALES_DAYS = 30
 class ProductsPane(TablePane):
     BINDINGS = [
         SEARCH_BINDING,
-        Binding("u", "toggle_listed", "List/delist"),
-        Binding("u", "why_not('toggle_listed')", "List/delist", show=False),
-        Binding("m", "price", "Price"),
-        Binding("m", "why_not('price')", "Price", show=False),
+        Binding("u", "toggle_listed", "List/delist", id="products.list"),
+        Binding("u", "why_not('toggle_listed')", "List/delist", show=False, id="products.list"),
+        Binding("m", "price", "Price", id="products.price"),
+        Binding("m", "why_not('price')", "Price", show=False, id="products.price"),
         *PAGE_BINDINGS,
     ]
     TABLE = "product-table"

@@ -31,13 +31,13 @@ def whole_number(text: str, *, signed: bool = False) -> int | None:
 class StockPane(TablePane):
     BINDINGS = [
         SEARCH_BINDING,
-        Binding("l", "low", "Low stock"),
-        Binding("r", "receive", "Receive"),
-        Binding("j", "adjust", "Adjust"),
-        Binding("j", "why_not('adjust')", "Adjust", show=False),
-        Binding("h", "threshold", "Threshold"),
-        Binding("h", "why_not('threshold')", "Threshold", show=False),
-        Binding("k", "stocktake", "Stocktake"),
+        Binding("l", "low", "Low stock", id="stock.low"),
+        Binding("r", "receive", "Receive", id="stock.receive"),
+        Binding("j", "adjust", "Adjust", id="stock.adjust"),
+        Binding("j", "why_not('adjust')", "Adjust", show=False, id="stock.adjust"),
+        Binding("h", "threshold", "Threshold", id="stock.threshold"),
+        Binding("h", "why_not('threshold')", "Threshold", show=False, id="stock.threshold"),
+        Binding("k", "stocktake", "Stocktake", id="stock.stocktake"),
         *PAGE_BINDINGS,
     ]
     TABLE = "stock-table"
@@ -242,10 +242,10 @@ class StocktakeScreen(Screen[None]):
     books and the difference posting will write."""
 
     BINDINGS = [
-        Binding("escape", "leave", "Back (keeps it open)"),
-        Binding("ctrl+o", "post", "Post", priority=True),
-        Binding("ctrl+o", "why_not_post", "Post", show=False, priority=True),
-        Binding("ctrl+x", "abandon", "Cancel stocktake", priority=True),
+        Binding("escape", "leave", "Back (keeps it open)", id="stocktake.back"),
+        Binding("ctrl+o", "post", "Post", priority=True, id="stocktake.post"),
+        Binding("ctrl+o", "why_not_post", "Post", show=False, priority=True, id="stocktake.post"),
+        Binding("ctrl+x", "abandon", "Cancel stocktake", priority=True, id="stocktake.cancel"),
     ]
     DEFAULT_CSS = """
     StocktakeScreen #count-bar { height: 3; }
