@@ -120,7 +120,7 @@ class MainScreen(Screen[None]):
     DEFAULT_CSS = """
     MainScreen #tabs { height: 1fr; }
     MainScreen TabPane { padding: 0; height: 1fr; }
-    MainScreen #message { height: 1; color: $text-muted; }
+    MainScreen #message { height: auto; max-height: 3; color: $text-muted; }
     MainScreen #message.error { color: $error; }
     #waiting { height: 1; color: $accent; text-style: bold; }
     """

@@ -383,7 +383,9 @@ class OrdersPane(OrderActions, TablePane):
     def on_mount(self) -> None:
         table = self.query_one("#order-table", DataTable)
         table.add_column("✓", key="mark", width=1)
-        table.add_columns("number", "status", "placed", "recipient", "total", "flag")
+        # What a clerk acts on first (the amount, late or overdue) before what may be cut off
+        # at 80 columns (the recipient is in the preview line below too).
+        table.add_columns("number", "status", "total", "flag", "placed", "recipient")
 
     async def load(self) -> None:
         table = self.table
@@ -408,10 +410,10 @@ class OrdersPane(OrderActions, TablePane):
                 "✓" if o["number"] in self.marked else "",
                 o["number"],
                 o["status"],
-                when(o["placed_at"], tz),
-                o["recipient"],
                 money(o["total"], o["currency"]),
                 o["dispatch_flag"] or "",
+                when(o["placed_at"], tz)[5:],  # the year left out: it is this year's list
+                o["recipient"],
                 key=o["number"],
             )
         self.loaded(keep, data["total"])
@@ -498,11 +500,12 @@ class OrderScreen(OrderActions, Screen[None]):
     """One order in full: lines, address, payments, refunds, returns, notes, history."""
 
     BINDINGS = [
+        Binding("question_mark", "app.keys", "Keys", key_display="?", id="order.keys"),
         Binding("escape,backspace", "app.pop_screen", "Back", id="order.back"),
         *order_bindings(),
     ]
     DEFAULT_CSS = """
-    OrderScreen #message { height: 1; color: $warning; }
+    OrderScreen #message { height: auto; max-height: 3; color: $warning; }
     """
 
     def __init__(self, number: str, pane: OrdersPane) -> None:

@@ -26,7 +26,11 @@ def highlighted(table: DataTable) -> str | None:  # type: ignore[type-arg]
 
 
 class TablePane(Vertical):
-    BINDINGS = [Binding("escape", "to_table", "Table", show=False, id="table.back")]
+    BINDINGS = [
+        # First in the footer, so at 80 columns the way to every other key is always shown.
+        Binding("question_mark", "app.keys", "Keys", key_display="?", id="table.keys"),
+        Binding("escape", "to_table", "Table", show=False, id="table.back"),
+    ]
     TABLE = ""
     SEARCH = ""
     PER_PAGE = 50

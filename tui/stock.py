@@ -252,7 +252,7 @@ class StocktakeScreen(Screen[None]):
     StocktakeScreen #count-sku { width: 1fr; }
     StocktakeScreen #count-qty { width: 16; }
     StocktakeScreen #count-table { height: 1fr; }
-    StocktakeScreen #message { height: 1; color: $warning; }
+    StocktakeScreen #message { height: auto; max-height: 3; color: $warning; }
     """
 
     def __init__(self, take: dict[str, Any]) -> None:
