@@ -63,7 +63,8 @@ class Dialog(ModalScreen[T]):
 
     def typed_ahead(self, key: str) -> None:
         for hint in self.query(".hint").results(Static):
-            hint.update(f"{key} was typed before this opened — read it, then press {key}")
+            name = key if len(key) == 1 else key.capitalize()
+            hint.update(f"{name} was typed before this opened — read it, then press {name}")
 
 
 class FormDialog(Dialog[dict[str, str] | None]):

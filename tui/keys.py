@@ -97,13 +97,16 @@ class KeysScreen(ModalScreen[None]):
 
 
 def offered(screen: Screen[object]) -> list[tuple[DOMNode, Binding, bool]]:
-    """The bindings a screen offers now (once each, the ``why_not`` fallbacks left out):
+    """The TUI's bindings a screen offers now (once each, the ``why_not`` fallbacks left out):
     the node each belongs to, the binding, and whether it can be used right now."""
     seen: set[tuple[int, str]] = set()
     out = []
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or binding.action.startswith("why_not"):
+        # Ours only (each has an id): not the table's own cursor keys, which need no list.
+        if not (binding.id and binding.description) or binding.action.startswith("why_not"):
+            continue
+        if binding.action == "cancel_waiting":
             continue
         if (id(active.node), binding.action) in seen:
             continue
