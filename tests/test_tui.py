@@ -238,7 +238,10 @@ def test_the_tui_in_a_real_terminal(tmp_path: Path, colorterm: str | None) -> No
             os.write(fd, b"1")  # the dashboard: nothing focused, yet `q` must still quit
             read_until(b"low stock:")
             settle()
-            os.write(fd, b"q")
+            os.write(fd, b"q")  # asks first: over SSH quitting ends the session
+            settle()
+            assert os.waitpid(pid, os.WNOHANG) == (0, 0), "q alone ended the process"
+            os.write(fd, b"y")  # without the question on screen, y would end nothing
             deadline = time.monotonic() + 20
             status = None
             while time.monotonic() < deadline:

@@ -21,6 +21,7 @@ from tests.tuikit import (
     confirm,
     detail,
     fill_dialog,
+    form_error,
     go_tab,
     log_in,
     message,
@@ -32,6 +33,7 @@ from tests.tuikit import (
 )
 from tui import printing
 from tui.app import LoginScreen, MainScreen
+from tui.orders import OrderScreen
 from tui.stock import StocktakeScreen
 
 
@@ -83,10 +85,13 @@ async def test_a_wrong_amount_is_refused_with_the_servers_reason_and_changes_not
         await open_order(app, pilot, str(order["number"]))
         await press(app, pilot, "b")
         await fill_dialog(app, pilot, {"amount": "88.00", "reference": "X-1"})
-        assert message(app).startswith("refused:") and "amount_mismatch" in message(app)
-        await press(app, pilot, "b")
+        # The form stays open with what was typed and the shop's reason in it.
+        assert form_error(app).startswith("refused:") and "amount_mismatch" in form_error(app)
+        assert app.screen.query_one("#field-reference", Input).value == "X-1"
         await fill_dialog(app, pilot, {"amount": "eighty", "reference": "X-1"})
-        assert "the amount is money" in message(app)
+        assert "the amount is money" in form_error(app)
+        await press(app, pilot, "escape")
+        assert isinstance(app.screen, OrderScreen)
     assert (await order_json(client, staff, order["number"]))["status"] == "pending_payment"
 
 
@@ -200,7 +205,8 @@ async def test_adjustments_are_for_managers(
         assert f"{catalog.sku_l}: on hand now 3" in message(app)
         await press(app, pilot, "j")
         await fill_dialog(app, pilot, {"delta": "-2", "reason": "stolen?", "note": ""})
-        assert message(app).startswith("refused:")
+        assert form_error(app).startswith("refused:")
+        await press(app, pilot, "escape")
     r = await client.get(f"/api/v1/staff/stock/{catalog.sku_l}/ledger", headers=staff.clerk)
     assert r.json()["on_hand"] == 3
 

@@ -1,5 +1,5 @@
 """What the staff sees, compared screen by screen (pytest-textual-snapshot) at 80×24 and
-120×40: the dashboard, the orders, an order in full, and the stock.
+120×35: the dashboard, the orders, an order in full, and the stock.
 
 The screens are drawn from recorded staff-API answers (tests/data/tui_api.json), so dates and
 order numbers hold still between runs; a test below checks those recordings still have the
@@ -66,7 +66,7 @@ def on_tab(tab: str, *keys: str) -> Any:
     return run_before
 
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 35), id="120x35")]
 SCREENS = {
     "dashboard": on_tab("today"),
     "orders": on_tab("orders"),
@@ -134,3 +134,30 @@ async def test_the_recordings_have_the_real_apis_shape(
     assert shape(RECORDED["GET /api/v1/staff/orders"]) == shape(
         (await client.get("/api/v1/staff/orders", headers=staff.manager)).json()
     )
+
+
+async def test_at_80x24_what_a_clerk_needs_is_not_cut() -> None:
+    """The orders' totals and late/overdue flags are on screen, the way to every key (`?`)
+    comes first in the footer, and a long message wraps instead of being cut."""
+    from textual.widgets import DataTable, Static
+    from textual.widgets._footer import FooterKey
+
+    from tui.common import say
+
+    app = recorded_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await logged_in(pilot)
+        table = app.screen.query_one("#order-table", DataTable)
+        labels = [str(c.label) for c in table.ordered_columns]
+        widths = [c.get_render_width(table) for c in table.ordered_columns]
+        for shown in ("total", "flag"):
+            assert sum(widths[: labels.index(shown) + 1]) <= table.size.width, shown
+        assert "late" in [str(table.get_row_at(i)[labels.index("flag")]) for i in range(4)]
+        first = app.screen.query(FooterKey).first()
+        assert first.key_display == "?" and first.region.right <= 80
+        long = "refused: " + "an order that is shipped cannot become cancelled " * 3
+        say(app.screen.query_one("#orders-pane"), long.strip(), error=True)
+        await pilot.pause()
+        line = app.screen.query_one("#message", Static)
+        assert line.size.height >= 2, "the message wraps"
+        assert line.content_size.width * line.size.height >= len(long.strip())

@@ -4,6 +4,7 @@ error code and message."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,15 @@ class StaffClient:
         self.role = ""
         self.timezone = ZoneInfo("UTC")
         self.currency = ""
-        # Called once when the server stops accepting the token (expired or revoked).
-        self.on_expired: Callable[[], None] | None = None
+        self.refused: dict[str, str] = {}
+        # Called once when the server stops accepting the token (expired, revoked or the
+        # account disabled), with what to tell the staff member.
+        self.on_expired: Callable[[str], None] | None = None
+        # Called in the requesting task as a request starts (True) and ends (False), so the
+        # TUI can show that it waits and cancel the waiting task (tui.app).
+        self.on_waiting: Callable[[bool], None] | None = None
+        # Called in the requesting task when the shop answered a request with success.
+        self.on_answered: Callable[[], None] | None = None
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -48,24 +56,38 @@ class StaffClient:
         return bool(self.role) and ROLES.index(self.role) >= ROLES.index(role)
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        token = self.token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if self.on_waiting:
+            self.on_waiting(True)
         try:
             reply = await self.http.request(
                 method, "/api/v1/staff" + path, headers=headers, **kwargs
             )
         except httpx.HTTPError as exc:
             raise ApiError(0, "unreachable", f"the shop does not answer: {exc}") from None
-        if reply.status_code == 401 and self.token:
-            self.token = None
-            if self.on_expired:
-                self.on_expired()
-            raise SessionExpired(401, "session_expired", "the session has expired")
+        finally:
+            if self.on_waiting:
+                self.on_waiting(False)
+        if reply.status_code == 401 and token:
+            code, why = "session_expired", "the session has expired — log in again"
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                if reply.json()["error"]["code"] == "account_disabled":
+                    code, why = "account_disabled", "this staff account has been disabled"
+            # Several requests under way learn it together: the staff member is told once.
+            if self.token == token:
+                self.token = None
+                if self.on_expired:
+                    self.on_expired(why)
+            raise SessionExpired(401, code, why)
         if reply.status_code >= 400:
             try:
                 error = reply.json()["error"]
                 raise ApiError(reply.status_code, error["code"], error["message"])
             except (ValueError, KeyError, TypeError):
                 raise ApiError(reply.status_code, "http_error", reply.text[:200]) from None
+        if self.on_answered:
+            self.on_answered()
         return reply.json() if reply.content else None
 
     async def get(self, path: str, **params: Any) -> Any:
@@ -85,6 +107,12 @@ class StaffClient:
         self.username, self.role = data["staff"]["username"], data["staff"]["role"]
         self.timezone = ZoneInfo(data["shop_timezone"])
         self.currency = data["currency"]
+        self.refused = data.get("refused", {})
+
+    def needs(self, endpoint: str) -> str | None:
+        """The role an endpoint ("PUT /stock/{sku}/threshold") needs that this staff member
+        lacks, as the shop said at log-in; None when they may call it."""
+        return self.refused.get(endpoint)
 
     async def logout(self) -> None:
         if self.token:

@@ -9,6 +9,7 @@ decides it again."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from shopd.orders.statuses import STATUSES
 from tui.client import ApiError
-from tui.common import client_of, report, say
+from tui.common import client_of, report, say, status, waiting_line
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.format import money, parse_money, when
 from tui.pane import PAGE_BINDINGS, SEARCH_BINDING, TablePane
@@ -61,9 +62,11 @@ ORDER_ACTIONS = {
 def order_bindings() -> list[Binding]:
     bindings = []
     for a in ORDER_ACTIONS.values():
-        bindings.append(Binding(a.key, f"order('{a.name}')", a.label))
+        bindings.append(Binding(a.key, f"order('{a.name}')", a.label, id=f"order.{a.name}"))
         # Reached only when the action above is disabled: it says why instead of nothing.
-        bindings.append(Binding(a.key, f"why_not('{a.name}')", a.label, show=False))
+        bindings.append(
+            Binding(a.key, f"why_not('{a.name}')", a.label, show=False, id=f"order.{a.name}")
+        )
     return bindings
 
 
@@ -189,111 +192,167 @@ class OrderActions:
         if target is None:
             return
         number = target[0]
-        body = await self._ask(node, name, number)
-        if body is False:
-            return
         try:
-            order = await client_of(node).order_action(
-                number, ORDER_ACTIONS[name].path, body or None
-            )
+            order = await self._do(node, name, number)
         except ApiError as exc:
             report(node, exc)
+            return
+        if order is None:
             return
         await self.after_change(order)
         say(node, f"{number}: {ORDER_ACTIONS[name].label.lower()} done — now {order['status']}")
 
-    async def _ask(self, node: Any, name: str, number: str) -> dict[str, Any] | bool | None:
-        """The body for the action from a dialog; False when the user backed out."""
+    @staticmethod
+    async def _everything_left(node: Any, number: str) -> list[dict[str, Any]]:
+        """Each line's quantity not yet returned, from the order in full."""
+        order = await client_of(node).order(number)
+        return [
+            {"sku": i["sku"], "quantity": i["quantity"] - i["returned_quantity"]}
+            for i in order["items"]
+            if i["quantity"] > i["returned_quantity"]
+        ]
+
+    async def _do(self, node: Any, name: str, number: str) -> dict[str, Any] | None:
+        """Ask (a form or a yes/no), send, and return the order as the shop changed it; None
+        when backed out. A form stays open until the shop accepts what was typed."""
         app = node.app
+        client = client_of(node)
+        path = ORDER_ACTIONS[name].path
+        done: dict[str, Any] = {}
 
-        async def form(title: str, fields: list[tuple[str, str]], ok: str) -> dict[str, str]:
-            values = await app.push_screen_wait(FormDialog(title, fields, ok=ok))
-            if values is None:
-                raise LookupError
-            return values  # type: ignore[no-any-return]
+        async def form(
+            title: str,
+            fields: list[tuple[str, str]],
+            ok: str,
+            body: Callable[[dict[str, str]], Awaitable[dict[str, Any] | str]],
+            required: frozenset[str] = frozenset(),
+        ) -> dict[str, Any] | None:
+            async def send(values: dict[str, str]) -> str | None:
+                built = await body(values)
+                if isinstance(built, str):
+                    return built  # what is wrong with what was typed, shown in the form
+                done["order"] = await client.order_action(number, path, built or None)
+                return None
 
-        async def confirm(question: str, ok: str) -> bool:
-            return bool(await app.push_screen_wait(ConfirmDialog(question, ok=ok)))
+            dialog = FormDialog(title, fields, ok=ok, send=send, required=required)
+            await app.push_screen_wait(dialog)
+            return done.get("order")
 
-        try:
-            if name == "confirm_payment":
-                v = await form(
-                    f"Bank transfer for {number} arrived",
-                    [("amount", "amount, e.g. 89.00"), ("reference", "bank reference")],
-                    "Confirm payment",
-                )
+        async def confirm(question: str, ok: str) -> dict[str, Any] | None:
+            if not await app.push_screen_wait(ConfirmDialog(question, ok=ok)):
+                return None
+            return await client.order_action(number, path)  # type: ignore[no-any-return]
+
+        async def payment(v: dict[str, str]) -> dict[str, Any] | str:
+            amount = parse_money(v["amount"])
+            if amount is None:
+                return "the amount is money, e.g. 89.00"
+            return {"amount": amount, "reference": v["reference"]}
+
+        async def ship(v: dict[str, str]) -> dict[str, Any] | str:
+            return {"carrier": v["carrier"], "tracking_number": v["tracking"]}
+
+        async def reason(v: dict[str, str]) -> dict[str, Any] | str:
+            return {"reason": v["reason"]}
+
+        async def note(v: dict[str, str]) -> dict[str, Any] | str:
+            return {"body": v["body"]}
+
+        async def a_return(v: dict[str, str]) -> dict[str, Any] | str:
+            items = []
+            for part in filter(None, (p.strip() for p in v["items"].split(","))):
+                sku, _, qty = part.partition("=")
+                if not qty.strip().isdigit():
+                    return f"'{part}' is not SKU=quantity"
+                items.append({"sku": sku.strip(), "quantity": int(qty)})
+            if not items:
+                # An empty field is the easiest thing to send by mistake (keys typed into the
+                # wrong field leave it empty): everything is only taken back after the clerk
+                # has seen what that is.
+                items = await self._everything_left(node, number)
+                if not items:
+                    return f"{number}: nothing is left to return"
+                listed = ", ".join(f"{i['quantity']} × {i['sku']}" for i in items)
+                question = f"Return everything left on {number}: {listed}?"
+                if not await app.push_screen_wait(ConfirmDialog(question, ok="Return all")):
+                    return "not sent: type the lines (SKU=qty), or confirm everything"
+            return {"reason": v["reason"], "items": items}
+
+        async def received(v: dict[str, str]) -> dict[str, Any] | str:
+            return {"default": v["default"] or "restock"}
+
+        async def refund(v: dict[str, str]) -> dict[str, Any] | str:
+            body: dict[str, Any] = {"reason": v["reason"]}
+            if v["amount"]:
                 amount = parse_money(v["amount"])
                 if amount is None:
-                    say(node, "the amount is money, e.g. 89.00", error=True)
-                    return False
-                return {"amount": amount, "reference": v["reference"]}
-            if name == "start_picking":
-                return None if await confirm(f"Start picking {number}?", "Pick") else False
-            if name == "deliver":
-                ok = await confirm(f"Mark {number} as delivered?", "Delivered")
-                return None if ok else False
-            if name == "ship":
-                v = await form(
-                    f"Ship {number}",
-                    [("carrier", "carrier, e.g. SF Express"), ("tracking", "tracking number")],
-                    "Ship",
-                )
-                return {"carrier": v["carrier"], "tracking_number": v["tracking"]}
-            if name == "cancel":
-                v = await form(
-                    f"Cancel {number}? The stock goes back.", [("reason", "reason")], "Cancel order"
-                )
-                return {"reason": v["reason"]}
-            if name == "note":
-                v = await form(f"Note on {number}", [("body", "note")], "Add note")
-                return {"body": v["body"]}
-            if name == "request_return":
-                v = await form(
-                    f"Return for {number}",
-                    [("reason", "reason"), ("items", "SKU=qty, … (empty: everything left)")],
-                    "Record return",
-                )
-                items = []
-                for part in filter(None, (p.strip() for p in v["items"].split(","))):
-                    sku, _, qty = part.partition("=")
-                    if not qty.strip().isdigit():
-                        say(node, f"'{part}' is not SKU=quantity", error=True)
-                        return False
-                    items.append({"sku": sku.strip(), "quantity": int(qty)})
-                return {"reason": v["reason"], "items": items}
-            if name == "receive_return":
-                v = await form(
-                    f"The parcel for {number} came back",
-                    [("default", "restock or write_off")],
-                    "Receive",
-                )
-                return {"default": v["default"] or "restock"}
-            if name == "refund":
-                v = await form(
-                    f"Refund {number}",
-                    [("reason", "reason"), ("amount", "amount (empty: the returned goods)")],
-                    "Refund",
-                )
-                body: dict[str, Any] = {"reason": v["reason"]}
-                if v["amount"]:
-                    amount = parse_money(v["amount"])
-                    if amount is None:
-                        say(node, "the amount is money, e.g. 89.00", error=True)
-                        return False
-                    body["amount"] = amount
-                return body
-        except LookupError:
-            return False
+                    return "the amount is money, e.g. 89.00"
+                body["amount"] = amount
+            return body
+
+        if name == "confirm_payment":
+            return await form(
+                f"Bank transfer for {number} arrived",
+                [("amount", "amount, e.g. 89.00"), ("reference", "bank reference")],
+                "Confirm payment",
+                payment,
+                frozenset({"amount"}),
+            )
+        if name == "start_picking":
+            return await confirm(f"Start picking {number}?", "Pick")
+        if name == "deliver":
+            return await confirm(f"Mark {number} as delivered?", "Delivered")
+        if name == "ship":
+            return await form(
+                f"Ship {number}",
+                [("carrier", "carrier, e.g. SF Express"), ("tracking", "tracking number")],
+                "Ship",
+                ship,
+                frozenset({"carrier", "tracking"}),
+            )
+        if name == "cancel":
+            return await form(
+                f"Cancel {number}? The stock goes back.",
+                [("reason", "reason")],
+                "Cancel order",
+                reason,
+                frozenset({"reason"}),
+            )
+        if name == "note":
+            return await form(
+                f"Note on {number}", [("body", "note")], "Add note", note, frozenset({"body"})
+            )
+        if name == "request_return":
+            return await form(
+                f"Return for {number}",
+                [("reason", "reason"), ("items", "SKU=qty, … (empty: everything left)")],
+                "Record return",
+                a_return,
+            )
+        if name == "receive_return":
+            return await form(
+                f"The parcel for {number} came back",
+                [("default", "restock or write_off")],
+                "Receive",
+                received,
+            )
+        if name == "refund":
+            return await form(
+                f"Refund {number}",
+                [("reason", "reason"), ("amount", "amount (empty: the returned goods)")],
+                "Refund",
+                refund,
+            )
         raise ValueError(name)
 
 
 class OrdersPane(OrderActions, TablePane):
     BINDINGS = [
         SEARCH_BINDING,
-        Binding("t", "filter('dispatch:waiting')", "To ship"),
-        Binding("a", "filter('')", "All"),
-        Binding("x,space", "mark", "Mark", key_display="x"),
-        Binding("w", "print", "Print"),
+        Binding("t", "filter('dispatch:waiting')", "To ship", id="orders.to_ship"),
+        Binding("a", "filter('')", "All", id="orders.all"),
+        Binding("x,space", "mark", "Mark", key_display="x", id="orders.mark"),
+        Binding("w", "print", "Print", id="orders.print"),
         *order_bindings(),
         *PAGE_BINDINGS,
     ]
@@ -324,7 +383,9 @@ class OrdersPane(OrderActions, TablePane):
     def on_mount(self) -> None:
         table = self.query_one("#order-table", DataTable)
         table.add_column("✓", key="mark", width=1)
-        table.add_columns("number", "status", "placed", "recipient", "total", "flag")
+        # What a clerk acts on first (the amount, late or overdue) before what may be cut off
+        # at 80 columns (the recipient is in the preview line below too).
+        table.add_columns("number", "status", "total", "flag", "placed", "recipient")
 
     async def load(self) -> None:
         table = self.table
@@ -349,19 +410,17 @@ class OrdersPane(OrderActions, TablePane):
                 "✓" if o["number"] in self.marked else "",
                 o["number"],
                 o["status"],
-                when(o["placed_at"], tz),
-                o["recipient"],
                 money(o["total"], o["currency"]),
                 o["dispatch_flag"] or "",
+                when(o["placed_at"], tz)[5:],  # the year left out: it is this year's list
+                o["recipient"],
                 key=o["number"],
             )
         self.loaded(keep, data["total"])
         label = dict((v, k) for k, v in FILTERS).get(self.filter, "all")
         if self.query_text:
             label += f" matching '{self.query_text}'"
-        say_line = f"orders: {label} · {data['total']} · page {self.page}/{self.pages}"
-        for line in self.screen.query("#message").results(Static):
-            line.update(say_line)
+        status(self, f"orders: {label} · {data['total']} · page {self.page}/{self.pages}")
         self.show_preview()
 
     def target(self) -> tuple[str, dict[str, Any]] | None:
@@ -372,7 +431,7 @@ class OrdersPane(OrderActions, TablePane):
 
     async def after_change(self, order: dict[str, Any]) -> None:
         await self.load()
-        await self.screen.refresh_dashboard()  # type: ignore[attr-defined]
+        self.screen.data_changed(self)  # type: ignore[attr-defined]
 
     @on(DataTable.RowHighlighted, "#order-table")
     def show_preview(self) -> None:
@@ -398,11 +457,11 @@ class OrdersPane(OrderActions, TablePane):
             self.app.push_screen(OrderScreen(number, self))
 
     @on(Select.Changed, "#order-status")
-    async def status_chosen(self, event: Select.Changed) -> None:
+    def status_chosen(self, event: Select.Changed) -> None:
         value = "" if event.value is Select.NULL else str(event.value)
         if value != self.filter:
             self.filter, self.page = value, 1
-            await self.load()
+            self.start_load()
 
     async def action_filter(self, value: str) -> None:
         """Show one status or dispatch list ('' for all), without the search; picking a status
@@ -412,7 +471,7 @@ class OrdersPane(OrderActions, TablePane):
         select = self.query_one("#order-status", Select)
         with select.prevent(Select.Changed):
             select.value = value or Select.NULL
-        await self.load()
+        self.start_load()
         self.table.focus()
 
     def action_mark(self) -> None:
@@ -440,9 +499,13 @@ class OrdersPane(OrderActions, TablePane):
 class OrderScreen(OrderActions, Screen[None]):
     """One order in full: lines, address, payments, refunds, returns, notes, history."""
 
-    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back"), *order_bindings()]
+    BINDINGS = [
+        Binding("question_mark", "app.keys", "Keys", key_display="?", id="order.keys"),
+        Binding("escape,backspace", "app.pop_screen", "Back", id="order.back"),
+        *order_bindings(),
+    ]
     DEFAULT_CSS = """
-    OrderScreen #message { height: 1; color: $warning; }
+    OrderScreen #message { height: auto; max-height: 3; color: $warning; }
     """
 
     def __init__(self, number: str, pane: OrdersPane) -> None:
@@ -456,15 +519,20 @@ class OrderScreen(OrderActions, Screen[None]):
         with VerticalScroll(id="order-scroll"):
             yield Static("", id="order-detail", markup=False)
         yield Static("", id="message", markup=False)
+        yield waiting_line()
         yield Footer(compact=True)
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.title = f"order {self.number}"
+        self.query_one("#order-scroll").focus()
+        self.fetch()
+
+    @work(exclusive=True, group="load")
+    async def fetch(self) -> None:
         try:
             self.show(await client_of(self).order(self.number))
         except ApiError as exc:
             report(self, exc, prefix="")
-        self.query_one("#order-scroll").focus()
 
     def show(self, order: dict[str, Any]) -> None:
         self.order = order

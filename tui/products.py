@@ -22,13 +22,18 @@ SALES_DAYS = 30
 class ProductsPane(TablePane):
     BINDINGS = [
         SEARCH_BINDING,
-        Binding("u", "toggle_listed", "List/delist"),
-        Binding("m", "price", "Price"),
+        Binding("u", "toggle_listed", "List/delist", id="products.list"),
+        Binding("u", "why_not('toggle_listed')", "List/delist", show=False, id="products.list"),
+        Binding("m", "price", "Price", id="products.price"),
+        Binding("m", "why_not('price')", "Price", show=False, id="products.price"),
         *PAGE_BINDINGS,
     ]
     TABLE = "product-table"
     SEARCH = "product-search"
-    MANAGER_ACTIONS = frozenset({"toggle_listed", "price"})
+    ENDPOINTS = {
+        "toggle_listed": "POST /products/{slug}/delist",
+        "price": "PUT /products/{slug}/price",
+    }
     DEFAULT_CSS = """
     ProductsPane { height: 1fr; }
     ProductsPane #product-table { height: 1fr; }
@@ -75,6 +80,9 @@ class ProductsPane(TablePane):
         self.loaded(keep, data["total"])
 
     @on(DataTable.RowHighlighted, "#product-table")
+    def on_row(self) -> None:
+        self.run_worker(self.show_detail(), group="detail", exclusive=True)
+
     async def show_detail(self) -> None:
         slug = self.selected()
         product = self.products.get(slug or "")
@@ -105,6 +113,7 @@ class ProductsPane(TablePane):
     async def _changed(self, product: dict[str, Any], what: str) -> None:
         await self.load()
         await self.show_detail()
+        self.screen.data_changed(self)  # type: ignore[attr-defined]
         say(self, f"{product['slug']}: {what}")
 
     @work(exclusive=True, group="product")
@@ -133,26 +142,30 @@ class ProductsPane(TablePane):
         if product is None:
             return
         client = client_of(self)
+        done: dict[str, Any] = {}
+
+        async def send(values: dict[str, str]) -> str | None:
+            price = parse_money(values["price"])
+            if price is None:
+                return "the price is money, e.g. 89.00"
+            body: dict[str, Any] = {"price": price}
+            if values["sku"]:
+                body["sku"] = values["sku"]
+            done["product"] = await client.put(f"/products/{product['slug']}/price", body)
+            done["price"] = price
+            return None
+
         values = await self.app.push_screen_wait(
             FormDialog(
                 f"Price of {product['name']} (now {money(product['list_price'], client.currency)})",
                 [("price", "new price, e.g. 89.00"), ("sku", "one SKU only (empty: list price)")],
                 ok="Change price",
+                send=send,
+                required=frozenset({"price"}),
             )
         )
         if not values:
             return
-        price = parse_money(values["price"])
-        if price is None:
-            say(self, "the price is money, e.g. 89.00", error=True)
-            return
-        body: dict[str, Any] = {"price": price}
-        if values["sku"]:
-            body["sku"] = values["sku"]
-        try:
-            changed = await client.put(f"/products/{product['slug']}/price", body)
-        except ApiError as exc:
-            report(self, exc)
-            return
+        changed, price = done["product"], done["price"]
         target = values["sku"] or "list price"
         await self._changed(changed, f"{target} now {money(price, client.currency)}")

@@ -4,6 +4,7 @@ counts, review the differences, post them."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual import on, work
@@ -14,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from tui.client import ApiError
-from tui.common import client_of, report, say
+from tui.common import client_of, report, say, waiting_line
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.format import when
 from tui.pane import PAGE_BINDINGS, SEARCH_BINDING, TablePane
@@ -30,17 +31,22 @@ def whole_number(text: str, *, signed: bool = False) -> int | None:
 class StockPane(TablePane):
     BINDINGS = [
         SEARCH_BINDING,
-        Binding("l", "low", "Low stock"),
-        Binding("r", "receive", "Receive"),
-        Binding("j", "adjust", "Adjust"),
-        Binding("h", "threshold", "Threshold"),
-        Binding("k", "stocktake", "Stocktake"),
+        Binding("l", "low", "Low stock", id="stock.low"),
+        Binding("r", "receive", "Receive", id="stock.receive"),
+        Binding("j", "adjust", "Adjust", id="stock.adjust"),
+        Binding("j", "why_not('adjust')", "Adjust", show=False, id="stock.adjust"),
+        Binding("h", "threshold", "Threshold", id="stock.threshold"),
+        Binding("h", "why_not('threshold')", "Threshold", show=False, id="stock.threshold"),
+        Binding("k", "stocktake", "Stocktake", id="stock.stocktake"),
         *PAGE_BINDINGS,
     ]
     TABLE = "stock-table"
     SEARCH = "stock-search"
     PER_PAGE = 100
-    MANAGER_ACTIONS = frozenset({"adjust", "threshold"})
+    ENDPOINTS = {
+        "adjust": "POST /stock/{sku}/adjustments",
+        "threshold": "PUT /stock/{sku}/threshold",
+    }
     DEFAULT_CSS = """
     StockPane { height: 1fr; }
     StockPane #stock-table { height: 1fr; }
@@ -85,8 +91,8 @@ class StockPane(TablePane):
         self.loaded(keep, data["total"])
 
     @on(DataTable.RowHighlighted, "#stock-table")
-    async def on_row(self) -> None:
-        await self.show_ledger(self.selected())
+    def on_row(self) -> None:
+        self.run_worker(self.show_ledger(self.selected()), group="ledger", exclusive=True)
 
     async def show_ledger(self, sku: str | None) -> None:
         if not sku:
@@ -106,95 +112,111 @@ class StockPane(TablePane):
             f"{sku}: on hand {data['on_hand']}, ledger sum {data['ledger_sum']}\n{rows}"
         )
 
-    async def action_low(self) -> None:
+    def action_low(self) -> None:
         self.low, self.page = not self.low, 1
-        await self.load()
+        self.start_load()
         say(self, "stock: low only" if self.low else "stock: all SKUs")
 
     async def _level_changed(self, sku: str, on_hand: int) -> None:
         await self.load()
         await self.show_ledger(sku)
-        await self.screen.refresh_dashboard()  # type: ignore[attr-defined]
+        self.screen.data_changed(self)  # type: ignore[attr-defined]
         say(self, f"{sku}: on hand now {on_hand}")
+
+    async def _form(
+        self,
+        title: str,
+        fields: list[tuple[str, str]],
+        ok: str,
+        send: Callable[[dict[str, str]], Awaitable[str | None]],
+        required: frozenset[str],
+    ) -> bool:
+        """The form, open until the shop accepts it (a refusal is shown in it); whether it
+        was sent."""
+        values = await self.app.push_screen_wait(
+            FormDialog(title, fields, ok=ok, send=send, required=required)
+        )
+        return values is not None
 
     @work(exclusive=True, group="stock")
     async def action_receive(self) -> None:
         sku = self.selected()
         if not sku:
             return
-        values = await self.app.push_screen_wait(
-            FormDialog(
-                f"Receive goods for {sku}",
-                [("quantity", "quantity"), ("reference", "delivery note / PO")],
-                ok="Receive",
-            )
-        )
-        if not values:
-            return
-        quantity = whole_number(values["quantity"])
-        if not quantity:
-            say(self, "the quantity is a whole number above 0", error=True)
-            return
-        try:
-            data = await client_of(self).receive(sku, quantity, values["reference"])
-        except ApiError as exc:
-            report(self, exc)
-            return
-        await self._level_changed(sku, data["on_hand"])
+        done: dict[str, Any] = {}
+
+        async def send(values: dict[str, str]) -> str | None:
+            quantity = whole_number(values["quantity"])
+            if not quantity:
+                return "the quantity is a whole number above 0"
+            done.update(await client_of(self).receive(sku, quantity, values["reference"]))
+            return None
+
+        if await self._form(
+            f"Receive goods for {sku}",
+            [("quantity", "quantity"), ("reference", "delivery note / PO")],
+            "Receive",
+            send,
+            frozenset({"quantity"}),
+        ):
+            await self._level_changed(sku, done["on_hand"])
 
     @work(exclusive=True, group="stock")
     async def action_adjust(self) -> None:
         sku = self.selected()
         if not sku:
             return
-        values = await self.app.push_screen_wait(
-            FormDialog(
-                f"Adjust {sku}",
-                [
-                    ("delta", "change, e.g. -2 or +1"),
-                    ("reason", " / ".join(ADJUST_REASONS)),
-                    ("note", "note"),
-                ],
-                ok="Adjust",
+        done: dict[str, Any] = {}
+
+        async def send(values: dict[str, str]) -> str | None:
+            delta = whole_number(values["delta"], signed=True)
+            if not delta:
+                return "the change is a whole number like -2 or +1"
+            done.update(
+                await client_of(self).post(
+                    f"/stock/{sku}/adjustments",
+                    {"delta": delta, "reason": values["reason"], "note": values["note"]},
+                )
             )
-        )
-        if not values:
-            return
-        delta = whole_number(values["delta"], signed=True)
-        if not delta:
-            say(self, "the change is a whole number like -2 or +1", error=True)
-            return
-        try:
-            data = await client_of(self).post(
-                f"/stock/{sku}/adjustments",
-                {"delta": delta, "reason": values["reason"], "note": values["note"]},
-            )
-        except ApiError as exc:
-            report(self, exc)
-            return
-        await self._level_changed(sku, data["on_hand"])
+            return None
+
+        if await self._form(
+            f"Adjust {sku}",
+            [
+                ("delta", "change, e.g. -2 or +1"),
+                ("reason", " / ".join(ADJUST_REASONS)),
+                ("note", "note"),
+            ],
+            "Adjust",
+            send,
+            frozenset({"delta", "reason"}),
+        ):
+            await self._level_changed(sku, done["on_hand"])
 
     @work(exclusive=True, group="stock")
     async def action_threshold(self) -> None:
         sku = self.selected()
         if not sku:
             return
-        values = await self.app.push_screen_wait(
-            FormDialog(f"Low-stock threshold for {sku}", [("threshold", "units")], ok="Set")
-        )
-        if not values:
-            return
-        threshold = whole_number(values["threshold"])
-        if threshold is None:
-            say(self, "the threshold is a whole number", error=True)
-            return
-        try:
+        done: dict[str, int] = {}
+
+        async def send(values: dict[str, str]) -> str | None:
+            threshold = whole_number(values["threshold"])
+            if threshold is None:
+                return "the threshold is a whole number"
             await client_of(self).put(f"/stock/{sku}/threshold", {"threshold": threshold})
-        except ApiError as exc:
-            report(self, exc)
-            return
-        await self.load()
-        say(self, f"{sku}: low at {threshold} or fewer")
+            done["threshold"] = threshold
+            return None
+
+        if await self._form(
+            f"Low-stock threshold for {sku}",
+            [("threshold", "units")],
+            "Set",
+            send,
+            frozenset({"threshold"}),
+        ):
+            await self.load()
+            say(self, f"{sku}: low at {done['threshold']} or fewer")
 
     @work(exclusive=True, group="stock")
     async def action_stocktake(self) -> None:
@@ -220,16 +242,17 @@ class StocktakeScreen(Screen[None]):
     books and the difference posting will write."""
 
     BINDINGS = [
-        Binding("escape", "leave", "Back (keeps it open)"),
-        Binding("ctrl+o", "post", "Post", priority=True),
-        Binding("ctrl+x", "abandon", "Cancel stocktake", priority=True),
+        Binding("escape", "leave", "Back (keeps it open)", id="stocktake.back"),
+        Binding("ctrl+o", "post", "Post", priority=True, id="stocktake.post"),
+        Binding("ctrl+o", "why_not_post", "Post", show=False, priority=True, id="stocktake.post"),
+        Binding("ctrl+x", "abandon", "Cancel stocktake", priority=True, id="stocktake.cancel"),
     ]
     DEFAULT_CSS = """
     StocktakeScreen #count-bar { height: 3; }
     StocktakeScreen #count-sku { width: 1fr; }
     StocktakeScreen #count-qty { width: 16; }
     StocktakeScreen #count-table { height: 1fr; }
-    StocktakeScreen #message { height: 1; color: $warning; }
+    StocktakeScreen #message { height: auto; max-height: 3; color: $warning; }
     """
 
     def __init__(self, take: dict[str, Any]) -> None:
@@ -243,6 +266,7 @@ class StocktakeScreen(Screen[None]):
             yield Input(placeholder="counted", id="count-qty")
         yield DataTable(id="count-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="message", markup=False)
+        yield waiting_line()
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -253,8 +277,14 @@ class StocktakeScreen(Screen[None]):
         self.show(self.take)
         self.query_one("#count-sku", Input).focus()
 
+    POST = "POST /stocktakes/{take_id}/post"
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action != "post" or client_of(self).can("manager")
+        return action != "post" or client_of(self).needs(self.POST) is None
+
+    def action_why_not_post(self) -> None:
+        role = client_of(self).needs(self.POST)
+        say(self, f"refused: posting a stocktake needs the {role} role (forbidden)", error=True)
 
     def show(self, take: dict[str, Any]) -> None:
         self.take = take
@@ -276,6 +306,7 @@ class StocktakeScreen(Screen[None]):
         self.query_one("#count-qty", Input).focus()
 
     @on(Input.Submitted, "#count-qty")
+    @work(exclusive=True, group="count")
     async def record(self) -> None:
         sku_input = self.query_one("#count-sku", Input)
         qty_input = self.query_one("#count-qty", Input)

@@ -6,20 +6,22 @@ acting staff member from ``staff_actor``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, Litestar, Request, Response, delete, get, patch, post, put
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.routes import HTTPRoute
 
 from shopd import http
 from shopd.db import Database
 from shopd.errors import NotAuthenticated
 from shopd.http import DB, Conf, PageOf, client_ip
 from shopd.staff import audit, service, shop_settings, throttle
-from shopd.staff.audit import Actor
+from shopd.staff.audit import ROLE_RANK, Actor
 from shopd.staff.models import StaffUser
 from shopd.staff.schemas import (
     AuditOut,
@@ -43,6 +45,13 @@ async def require_staff(connection: ASGIConnection[Any, Any, Any, Any], db: Data
         connection, db, service.staff_for_token, state_key="shopd_staff"
     )
     if user is None:
+        token = http.request_token(connection)
+        if token is not None:
+            async with db.read() as session:
+                if await service.disabled_token(session, token):
+                    raise NotAuthenticated(
+                        "this staff account has been disabled", code="account_disabled"
+                    )
         raise NotAuthenticated("a valid staff token is required", code="not_authenticated")
     return user
 
@@ -81,6 +90,31 @@ GUARDS = [staff_guard]
 StaffActor = NamedDependency[Actor]
 
 
+STAFF_PREFIX = "/api/v1/staff"
+
+
+def endpoint_roles(app: Litestar) -> dict[str, str]:
+    """Each staff endpoint ("PUT /stock/{sku}/threshold") and the lowest role it serves, as
+    its ``opt`` declares it to ``staff_guard``; worked out once per app."""
+    if "staff_endpoint_roles" not in app.state:
+        roles: dict[str, str] = {}
+        for route in app.routes:
+            if not (isinstance(route, HTTPRoute) and route.path.startswith(STAFF_PREFIX + "/")):
+                continue
+            path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path.removeprefix(STAFF_PREFIX))
+            for handler in route.route_handlers:
+                if "role" in handler.opt:
+                    for method in handler.http_methods:
+                        roles[f"{method} {path}"] = handler.opt["role"]
+        app.state["staff_endpoint_roles"] = roles
+    return app.state["staff_endpoint_roles"]  # type: ignore[no-any-return]
+
+
+def refused_endpoints(app: Litestar, role: str) -> dict[str, str]:
+    rank = ROLE_RANK[role]
+    return {k: need for k, need in endpoint_roles(app).items() if ROLE_RANK[need] > rank}
+
+
 def account_out(user: StaffUser) -> StaffAccountOut:
     return StaffAccountOut(user.username, user.role, user.active, user.created_at)
 
@@ -113,6 +147,7 @@ class StaffController(Controller):
             StaffOut(user.username, user.role),
             settings.timezone,
             settings.currency,
+            refused_endpoints(request.app, user.role),
         )
 
     @delete("/session", status_code=204)

@@ -27,6 +27,9 @@ class StaffSessionOut(msgspec.Struct):
     # Staff read times in the shop's clock, wherever their terminal is.
     shop_timezone: str
     currency: str
+    # The staff endpoints this member's role may not call ("POST /stock/{sku}/adjustments"),
+    # each with the lowest role it serves: what a client offers is the API's own word.
+    refused: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class StaffAccountOut(msgspec.Struct):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopd import security
@@ -64,12 +64,16 @@ async def set_password(session: AsyncSession, username: str, password: str) -> S
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> StaffUser:
-    user = await session.scalar(
-        select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
-    )
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if not await security.verified(user.password_hash if user else None, password):
         raise NotAuthenticated("wrong staff name or password", code="invalid_credentials")
     assert user is not None
+    if not user.active:
+        # Said only to whoever knows the password: the account's owner learns why, and
+        # nobody learns from it which names exist.
+        raise NotAuthenticated(
+            "this staff account is disabled; an admin can enable it", code="account_disabled"
+        )
     if security.needs_rehash(user.password_hash):
         user.password_hash = await security.hashed(password)
     return user
@@ -98,6 +102,20 @@ async def staff_for_token(session: AsyncSession, token: str) -> StaffUser | None
         )
     )
     return row.scalar_one_or_none()
+
+
+async def disabled_token(session: AsyncSession, token: str) -> bool:
+    """Whether the token was a session of an account since disabled (the staff API then
+    says so, rather than that the session expired)."""
+    found = await session.scalar(
+        select(StaffSession.token_hash)
+        .join(StaffUser, StaffSession.staff_id == StaffUser.id)
+        .where(
+            StaffSession.token_hash == security.token_digest(token),
+            StaffUser.active.is_(False),
+        )
+    )
+    return found is not None
 
 
 async def end_session(session: AsyncSession, token: str) -> None:
@@ -151,9 +169,15 @@ async def update_staff(
         user.active = active
     if password is not None:
         user.password_hash = await security.hashed(check_password(password))
-    if active is False or password is not None:
-        # Disabling or resetting ends every open session of that account at once.
+    if password is not None:
+        # Resetting ends every open session of that account at once.
         await session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
+    elif active is False:
+        # So does disabling; the sessions are kept, expired, so that a request with one is
+        # told the account was disabled (enabling it again revives none of them).
+        await session.execute(
+            update(StaffSession).where(StaffSession.staff_id == user.id).values(expires_at=utcnow())
+        )
     after = staff_state(user) | ({"password": "changed"} if password else {})
     record(session, actor, "staff.update", "staff", username, before=before, after=after)
     await session.flush()
