@@ -29,6 +29,7 @@ ROLE_OF: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/staff/orders"): C,
     ("GET", "/api/v1/staff/orders/dashboard"): C,
     ("POST", "/api/v1/staff/orders/expire-unpaid"): M,
+    ("GET", "/api/v1/staff/orders/refunds"): C,
     ("GET", "/api/v1/staff/orders/{number}"): C,
     ("POST", "/api/v1/staff/orders/{number}/payments"): C,
     ("POST", "/api/v1/staff/orders/{number}/picking"): C,

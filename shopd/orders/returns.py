@@ -61,6 +61,30 @@ async def refunds_of(session: AsyncSession, order_id: int) -> list[Refund]:
     return list(rows.scalars())
 
 
+REFUND_STATUSES = ("pending", "completed")
+
+
+async def refunds_by_status(
+    session: AsyncSession, status: str, *, limit: int = 200
+) -> list[tuple[Refund, str]]:
+    """Refunds in one status with their order's number, oldest first: the pending ones are
+    money the shop still owes, and the one owed longest comes first."""
+    if status not in REFUND_STATUSES:
+        raise InvalidInput(
+            f"a refund's status is one of {', '.join(REFUND_STATUSES)}",
+            code="invalid_status",
+            details={"status": status},
+        )
+    rows = await session.execute(
+        select(Refund, Order.number)
+        .join(Order, Order.id == Refund.order_id)
+        .where(Refund.status == status)
+        .order_by(Refund.id)
+        .limit(limit)
+    )
+    return [(r, n) for r, n in rows]
+
+
 def _line_for(order: Order, sku: str) -> OrderLine:
     for line in order.lines:
         if line.sku_code == sku:

@@ -26,6 +26,7 @@ from shopd.orders.schemas import (
     NoteIn,
     OrderEventOut,
     OrderNoteOut,
+    OwedRefundOut,
     PaymentOut,
     ReasonIn,
     ReceiveReturnIn,
@@ -239,6 +240,33 @@ class StaffOrderController(Controller):
             d.month_progress,
             d.currency,
         )
+
+    @get("/refunds", opt={"role": "clerk"})
+    async def refunds(
+        self,
+        actor: StaffActor,
+        db: DB,
+        status: Annotated[str, QueryParameter(max_length=16)] = "pending",
+    ) -> list[OwedRefundOut]:
+        """Refunds across orders in one ``status`` (``pending``: owed, not yet paid out;
+        ``completed``), oldest first: the list a manager settles from."""
+        actor.require("clerk")
+        async with db.read() as session:
+            rows = await returns.refunds_by_status(session, status)
+        return [
+            OwedRefundOut(
+                r.id,
+                number,
+                r.amount,
+                r.currency,
+                r.method,
+                r.reason,
+                r.status,
+                r.created_by,
+                r.created_at,
+            )
+            for r, number in rows
+        ]
 
     @post("/expire-unpaid", status_code=200, opt={"role": "manager"})
     async def expire_unpaid(self, actor: StaffActor, db: DB, settings: Conf) -> ExpiredOut:
