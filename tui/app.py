@@ -33,6 +33,7 @@ from tui.dialogs import FormDialog
 from tui.orders import FILTERS, OrdersPane
 from tui.products import ProductsPane
 from tui.stock import StockPane
+from tui.tasks import TASK_BINDINGS, TaskOpener, task_commands
 
 __all__ = ["FormDialog", "LoginScreen", "MainScreen", "StaffApp"]
 
@@ -75,12 +76,13 @@ class LoginScreen(Screen[None]):
         self.app.switch_screen(MainScreen())
 
 
-class MainScreen(Screen[None]):
+class MainScreen(TaskOpener, Screen[None]):
     BINDINGS = [
         *(
             Binding(str(n), f"tab('{tab}')", label, show=False)
             for n, (tab, label) in enumerate(TABS, start=1)
         ),
+        *TASK_BINDINGS,
         Binding("ctrl+r", "reload", "Reload"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -195,6 +197,7 @@ class StaffApp(App[None]):
             "Stock: stocktake", "count stock and post differences", stock.action_stocktake
         )
         yield SystemCommand("Print packing slips", "for the marked orders", orders.action_print)
+        yield from task_commands(screen)
         yield SystemCommand("Reload", "fetch everything again", screen.reload)
         yield SystemCommand("Log out", "end the session, back to log-in", self.log_out)
 

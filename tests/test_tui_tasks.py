@@ -1,0 +1,129 @@
+"""The staff TUI's daily tasks beside the tabs — customers, refunds, the audit log, exports —
+driven by Textual's pilot against a real shopd app served in-process, on both back ends."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+from textual.widgets import DataTable, Input, Static
+
+from shopd.config import Settings
+from shopd.customers.models import Customer
+from shopd.db import Database
+from tests.conftest import ADDRESS, SmallCatalog, checkout_body
+from tests.staffkit import Staff, make_staff, order_in
+from tests.tuikit import fill_dialog, log_in, message, press, rows, tui
+from tui.app import MainScreen
+from tui.customers import CustomersScreen
+from tui.dialogs import FormDialog
+
+
+@pytest.fixture
+async def staff(client: httpx.AsyncClient, db: Database) -> Staff:
+    return await make_staff(client, db)
+
+
+async def settled(app: object, pilot: object) -> None:
+    await app.workers.wait_for_complete()  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def search(app: object, pilot: object, field: str, text: str) -> None:
+    box = app.screen.query_one(f"#{field}", Input)  # type: ignore[attr-defined]
+    box.value = text
+    box.focus()
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settled(app, pilot)
+
+
+async def registered_customer(
+    client: httpx.AsyncClient, db: Database, staff: Staff, sku: str
+) -> tuple[int, str]:
+    """A customer with an account, a saved address, a paid order and points; and the order."""
+    client.cookies.clear()
+    r = await client.post(
+        "/api/v1/customers",
+        json={"email": "li.si@example.com", "password": "a-long-password-1", "name": "李四"},
+    )
+    assert r.status_code == 201, r.text
+    address = {**ADDRESS, "recipient": "李四", "phone": "+86 139 1111 2222", "line1": "文一路 8 号"}
+    r = await client.post("/api/v1/me/addresses", json=address)
+    assert r.status_code == 201, r.text
+    r = await client.patch("/api/v1/me", json={"phone": "+86 137 5555 6666"})
+    assert r.status_code == 200, r.text
+    r = await client.put(
+        "/api/v1/staff/membership/levels",
+        json={"levels": [{"name": "silver", "min_spend": 5000, "discount_percent": 5}]},
+        headers=staff.manager,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post("/api/v1/cart/items", json={"sku": sku, "quantity": 1})
+    assert r.status_code == 200, r.text
+    r = await client.post("/api/v1/orders", json=checkout_body(email=None))
+    assert r.status_code == 201, r.text
+    order = r.json()
+    r = await client.post(
+        f"/api/v1/staff/orders/{order['number']}/payments",
+        json={"amount": order["total"], "reference": "T"},
+        headers=staff.clerk,
+    )
+    assert r.status_code == 200, r.text
+    client.cookies.clear()
+    async with db.read() as s:
+        customer_id = await s.scalar(
+            select(Customer.id).where(Customer.email == "li.si@example.com")
+        )
+    assert customer_id
+    return int(customer_id), str(order["number"])
+
+
+async def test_look_a_customer_up_by_phone_and_by_order_number_and_add_a_note(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    customer_id, number = await registered_customer(client, db, staff, catalog.sku_m)
+    guest = await order_in(client, staff, catalog.sku_m, "paid")
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await press(app, pilot, "5")
+        assert isinstance(app.screen, CustomersScreen)
+        assert app.screen.query_one("#customer-search", Input).has_focus
+
+        await search(app, pilot, "customer-search", "nobody@nowhere")
+        assert "no customer matches" in message(app)
+        await search(app, pilot, "customer-search", "li.si@")
+        table = app.screen.query_one("#customer-table", DataTable)
+        assert rows(table) == [str(customer_id)]
+        await search(app, pilot, "customer-search", "55556666")  # the account's phone
+        assert rows(table) == [str(customer_id)]
+        text = str(app.screen.query_one("#customer-detail", Static).render())
+        assert "李四" in text and "li.si@example.com" in text
+        assert f"{number}" in text and "paid" in text and "CNY 89.00" in text
+        assert "member: silver (5% off)" in text and "89 points" in text
+        assert "* 李四  +86 139 1111 2222  浙江省 杭州市 文一路 8 号" in text
+
+        # By an order's number: the customer who placed it.
+        await press(app, pilot, "slash")
+        await search(app, pilot, "customer-search", number.lower())
+        assert rows(table) == [str(customer_id)]
+        assert f"placed order {number}" in message(app)
+        # A guest's order has no account, and the screen says whose it was.
+        await search(app, pilot, "customer-search", str(guest["number"]))
+        assert rows(table) == []
+        assert "placed as a guest (guest@example.com" in str(
+            app.screen.query_one("#customer-detail", Static).render()
+        )
+
+        await search(app, pilot, "customer-search", "李四")
+        await press(app, pilot, "n")
+        assert isinstance(app.screen, FormDialog)
+        await fill_dialog(app, pilot, {"body": "prefers SF Express"})
+        await settled(app, pilot)
+        assert "clerk.one: prefers SF Express" in str(
+            app.screen.query_one("#customer-detail", Static).render()
+        )
+        await press(app, pilot, "escape")
+        assert isinstance(app.screen, MainScreen)
+    r = await client.get(f"/api/v1/staff/customers/{customer_id}", headers=staff.clerk)
+    assert [n["body"] for n in r.json()["notes"]] == ["prefers SF Express"]
