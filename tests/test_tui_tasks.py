@@ -13,10 +13,11 @@ from shopd.customers.models import Customer
 from shopd.db import Database
 from tests.conftest import ADDRESS, SmallCatalog, checkout_body
 from tests.staffkit import Staff, make_staff, order_in
-from tests.tuikit import fill_dialog, log_in, message, press, rows, tui
+from tests.tuikit import confirm, fill_dialog, log_in, message, press, rows, shown_keys, tui
 from tui.app import MainScreen
 from tui.customers import CustomersScreen
-from tui.dialogs import FormDialog
+from tui.dialogs import ConfirmDialog, FormDialog
+from tui.refunds import RefundsScreen
 
 
 @pytest.fixture
@@ -127,3 +128,55 @@ async def test_look_a_customer_up_by_phone_and_by_order_number_and_add_a_note(
         assert isinstance(app.screen, MainScreen)
     r = await client.get(f"/api/v1/staff/customers/{customer_id}", headers=staff.clerk)
     assert [n["body"] for n in r.json()["notes"]] == ["prefers SF Express"]
+
+
+async def test_the_refunds_owed_and_a_manager_settles_one_seeing_the_amount(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    older = await order_in(client, staff, catalog.sku_m, "paid")
+    newer = await order_in(client, staff, catalog.sku_l, "paid", quantity=2)
+    for order in (older, newer):
+        r = await client.post(
+            f"/api/v1/staff/orders/{order['number']}/cancel",
+            json={"reason": "out of the colour"},
+            headers=staff.manager,
+        )
+        assert r.status_code == 200, r.text
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await press(app, pilot, "6")
+        assert isinstance(app.screen, RefundsScreen)
+        await settled(app, pilot)
+        table = app.screen.query_one("#refund-table", DataTable)
+        assert [table.get_row(k)[1] for k in rows(table)] == [older["number"], newer["number"]]
+        assert "2 refunds owed, CNY 257.00 in all" in message(app)
+        assert "s" not in shown_keys(app)  # a clerk sees what is owed; `s` says why not
+        await press(app, pilot, "s")
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert "needs the manager role" in message(app)
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "manager.one")
+        await press(app, pilot, "6")
+        await settled(app, pilot)
+        table = app.screen.query_one("#refund-table", DataTable)
+        table.move_cursor(row=1)
+        await press(app, pilot, "s")
+        assert isinstance(app.screen, ConfirmDialog)
+        question = str(app.screen.query_one(Static).render())
+        assert f"of order {newer['number']}: CNY 168.00 paid back by bank transfer" in question
+        await press(app, pilot, "n")  # no: nothing happens
+        await settled(app, pilot)
+        assert len(rows(app.screen.query_one("#refund-table", DataTable))) == 2
+        await press(app, pilot, "s")
+        await confirm(app, pilot)
+        assert f"settled: CNY 168.00 to {newer['number']}" in message(app)
+        assert [table.get_row(k)[1] for k in rows(table)] == [older["number"]]
+        await press(app, pilot, "c")  # the settled ones
+        await settled(app, pilot)
+        assert [table.get_row(k)[1] for k in rows(table)] == [newer["number"]]
+        assert "s" not in shown_keys(app)
+    r = await client.get(f"/api/v1/staff/orders/{newer['number']}", headers=staff.clerk)
+    assert r.json()["refunded_total"] == 16800
+    assert [x["status"] for x in r.json()["refunds"]] == ["completed"]

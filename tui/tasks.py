@@ -17,6 +17,7 @@ from textual.widgets import Footer, Header, Static
 # key, screen name, what the palette says
 TASKS: tuple[tuple[str, str, str], ...] = (
     ("5", "customers", "look a customer up: orders, addresses, notes, membership"),
+    ("6", "refunds", "refunds owed, settled by a manager"),
 )
 # Opened from MainScreen: the digits continue the tabs' 1–4.
 TASK_BINDINGS = [
@@ -55,6 +56,10 @@ def task_screen(name: str) -> TaskScreen:
         from tui.customers import CustomersScreen
 
         return CustomersScreen()
+    if name == "refunds":
+        from tui.refunds import RefundsScreen
+
+        return RefundsScreen()
     raise ValueError(name)
 
 

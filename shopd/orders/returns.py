@@ -303,9 +303,16 @@ async def refund(
 
 
 async def settle_refund(
-    session: AsyncSession, settings: Settings, actor: Actor, number: str, refund_id: int
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    number: str,
+    refund_id: int,
+    *,
+    gateway_refund: str | None = None,
 ) -> Refund:
-    """A pending refund (a cancelled paid order, a late card payment) was paid out."""
+    """A pending refund (a cancelled paid order, a late card payment) was paid out: by hand
+    (a transfer, cash), or through the card gateway as ``gateway_refund``."""
     actions.require_role(actor, "settle_refund")
     order = await get_order(session, number)
     actions.check(order, actor, "settle_refund")
@@ -333,7 +340,8 @@ async def settle_refund(
         "order",
         order.number,
         before={"refund": row.id, "status": "pending"},
-        after={"refund": row.id, "status": "completed", "amount": row.amount},
+        after={"refund": row.id, "status": "completed", "amount": row.amount}
+        | ({"gateway_refund": gateway_refund} if gateway_refund else {}),
     )
     notify.enqueue(session, settings, order, "order_refunded", amount=row.amount)
     await session.flush()

@@ -460,12 +460,17 @@ class StaffOrderController(Controller):
         db: DB,
         settings: Conf,
     ) -> StaffOrderOut:
-        """A pending refund (of a cancelled paid order) has been paid out."""
+        """Pay out a pending refund (of a cancelled paid order, a late card payment): a card's
+        goes back through the payment gateway first; a transfer's or cash is recorded as
+        paid out by hand."""
+        paid_out = await payments.pay_back_by_card(db, settings, actor, number, refund_id)
         return await act(
             db,
             actor,
             number,
-            lambda s: returns.settle_refund(s, settings, actor, number, refund_id),
+            lambda s: returns.settle_refund(
+                s, settings, actor, number, refund_id, gateway_refund=paid_out
+            ),
         )
 
 
