@@ -25,6 +25,7 @@ ROLE_OF: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/staff/accounts/{username}"): A,
     ("GET", "/api/v1/staff/audit"): M,
     ("GET", "/api/v1/staff/settings"): M,
+    ("GET", "/api/v1/staff/shop"): C,
     ("PUT", "/api/v1/staff/settings/{key}"): A,
     ("GET", "/api/v1/staff/orders"): C,
     ("GET", "/api/v1/staff/orders/dashboard"): C,
