@@ -6,13 +6,13 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlalchemy import select
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Sparkline, Static
 
 from shopd.config import Settings
 from shopd.customers.models import Customer
 from shopd.db import Database
 from tests.conftest import ADDRESS, SmallCatalog, checkout_body
-from tests.staffkit import Staff, make_staff, order_in
+from tests.staffkit import Staff, make_staff, order_in, place_order
 from tests.tuikit import confirm, fill_dialog, log_in, message, press, rows, shown_keys, tui
 from tui.app import MainScreen
 from tui.customers import CustomersScreen
@@ -180,3 +180,64 @@ async def test_the_refunds_owed_and_a_manager_settles_one_seeing_the_amount(
     r = await client.get(f"/api/v1/staff/orders/{newer['number']}", headers=staff.clerk)
     assert r.json()["refunded_total"] == 16800
     assert [x["status"] for x in r.json()["refunds"]] == ["completed"]
+
+
+async def test_today_agrees_with_the_fortnight_and_keys_list_late_and_overdue(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    import asyncio
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import update
+
+    from shopd.db import utcnow
+    from shopd.orders.models import Order
+
+    # Today is the shop's day: wait out its midnight rather than straddle it.
+    local = dt.datetime.now(ZoneInfo(settings.timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    if midnight - local < dt.timedelta(seconds=30):
+        await asyncio.sleep((midnight - local).total_seconds() + 0.5)
+    await place_order(client, catalog.sku_m)  # an order, not a sale: unpaid
+    late = await order_in(client, staff, catalog.sku_m, "paid")
+    overdue = await order_in(client, staff, catalog.sku_l, "picking")
+    refunded = await order_in(client, staff, catalog.sku_m, "refunded")  # paid, then refunded
+    async with db.write() as s:
+        for order, hours in ((late, 30), (overdue, 50)):
+            await s.execute(
+                update(Order)
+                .where(Order.number == order["number"])
+                .values(ready_at=utcnow() - dt.timedelta(hours=hours))
+            )
+        await s.commit()
+    kpis = (await client.get("/api/v1/staff/reports/kpis?days=14", headers=staff.clerk)).json()
+    board = (await client.get("/api/v1/staff/orders/dashboard", headers=staff.clerk)).json()
+    assert kpis["days"][-1]["sales"] == 3 * 8900 == board["today_sales"]
+    assert kpis["days"][-1]["orders"] == 4 == board["today_orders"]
+    assert board["month_sales"] == kpis["month_sales"]
+    assert refunded["refunded_total"] == 7900
+
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await press(app, pilot, "1")
+        await settled(app, pilot)
+        text = str(app.screen.query_one("#dashboard", Static).render())
+        assert "today: 4 orders, CNY 267.00" in text
+        sales = app.screen.query_one("#sales-trend", Sparkline).data
+        assert sales is not None and sales[-1] == 3 * 8900
+        assert {"t", "l", "o"} <= shown_keys(app)
+        await press(app, pilot, "l")
+        await settled(app, pilot)
+        table = app.screen.query_one("#order-table", DataTable)
+        assert table.has_focus and rows(table) == [late["number"]]
+        assert "orders: late >24 h" in message(app)
+        await press(app, pilot, "1")
+        await press(app, pilot, "o")
+        await settled(app, pilot)
+        assert rows(table) == [overdue["number"]]
+        await press(app, pilot, "1")
+        await press(app, pilot, "t")
+        await settled(app, pilot)
+        assert set(rows(table)) == {late["number"], overdue["number"]}

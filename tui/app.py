@@ -141,9 +141,9 @@ class MainScreen(TaskOpener, Screen[None]):
         if tables:
             tables.first().focus()
         else:
-            # Nothing to work on (the dashboard): no focus, so no hidden search box on another
-            # tab swallows the keys, `q` included.
-            self.set_focus(None)
+            # The dashboard: its own keys, and no hidden search box on another tab swallows
+            # the keys, `q` included.
+            self.set_focus(event.pane.query_one(DashboardPane))
 
 
 class StaffApp(App[None]):
