@@ -3,6 +3,10 @@ driven by Textual's pilot against a real shopd app served in-process, on both ba
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -15,6 +19,7 @@ from tests.conftest import ADDRESS, SmallCatalog, checkout_body
 from tests.staffkit import Staff, make_staff, order_in, place_order
 from tests.tuikit import confirm, fill_dialog, log_in, message, press, rows, shown_keys, tui
 from tui.app import MainScreen
+from tui.audit import AuditScreen
 from tui.customers import CustomersScreen
 from tui.dialogs import ConfirmDialog, FormDialog
 from tui.refunds import RefundsScreen
@@ -241,3 +246,127 @@ async def test_today_agrees_with_the_fortnight_and_keys_list_late_and_overdue(
         await press(app, pilot, "t")
         await settled(app, pilot)
         assert set(rows(table)) == {late["number"], overdue["number"]}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+async def test_export_orders_and_stock_to_csv_for_the_accountant(
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    catalog: SmallCatalog,
+    staff: Staff,
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from shopd.db import utcnow
+    from shopd.orders.models import Order
+
+    paid = await order_in(client, staff, catalog.sku_m, "paid")
+    refunded = await order_in(client, staff, catalog.sku_m, "refunded", quantity=2)
+    old = await order_in(client, staff, catalog.sku_l, "paid")
+    async with db.write() as s:
+        await s.execute(
+            update(Order)
+            .where(Order.number == old["number"])
+            .values(created_at=utcnow() - dt.timedelta(days=40))
+        )
+        await s.commit()
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await press(app, pilot, "8")
+        assert isinstance(app.screen, FormDialog)
+        today = dt.datetime.now(client_timezone(settings)).date()
+        default = app.screen.query_one("#field-path", Input).value
+        assert default == f"~/shopd-orders-{today:%Y%m%d}.csv"  # in the home directory
+        first = (today - dt.timedelta(days=3)).isoformat()
+        orders_csv = tmp_path / "orders.csv"
+        await fill_dialog(
+            app, pilot, {"first": first, "last": today.isoformat(), "path": str(orders_csv)}
+        )
+        assert f"wrote 2 orders ({first} to {today}, net 99.00) to {orders_csv}" in message(app)
+        got = read_csv(orders_csv)
+        assert [r["number"] for r in got] == [paid["number"], refunded["number"]]
+        assert (got[1]["total"], got[1]["refunded"], got[1]["net"]) == ("168.00", "158.00", "10.00")
+        assert got[0]["status"] == "paid" and got[0]["recipient"] == "王小明"
+
+        # The file exists: replaced only when the user says so.
+        await press(app, pilot, "8")
+        app.screen.query_one("#field-first", Input).value = "2000-01-01"
+        app.screen.query_one("#field-path", Input).value = str(orders_csv)
+        await pilot.click("#ok")  # the export goes on to ask: no waiting for it to finish
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog) and "Replace it?" in str(
+            app.screen.query_one(Static).render()
+        )
+        await press(app, pilot, "n")
+        await settled(app, pilot)
+        assert len(read_csv(orders_csv)) == 2
+        await press(app, pilot, "8")
+        await fill_dialog(app, pilot, {"first": "1 Nov", "path": str(tmp_path / "x.csv")})
+        assert "not exported: '1 Nov' is not a day like 2026-11-01" in message(app)
+        await press(app, pilot, "8")
+        await fill_dialog(app, pilot, {"path": str(tmp_path / "no" / "x.csv")})
+        assert f"not exported: there is no folder {tmp_path / 'no'}" in message(app)
+
+        await press(app, pilot, "9")
+        await fill_dialog(app, pilot, {"path": str(tmp_path / "stock.csv")})
+        stock = {r["sku"]: r for r in read_csv(tmp_path / "stock.csv")}
+        r = await client.get("/api/v1/staff/stock", headers=staff.clerk)
+        assert set(stock) == {s["sku"] for s in r.json()["items"]}
+        pot = next(s for s in r.json()["items"] if s["sku"] == catalog.sku_pot)
+        assert stock[catalog.sku_pot]["available"] == str(pot["available"])
+        assert stock[catalog.sku_pot]["product"] == pot["product"]
+        assert f"wrote {len(stock)} SKUs" in message(app)
+
+
+def client_timezone(settings: Settings) -> ZoneInfo:
+    return ZoneInfo(settings.timezone)
+
+
+async def test_the_audit_log_filtered_by_who_and_what(
+    client: httpx.AsyncClient, db: Database, settings: Settings, catalog: SmallCatalog, staff: Staff
+) -> None:
+    shipped = await order_in(client, staff, catalog.sku_m, "shipped")  # by the manager
+    r = await client.post(
+        f"/api/v1/staff/stock/{catalog.sku_pot}/receipts",
+        json={"quantity": 4, "reference": "PO-9"},
+        headers=staff.clerk,
+    )
+    assert r.status_code == 201
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "clerk.one")
+        await press(app, pilot, "7")
+        await settled(app, pilot)
+        assert isinstance(app.screen, AuditScreen)
+        assert "audit log: this needs the manager role (forbidden)" in message(app)
+    app = tui(db, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, "manager.one")
+        await press(app, pilot, "7")
+        await settled(app, pilot)
+        table = app.screen.query_one("#audit-table", DataTable)
+        everything = len(rows(table))
+        await press(app, pilot, "slash")
+        assert app.screen.query_one("#audit-who", Input).has_focus
+        await search(app, pilot, "audit-who", "clerk.one")
+        assert [table.get_row(k)[1:3] for k in rows(table)] == [["clerk.one", "stock.receive"]]
+        assert 'after:  {"on_hand": 7, "reference": "PO-9"}' in str(
+            app.screen.query_one("#audit-detail", Static).render()
+        )
+        assert "who clerk.one · 1 entries" in message(app)
+        app.screen.query_one("#audit-who", Input).value = ""
+        await search(app, pilot, "audit-action", "order.shipped")
+        assert [table.get_row(k)[3] for k in rows(table)] == [f"order {shipped['number']}"]
+        app.screen.query_one("#audit-action", Input).value = ""
+        await search(app, pilot, "audit-target", str(shipped["number"]))
+        assert 3 <= len(rows(table)) < everything
+        assert all(table.get_row(k)[1] == "manager.one" for k in rows(table))

@@ -1,7 +1,7 @@
-"""The daily tasks beside the tabs — customers, refunds, the audit log, exports — each a screen
-of its own, opened from the main screen by a digit key or from the command palette, and left
-with Escape. What those screens share lives here: the frame (header, status line, footer), the
-keys that open them and their palette entries."""
+"""The daily tasks beside the tabs — customers, refunds, the audit log, each a screen of its
+own left with Escape, and the exports — opened from the main screen by a digit key (5–9, after
+the tabs' 1–4) or from the command palette. What those screens share lives here: the frame
+(header, status line, footer), the keys that open them and their palette entries."""
 
 from __future__ import annotations
 
@@ -18,10 +18,19 @@ from textual.widgets import Footer, Header, Static
 TASKS: tuple[tuple[str, str, str], ...] = (
     ("5", "customers", "look a customer up: orders, addresses, notes, membership"),
     ("6", "refunds", "refunds owed, settled by a manager"),
+    ("7", "audit", "who did what, filtered (managers)"),
+)
+EXPORTS: tuple[tuple[str, str, str], ...] = (
+    ("8", "orders", "the orders placed between two days, for the accountant"),
+    ("9", "stock", "every SKU's stock level"),
 )
 # Opened from MainScreen: the digits continue the tabs' 1–4.
 TASK_BINDINGS = [
-    Binding(key, f"open_task('{name}')", name.capitalize(), show=False) for key, name, _ in TASKS
+    *(
+        Binding(key, f"open_task('{name}')", name.capitalize(), show=False)
+        for key, name, _ in TASKS
+    ),
+    *(Binding(key, f"export('{what}')", f"Export {what}", show=False) for key, what, _ in EXPORTS),
 ]
 
 
@@ -60,6 +69,10 @@ def task_screen(name: str) -> TaskScreen:
         from tui.refunds import RefundsScreen
 
         return RefundsScreen()
+    if name == "audit":
+        from tui.audit import AuditScreen
+
+        return AuditScreen()
     raise ValueError(name)
 
 
@@ -71,9 +84,18 @@ class TaskOpener:
     def action_open_task(self, name: str) -> None:
         self.app.push_screen(task_screen(name))
 
+    def action_export(self, what: str) -> None:
+        from tui.exports import export_orders, export_stock
+
+        (export_orders if what == "orders" else export_stock)(self)  # type: ignore[arg-type]
+
 
 def task_commands(node: Any) -> Iterator[SystemCommand]:
-    """The palette's entries for the tasks."""
+    """The palette's entries for the tasks and the exports."""
     for key, name, help_text in TASKS:
         open_it: Callable[[], object] = partial(node.action_open_task, name)
         yield SystemCommand(f"{name.capitalize()} ({key})", help_text, open_it)
+    for key, what, help_text in EXPORTS:
+        yield SystemCommand(
+            f"Export {what} to CSV ({key})", help_text, partial(node.action_export, what)
+        )

@@ -279,6 +279,7 @@ class StaffOrderSummary(msgspec.Struct):
     city: str
     item_count: int
     total: int
+    refunded_total: int
     currency: str
     allowed_actions: AllowedActions
     refused_actions: RefusedActions

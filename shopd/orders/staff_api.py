@@ -169,6 +169,7 @@ def summary(o: Order, role: str) -> StaffOrderSummary:
         city=o.ship_city,
         item_count=sum(ln.quantity for ln in o.lines),
         total=o.total,
+        refunded_total=o.refunded_total,
         currency=o.currency,
         **action_fields(o, role),
     )
