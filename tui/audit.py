@@ -20,9 +20,9 @@ from tui.tasks import TaskScreen
 
 PER_PAGE = 50
 FILTERS = (
-    ("who", "who: staff name"),
-    ("action", "what: e.g. order.shipped"),
-    ("target", "to: order number, SKU…"),
+    ("who", "who (staff name)"),
+    ("action", "what (order.shipped)"),
+    ("target", "to (order, SKU…)"),
 )
 
 
@@ -52,7 +52,7 @@ class AuditScreen(TaskScreen):
     AuditScreen #audit-bar { height: 3; }
     AuditScreen #audit-bar Input { width: 1fr; }
     AuditScreen #audit-table { height: 1fr; }
-    AuditScreen #audit-detail { height: 4; border-top: solid $accent; }
+    AuditScreen #audit-detail { height: auto; max-height: 7; border-top: solid $accent; }
     """
     TITLE_TEXT = "audit log"
 

@@ -19,7 +19,7 @@ from tui.common import client_of, report, say
 from tui.dialogs import FormDialog
 from tui.format import money, when
 from tui.pane import highlighted
-from tui.tasks import TaskScreen
+from tui.tasks import TaskScreen, status
 
 # An order number as the shop writes it (date, dash, ten base32 characters).
 ORDER_NUMBER = re.compile(r"^\d{8}-[0-9A-Z]{10}$")
@@ -77,7 +77,7 @@ class CustomersScreen(TaskScreen):
         Binding("n", "note", "Note"),
     ]
     DEFAULT_CSS = """
-    CustomersScreen #customer-table { height: 7; }
+    CustomersScreen #customer-table { height: auto; max-height: 6; }
     CustomersScreen #customer-scroll { height: 1fr; border-top: solid $accent; }
     """
     TITLE_TEXT = "customers"
@@ -135,9 +135,9 @@ class CustomersScreen(TaskScreen):
         if not found:
             self.shown = None
             self.query_one("#customer-detail", Static).update(via or f"no customer matches {text}")
-            say(self, f"no customer matches '{text}'")
+            status(self, f"no customer matches '{text}'")
             return
-        say(self, f"{len(found)} customers match '{text}'{via}")
+        status(self, f"{len(found)} customers match '{text}'{via} · Tab: the details")
         table.focus()
         await self.show(int(found[0]["id"]))
 

@@ -59,6 +59,11 @@ class TaskScreen(Screen[None]):
         self.dismiss(None)
 
 
+def status(node: Any, text: str) -> None:
+    """A routine line in the status line only: a toast would cover what was asked for."""
+    node.screen.query_one("#message", Static).update(text)
+
+
 def task_screen(name: str) -> TaskScreen:
     # Imported here: each screen module imports this one for TaskScreen.
     if name == "customers":
