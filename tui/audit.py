@@ -31,6 +31,18 @@ def actor_label(who: str) -> str:
     return who if ":" in who or not who else f"staff:{who}"
 
 
+def who(actor: str) -> str:
+    """A staff member by name; the shop itself (``system:…``) by what acted."""
+    return actor.split(":", 1)[-1]
+
+
+def target(entry: dict[str, Any]) -> str:
+    # An order number speaks for itself; other targets say what they are.
+    if entry["target_type"] == "order":
+        return str(entry["target_id"])
+    return f"{entry['target_type']} {entry['target_id']}"
+
+
 def change_text(entry: dict[str, Any]) -> str:
     def compact(value: Any) -> str:
         return "–" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -71,7 +83,10 @@ class AuditScreen(TaskScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#audit-table", DataTable).add_columns("when", "who", "what", "to")
+        table = self.query_one("#audit-table", DataTable)
+        # Fixed widths: a long name must not push the target off an 80-column screen.
+        for label, width in (("when", 16), ("who", 14), ("what", 19), ("to", None)):
+            table.add_column(label, width=width)
         self.query_one("#audit-table", DataTable).focus()
         self.load()
 
@@ -122,9 +137,9 @@ class AuditScreen(TaskScreen):
         for e in data["items"]:
             table.add_row(
                 when(e["at"], client.timezone),
-                e["actor"].removeprefix("staff:"),
+                who(e["actor"]),
                 e["action"],
-                f"{e['target_type']} {e['target_id']}",
+                target(e),
                 key=str(e["id"]),
             )
         self.pages = max((data["total"] + PER_PAGE - 1) // PER_PAGE, 1)

@@ -137,7 +137,8 @@ class CustomersScreen(TaskScreen):
             self.query_one("#customer-detail", Static).update(via or f"no customer matches {text}")
             status(self, f"no customer matches '{text}'")
             return
-        status(self, f"{len(found)} customers match '{text}'{via} · Tab: the details")
+        matches = "1 customer matches" if len(found) == 1 else f"{len(found)} customers match"
+        status(self, f"{matches} '{text}'{via} · Tab: the details")
         table.focus()
         await self.show(int(found[0]["id"]))
 

@@ -76,7 +76,7 @@ class RefundsScreen(TaskScreen):
         if self.status != "pending":
             say(self, "these are settled already; c shows the ones owed", error=True)
         else:
-            say(self, "refused: settling a refund needs the manager role (forbidden)", error=True)
+            say(self, "refused: settling needs the manager role (forbidden)", error=True)
 
     def action_reload(self) -> None:
         self.load()
@@ -146,7 +146,7 @@ class RefundsScreen(TaskScreen):
         if not await self.app.push_screen_wait(ConfirmDialog(question, ok=f"Refund {amount}")):
             return
         try:
-            order = await client_of(self).post(
+            await client_of(self).post(
                 f"/orders/{quote(r['order_number'])}/refunds/{r['id']}/settle"
             )
         except ApiError as exc:
@@ -154,8 +154,4 @@ class RefundsScreen(TaskScreen):
             await self.fill()
             return
         await self.fill()
-        say(
-            self,
-            f"refund #{r['id']} settled: {amount} to {r['order_number']}, "
-            f"{money(order['refunded_total'], order['currency'])} refunded in all",
-        )
+        say(self, f"refund #{r['id']} settled: {amount} to {r['order_number']}")
