@@ -95,7 +95,7 @@ def slip_order(method: str, *, paid: bool) -> dict[str, object]:
             "phone": "+86 138 0013 8000",
             "region": "浙江省",
             "city": "杭州市",
-            "line1": "文三路 100 号",
+            "line1": "西湖区文三路 100 号 浙江大学科技园 B 座 12 楼 1203 室 收发室转交 请工作日送达 周末无人",
             "line2": "",
             "postcode": "310000",
         },
@@ -134,3 +134,8 @@ def test_long_names_wrap_inside_their_column_and_never_run_into_the_next() -> No
     first = next(i for i, line in enumerate(slip) if "Hand-thrown" in line)
     assert slip[first + 1].startswith(" " * (printing.QTY + printing.SKU))
     assert "returns to" not in "\n".join(slip)
+    # A long address line breaks at a space, under the first.
+    address = slip.index(
+        "         西湖区文三路 100 号 浙江大学科技园 B 座 12 楼 1203 室 收发室转交"
+    )
+    assert slip[address + 1 : address + 3] == ["         请工作日送达 周末无人", "         310000"]

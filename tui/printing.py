@@ -125,14 +125,10 @@ def packing_slip(o: dict[str, Any], tz: ZoneInfo, shop: dict[str, str] | None = 
         # What the courier must collect, where the courier looks first.
         owed = o["total"] - o["refunded_total"]
         out += ["", f"*** CASH ON DELIVERY: COLLECT {money(owed, o['currency'])} ***"]
-    out += [
-        "",
-        f"ship to: {to['recipient']}  {to['phone']}",
-        f"         {to['region']} {to['city']}".rstrip(),
-        f"         {to['line1']} {to['line2']}".rstrip(),
-    ]
-    if to.get("postcode"):
-        out.append(f"         {to['postcode']}")
+    out += ["", f"ship to: {to['recipient']}  {to['phone']}"]
+    for part in (f"{to['region']} {to['city']}", f"{to['line1']} {to['line2']}", to["postcode"]):
+        if part.strip():
+            out += [" " * 9 + line for line in wrap(part, WIDTH - 9)]
     out += ["", f"{'qty':>4}  {pad('SKU', SKU)}item"]
     for line in o["items"]:
         names = wrap(item_name(line), WIDTH - QTY - SKU)
