@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # The storefront's language: en, zh or es (customers can switch).
     language: str = "en"
     contact_email: str = "service@example.com"
+    # Where customers send parcels back: printed on every packing slip ("" prints none).
+    return_address: str = Field(default="", max_length=300)
     # The address customers and the payment gateway reach the shop at (links, return URLs).
     public_url: str = "http://127.0.0.1:8000"
 

@@ -219,6 +219,11 @@ async def test_cancel_puts_stock_back_and_a_paid_order_gets_a_refund_record(
         )
     assert cancels == 5
 
+    # The refunds owed across orders list it, with its order, until it is settled.
+    owed = await client.get("/api/v1/staff/orders/refunds", headers=staff.clerk)
+    assert [(x["order_number"], x["amount"], x["method"]) for x in owed.json()] == [
+        (paid["number"], paid["total"], "bank_transfer")
+    ]
     # The pending refund is settled by a manager once the money went back.
     refund_id = body["refunds"][0]["id"]
     url = f"/api/v1/staff/orders/{paid['number']}/refunds/{refund_id}/settle"
@@ -227,6 +232,11 @@ async def test_cancel_puts_stock_back_and_a_paid_order_gets_a_refund_record(
     assert r.status_code == 200 and r.json()["refunded_total"] == paid["total"]
     again = await client.post(url, headers=staff.manager)
     assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition"
+    assert (await client.get("/api/v1/staff/orders/refunds", headers=staff.clerk)).json() == []
+    done = await client.get("/api/v1/staff/orders/refunds?status=completed", headers=staff.clerk)
+    assert [x["id"] for x in done.json()] == [refund_id]
+    wrong = await client.get("/api/v1/staff/orders/refunds?status=owed", headers=staff.clerk)
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_status"
 
 
 async def test_cash_on_delivery_goes_to_picking_unpaid_and_is_paid_on_delivery(

@@ -19,6 +19,8 @@ from shopd import migrations
 from shopd.db import Database
 from shopd.orders import gateway
 from shopd.orders.models import GatewayEvent, Order, OrderEvent, Payment
+from shopd.staff import service as staff_service
+from shopd.staff.models import AuditEntry
 from tests.conftest import ADDRESS, Backend, seed_small
 from tests.server import free_port, running
 
@@ -240,6 +242,55 @@ async def test_amount_mismatch_leaves_the_order_unpaid(stack: Stack) -> None:
         await browser.post(str(retry["redirect_url"]), data={"outcome": "succeeded"})
     status, _, _, payments = await order_state(stack.db, number)
     assert status == "paid" and payments == ["rejected", "succeeded"]
+
+
+async def test_a_cancelled_card_order_is_refunded_through_the_gateway(stack: Stack) -> None:
+    async with stack.db.write() as s:
+        await staff_service.add_staff(s, "pay.manager", "manager", "staff-password-1")
+        await s.commit()
+    async with httpx.AsyncClient(base_url=stack.shop, timeout=30) as shop:
+        order = await card_order(shop)
+        number = str(order["number"])
+        pay = await start_payment(shop, number)
+    async with httpx.AsyncClient(timeout=30) as browser:
+        await browser.post(str(pay["redirect_url"]), data={"outcome": "succeeded"})
+    session_id = str(pay["redirect_url"]).rsplit("/", 1)[-1]
+    async with httpx.AsyncClient(base_url=stack.shop, timeout=30) as shop:
+        r = await shop.post(
+            "/api/v1/staff/session",
+            json={"username": "pay.manager", "password": "staff-password-1"},
+        )
+        manager = {"Authorization": f"Bearer {r.json()['token']}"}
+        base = f"/api/v1/staff/orders/{number}"
+        r = await shop.post(f"{base}/cancel", json={"reason": "sold out"}, headers=manager)
+        assert r.status_code == 200, r.text
+        (owed,) = r.json()["refunds"]
+        assert (owed["method"], owed["status"]) == ("card", "pending")
+        r = await shop.post(f"{base}/refunds/{owed['id']}/settle", headers=manager)
+        assert r.status_code == 200, r.text
+        assert r.json()["refunded_total"] == order["total"]
+        again = await shop.post(f"{base}/refunds/{owed['id']}/settle", headers=manager)
+        assert again.status_code == 409
+    async with stack.db.read() as s:
+        entry = await s.scalar(select(AuditEntry).where(AuditEntry.action == "order.refund_settle"))
+    assert entry is not None and entry.after is not None
+    gateway_refund = entry.after["gateway_refund"]
+    # The gateway made the refund once: asked again with the shop's key, it answers the same
+    # refund, and the session has nothing left to refund.
+    async with httpx.AsyncClient(base_url=stack.gateway, timeout=30) as gw:
+        auth = {"Authorization": f"Bearer {KEY}"}
+        r = await gw.post(
+            "/v1/refunds",
+            json={"session": session_id, "amount": 1, "reference": f"refund-{owed['id']}"},
+            headers=auth,
+        )
+        assert r.status_code == 200 and r.json()["id"] == gateway_refund
+        r = await gw.post(
+            "/v1/refunds",
+            json={"session": session_id, "amount": 1, "reference": "another"},
+            headers=auth,
+        )
+        assert r.status_code == 422
 
 
 async def test_declined_payment(stack: Stack) -> None:

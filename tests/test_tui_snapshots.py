@@ -1,5 +1,6 @@
 """What the staff sees, compared screen by screen (pytest-textual-snapshot) at 80×24 and
-120×35: the dashboard, the orders, an order in full, and the stock.
+120×35: the dashboard, the orders, an order in full, the stock, and the task screens
+(customers, refunds, the audit log).
 
 The screens are drawn from recorded staff-API answers (tests/data/tui_api.json), so dates and
 order numbers hold still between runs; a test below checks those recordings still have the
@@ -73,6 +74,10 @@ SCREENS = {
     # The oldest order, late, with a note: Enter opens it.
     "order_detail": on_tab("orders", "down", "down", "down", "enter"),
     "stock": on_tab("stock"),
+    # The task screens beside the tabs: a customer looked up, the refunds owed, the audit log.
+    "customers": on_tab("orders", "5", "l", "i", "enter"),
+    "refunds": on_tab("orders", "6", "down"),
+    "audit": on_tab("orders", "7"),
 }
 
 
@@ -108,6 +113,36 @@ async def test_the_recordings_have_the_real_apis_shape(
     await client.post(
         f"/api/v1/staff/orders/{order['number']}/notes", json={"body": "n"}, headers=staff.clerk
     )
+    r = await client.post(
+        "/api/v1/customers",
+        json={"email": "li.si@example.com", "password": "a-long-password-1", "name": "李四"},
+    )
+    assert r.status_code == 201, r.text
+    client.cookies.clear()
+    cancelled = await order_in(client, staff, catalog.sku_l, "paid")
+    await client.post(
+        f"/api/v1/staff/orders/{cancelled['number']}/cancel",
+        json={"reason": "r"},
+        headers=staff.manager,
+    )
+    customers = (await client.get("/api/v1/staff/customers?q=li", headers=staff.manager)).json()
+    cid = customers["items"][0]["id"]
+    same_shape(RECORDED["GET /api/v1/staff/customers?q=li"], customers, "customers")
+    for recorded_path, real_path in (
+        ("/customers/7", f"/customers/{cid}"),
+        ("/customers/7/membership", f"/customers/{cid}/membership"),
+        ("/orders/refunds?status=pending", "/orders/refunds?status=pending"),
+        ("/audit", "/audit"),
+    ):
+        real = (await client.get(f"/api/v1/staff{real_path}", headers=staff.manager)).json()
+        key = f"GET /api/v1/staff{recorded_path}"
+        recorded = RECORDED[key]
+        if recorded_path == "/audit":  # before and after are what each action records
+            recorded, real = (
+                {**page, "items": [{**e, "before": None, "after": None} for e in page["items"]]}
+                for page in (recorded, real)
+            )
+        same_shape(recorded, real, key)
     recorded_order = next(v for k, v in RECORDED.items() if "/orders/20" in k)
     real_paths = {
         "GET /api/v1/staff/orders": "/api/v1/staff/orders",

@@ -46,6 +46,7 @@ from tui.orders import FILTERS, OrdersPane
 from tui.pane import TablePane
 from tui.products import ProductsPane
 from tui.stock import StockPane
+from tui.tasks import TASK_BINDINGS, TaskOpener, task_commands
 from tui.typeahead import KeysInOrder
 
 __all__ = ["FormDialog", "LoginScreen", "MainScreen", "StaffApp"]
@@ -107,12 +108,13 @@ class LoginScreen(Screen[None]):
         self.app.switch_screen(MainScreen())
 
 
-class MainScreen(Screen[None]):
+class MainScreen(TaskOpener, Screen[None]):
     BINDINGS = [
         *(
             Binding(str(n), f"tab('{tab}')", label, show=False, id=f"tab.{tab}")
             for n, (tab, label) in enumerate(TABS, start=1)
         ),
+        *TASK_BINDINGS,
         Binding("ctrl+r", "reload", "Reload", id="app.reload"),
         # Over SSH quitting ends the session: `q` asks first (see StaffApp.action_ask_quit).
         Binding("q", "app.ask_quit", "Quit", id="app.quit"),
@@ -195,9 +197,9 @@ class MainScreen(Screen[None]):
         if tables:
             tables.first().focus()
         else:
-            # Nothing to work on (the dashboard): no focus, so no hidden search box on another
-            # tab swallows the keys, `q` included.
-            self.set_focus(None)
+            # The dashboard: its own keys, and no hidden search box on another tab swallows
+            # the keys, `q` included.
+            self.set_focus(event.pane.query_one(DashboardPane))
 
 
 class StaffApp(KeysInOrder, App[None]):
@@ -340,6 +342,7 @@ class StaffApp(KeysInOrder, App[None]):
             "Stock: stocktake", "count stock and post differences", stock.action_stocktake
         )
         yield SystemCommand("Print packing slips", "for the marked orders", orders.action_print)
+        yield from task_commands(screen)
         yield SystemCommand("Reload", "fetch everything again", screen.reload)
         yield SystemCommand("Log out", "end the session, back to log-in", self.log_out)
 

@@ -1,11 +1,18 @@
 """The Today tab: the day's orders and KPIs, what waits to ship, the last two weeks as
-sparklines, and the month's sales against its target."""
+sparklines, and the month's sales against its target; `t`, `l` and `o` list the orders to
+ship, late and overdue.
+
+Orders and sales — today's, the fortnight's, the month's — all come from the KPIs (orders
+placed and not cancelled; sales: what the paid ones came to, days cut in the shop's time zone),
+so today's figure is the last point of the 14-day line. The dispatch counts and low stock come
+from the orders dashboard."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar, Sparkline, Static
 
@@ -22,7 +29,12 @@ def share(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-class DashboardPane(Vertical):
+class DashboardPane(Vertical, can_focus=True):
+    BINDINGS = [
+        Binding("t", "orders('dispatch:waiting')", "To ship", id="today.to_ship"),
+        Binding("l", "orders('dispatch:late')", "Late", id="today.late"),
+        Binding("o", "orders('dispatch:overdue')", "Overdue", id="today.overdue"),
+    ]
     DEFAULT_CSS = """
     DashboardPane { padding: 1 2; height: 1fr; }
     DashboardPane #dashboard { height: auto; }
@@ -57,18 +69,18 @@ class DashboardPane(Vertical):
 
     def show(self, d: dict[str, Any], k: dict[str, Any], low: list[dict[str, Any]]) -> None:
         cur = d["currency"]
-        today = k["days"][-1] if k["days"] else {"visitors": 0, "orders": 0}
+        today = k["days"][-1] if k["days"] else {"visitors": 0, "orders": 0, "sales": 0}
         conversion = today["orders"] / today["visitors"] if today["visitors"] else None
         target = k["targets"]["conversion"]
         lows = "".join(f"\n  {s['sku']:<14} {s['available']:>4} left  {s['product']}" for s in low)
         daily = k["targets"]["daily_orders"]
         of_target = f" of {daily} planned" if daily else ""
         self.query_one("#dashboard", Static).update(
-            f"today: {d['today_orders']} orders{of_target}, {money(d['today_sales'], cur)}\n"
+            f"today: {today['orders']} orders{of_target}, {money(today['sales'], cur)}\n"
             f"visitors: {today['visitors']}   conversion: {share(conversion)} "
             f"(target {share(target)})\n"
-            f"to ship: {d['to_ship']}   late (>24 h): {d['late']}   overdue (>48 h): "
-            f"{d['overdue']}\n"
+            f"to ship: {d['to_ship']}   late (>24 h): {d['late']}   "
+            f"overdue (>48 h): {d['overdue']}\n"
             f"low stock: {d['low_stock']} SKUs{lows}"
         )
         days = k["days"]
@@ -78,11 +90,11 @@ class DashboardPane(Vertical):
             shown = money(total, cur) if key == "sales" else f"{total:,}"
             self.query_one(f"#{key}-label", Label).update(f"{name} ({len(days)} d): {shown}")
             self.query_one(f"#{key}-trend", Sparkline).data = series
-        progress = d["month_progress"]
+        progress = k["month_progress"]
         self.query_one("#month-label", Label).update(
-            f"month: {money(d['month_sales'], cur)} — "
+            f"month: {money(k['month_sales'], cur)} — "
             + (
-                f"{progress:.0%} of {money(d['month_target'], cur)}"
+                f"{progress:.0%} of {money(k['targets']['monthly_sales'], cur)}"
                 if progress is not None
                 else "no target set"
             )
@@ -90,3 +102,9 @@ class DashboardPane(Vertical):
         bar = self.query_one("#month-bar", ProgressBar)
         bar.display = progress is not None
         bar.update(progress=min((progress or 0) * 100, 100))
+
+    async def action_orders(self, value: str) -> None:
+        """The Orders tab, filtered to one dispatch list."""
+        screen: Any = self.screen
+        screen.action_tab("orders")
+        await screen.orders.action_filter(value)

@@ -78,6 +78,7 @@ def order_text(o: dict[str, Any], tz: Any) -> str:
         + (f"  paid {when(o['paid_at'], tz)}" if o["paid_at"] else "  unpaid"),
         f"placed {when(o['placed_at'], tz)}"
         + (f" · {o['dispatch_flag']}" if o["dispatch_flag"] else "")
+        + (f" · slip printed {when(o['printed_at'], tz)}" if o.get("printed_at") else "")
         + (f" · shipped {o['carrier']} {o['tracking_number']}" if o["shipped_at"] else ""),
         f"to: {to['recipient']}  {to['phone']}  {o['email']}",
         f"    {to['region']} {to['city']} {to['line1']} {to['line2']} {to['postcode']}".rstrip(),

@@ -20,12 +20,17 @@ from textual.dom import DOMNode
 from tui.client import ApiError
 from tui.common import client_of, report, say
 from tui.dialogs import FormDialog
-from tui.format import when
+from tui.format import money, when
 
 FORMATS = ("txt", "pdf")
 DEFAULT_DIR = "~/shopd-prints"
 # Tried in order; the first installed font that has every character of the document is used.
 FONT_PATTERNS = ("Noto Sans Mono CJK SC", "monospace:lang=zh-cn", "monospace", "DejaVu Sans Mono")
+
+
+# A slip's width in cells: a text slip prints on A4 in a monospaced font without wrapping.
+WIDTH = 78
+QTY, SKU, ITEM = 6, 16, 30  # the columns' widths in cells (the picking list's item column)
 
 
 class PrintError(Exception):
@@ -35,6 +40,37 @@ class PrintError(Exception):
 def pad(text: str, width: int) -> str:
     """Left-justify by terminal cells, so Chinese names keep the columns straight."""
     return text + " " * max(width - cell_len(text), 0)
+
+
+def _fits(text: str, width: int) -> int:
+    """How many of the text's characters fit in ``width`` cells."""
+    used = 0
+    for n, ch in enumerate(text):
+        used += cell_len(ch)
+        if used > width:
+            return n
+    return len(text)
+
+
+def cut(text: str, width: int) -> str:
+    """The text in ``width`` cells, an ellipsis where it was cut."""
+    if cell_len(text) <= width:
+        return text
+    return text[: _fits(text, width - 1)] + "…"
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` cells, broken at a space where there is one (Chinese has
+    none: it breaks anywhere)."""
+    out, rest = [], text.strip()
+    while cell_len(rest) > width:
+        n = _fits(rest, width)
+        space = rest.rfind(" ", 0, n + 1)
+        if space > 0:
+            n = space
+        out.append(rest[:n].rstrip())
+        rest = rest[n:].lstrip()
+    return [*out, rest]
 
 
 def item_name(line: dict[str, Any]) -> str:
@@ -50,45 +86,67 @@ def picking_list(orders: list[dict[str, Any]], tz: ZoneInfo, now: dt.datetime) -
     out = [
         f"PICKING LIST  {now.astimezone(tz):%Y-%m-%d %H:%M}  {len(orders)} orders",
         "",
-        f"{'qty':>4}  {pad('SKU', 16)}{pad('item', 30)}orders",
+        f"{'qty':>4}  {pad('SKU', SKU)}{pad('item', ITEM)}orders",
     ]
+    indent = " " * QTY
     for sku in sorted(totals):
         name, qty, numbers = totals[sku]
-        out.append(f"{qty:>4}  {pad(sku, 16)}{pad(name, 30)}{', '.join(numbers)}")
+        # A long name wraps inside its column, so it never runs into the orders (the last
+        # column, on the SKU's first line: the picker reads them with the total).
+        names = wrap(name, ITEM - 2)
+        out.append(
+            f"{qty:>4}  {pad(cut(sku, SKU - 1), SKU)}{pad(names[0], ITEM)}{', '.join(numbers)}"
+        )
+        out += [indent + " " * SKU + more for more in names[1:]]
     out += ["", f"{sum(t[1] for t in totals.values())} units of {len(totals)} SKUs"]
     return out
 
 
-def packing_slip(o: dict[str, Any], tz: ZoneInfo) -> list[str]:
+def packing_slip(o: dict[str, Any], tz: ZoneInfo, shop: dict[str, str] | None = None) -> list[str]:
     to = o["ship_to"]
-    paid = (
-        "paid"
-        if o["paid_at"]
-        else "to be paid on delivery"
-        if o["payment_method"] == "cod"
-        else "unpaid"
-    )
-    out = [
-        f"PACKING SLIP  {o['number']}",
+    cod = o["payment_method"] == "cod" and not o["paid_at"]
+    paid = "paid" if o["paid_at"] else "to be paid on delivery" if cod else "unpaid"
+    out = []
+    if shop:
+        out += [shop["name"]]
+        if shop["return_address"]:
+            out += [f"  returns to: {line}" for line in wrap(shop["return_address"], WIDTH - 14)]
+        if shop["contact_email"]:
+            out.append(f"  questions: {shop['contact_email']}")
+        out.append("")
+    out += [
+        f"PACKING SLIP  {o['number']}"
+        + (
+            f"  (reprint: first printed {when(o['printed_at'], tz)})" if o.get("printed_at") else ""
+        ),
         f"placed {when(o['placed_at'], tz)} · {o['payment_method']} ({paid})",
-        "",
-        f"ship to: {to['recipient']}  {to['phone']}",
-        f"         {to['region']} {to['city']}".rstrip(),
-        f"         {to['line1']} {to['line2']}".rstrip(),
     ]
-    if to.get("postcode"):
-        out.append(f"         {to['postcode']}")
-    out += ["", f"{'qty':>4}  {pad('SKU', 16)}item"]
+    if cod:
+        # What the courier must collect, where the courier looks first.
+        owed = o["total"] - o["refunded_total"]
+        out += ["", f"*** CASH ON DELIVERY: COLLECT {money(owed, o['currency'])} ***"]
+    out += ["", f"ship to: {to['recipient']}  {to['phone']}"]
+    for part in (f"{to['region']} {to['city']}", f"{to['line1']} {to['line2']}", to["postcode"]):
+        if part.strip():
+            out += [" " * 9 + line for line in wrap(part, WIDTH - 9)]
+    out += ["", f"{'qty':>4}  {pad('SKU', SKU)}item"]
     for line in o["items"]:
-        out.append(f"{line['quantity']:>4}  {pad(line['sku'], 16)}{item_name(line)}")
+        names = wrap(item_name(line), WIDTH - QTY - SKU)
+        out.append(f"{line['quantity']:>4}  {pad(cut(line['sku'], SKU - 1), SKU)}{names[0]}")
+        out += [" " * (QTY + SKU) + more for more in names[1:]]
     out += ["", f"{sum(ln['quantity'] for ln in o['items'])} items"]
     if o["note"]:
-        out += ["", f"customer note: {o['note']}"]
+        out += ["", *wrap(f"customer note: {o['note']}", WIDTH)]
     return out
 
 
-def pages(orders: list[dict[str, Any]], tz: ZoneInfo, now: dt.datetime) -> list[list[str]]:
-    return [picking_list(orders, tz, now), *(packing_slip(o, tz) for o in orders)]
+def pages(
+    orders: list[dict[str, Any]],
+    tz: ZoneInfo,
+    now: dt.datetime,
+    shop: dict[str, str] | None = None,
+) -> list[list[str]]:
+    return [picking_list(orders, tz, now), *(packing_slip(o, tz, shop) for o in orders)]
 
 
 def write_text(path: Path, doc: list[list[str]]) -> None:
@@ -182,6 +240,7 @@ async def print_orders(node: DOMNode, numbers: list[str]) -> tuple[str, bool] | 
     client = client_of(node)
     try:
         orders = [await client.order(n) for n in numbers]
+        shop = await client.get("/shop")
     except ApiError as exc:
         report(node, exc, prefix="")
         return None
@@ -189,16 +248,17 @@ async def print_orders(node: DOMNode, numbers: list[str]) -> tuple[str, bool] | 
     try:
         # A PDF with an embedded font takes a moment: off the event loop, the screen stays live.
         path = await asyncio.to_thread(
-            write, pages(orders, client.timezone, now), values["folder"], fmt, now
+            write, pages(orders, client.timezone, now, shop), values["folder"], fmt, now
         )
     except (PrintError, OSError) as exc:
         say(node, f"not printed: {exc}", error=True)
         return None
-    refused = []
+    refused, marked = [], 0
     for n in numbers:
         try:
             await client.order_action(n, "print")
+            marked += 1
         except ApiError as exc:
             refused.append(f"{n} ({exc.message})")
     note = f"; not marked printed: {', '.join(refused)}" if refused else ""
-    return f"wrote {path}{note}", bool(refused)
+    return f"wrote {path}; {marked} marked printed{note}", bool(refused)

@@ -39,6 +39,7 @@ class PaySession:
     description: str
     status: str = "open"  # open → succeeded | failed
     events: list[str] = field(default_factory=list)
+    refunded: int = 0
 
 
 @dataclass
@@ -59,6 +60,12 @@ class SessionIn(msgspec.Struct):
     description: str = ""
 
 
+class RefundIn(msgspec.Struct):
+    session: str
+    amount: int
+    reference: str
+
+
 class CompleteIn(msgspec.Struct):
     outcome: str = "succeeded"
     # Rehearse tampering: report a different amount than the session's.
@@ -72,6 +79,8 @@ class Gateway:
         self.public_url = public_url.rstrip("/")
         self.sessions: dict[str, PaySession] = {}
         self.events: dict[str, SentEvent] = {}
+        # By the shop's reference: asked twice, a refund is made once.
+        self.refunds: dict[str, dict[str, Any]] = {}
 
     def check_key(self, request: Request[Any, Any, Any]) -> None:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -207,9 +216,36 @@ async def resend_event(request: Request[Any, Any, Any], event_id: str) -> dict[s
     return {"event_id": event.id, "shop_status": status, "shop_reply": reply}
 
 
+@post("/v1/refunds", status_code=201)
+async def refund(request: Request[Any, Any, Any], data: RefundIn) -> Response[dict[str, Any]]:
+    """Send some of a paid session back to the card, once per reference."""
+    gw = _gateway(request.app.state)
+    gw.check_key(request)
+    done = gw.refunds.get(data.reference)
+    if done is not None:
+        return Response(done, status_code=200)
+    pay = gw.session(data.session)
+    if pay.status != "succeeded":
+        return Response({"error": f"the session is {pay.status}, not paid"}, status_code=409)
+    if not 0 < data.amount <= pay.amount - pay.refunded:
+        left = pay.amount - pay.refunded
+        return Response({"error": f"{left} is left to refund"}, status_code=422)
+    pay.refunded += data.amount
+    made = {"id": "re_" + secrets.token_hex(12), "status": "succeeded", "amount": data.amount}
+    gw.refunds[data.reference] = made
+    return Response(made, status_code=201)
+
+
 def create_gateway_app(api_key: str, webhook_secret: str, public_url: str) -> Litestar:
     return Litestar(
-        route_handlers=[create_session, pay_page, pay_submit, complete_session, resend_event],
+        route_handlers=[
+            create_session,
+            pay_page,
+            pay_submit,
+            complete_session,
+            resend_event,
+            refund,
+        ],
         state=State({"gateway": Gateway(api_key, webhook_secret, public_url)}),
         openapi_config=None,
         debug=False,

@@ -14,6 +14,10 @@ from shopd.validation import clean_text, contains_pattern
 DECISIONS = ("approve", "disable")
 
 
+def _digits_of(column):  # type: ignore[no-untyped-def]
+    return func.replace(func.replace(func.replace(column, " ", ""), "-", ""), "+", "")
+
+
 async def search(
     session: AsyncSession,
     *,
@@ -25,13 +29,17 @@ async def search(
     query = select(Customer)
     if q:
         like = contains_pattern(q)
-        query = query.where(
-            or_(
-                Customer.email.like(like, escape="\\"),
-                Customer.name.like(like, escape="\\"),
-                Customer.phone.like(like, escape="\\"),
-            )
-        )
+        matches = [
+            Customer.email.like(like, escape="\\"),
+            Customer.name.like(like, escape="\\"),
+            Customer.phone.like(like, escape="\\"),
+        ]
+        # A phone is read out as digits and stored as typed ("+86 138-0013 8000"): compare
+        # digits only, as the order search does.
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 4:
+            matches.append(_digits_of(Customer.phone).like(f"%{digits}%"))
+        query = query.where(or_(*matches))
     if flagged is not None:
         query = query.where(Customer.flagged.is_(flagged))
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0

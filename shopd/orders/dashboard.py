@@ -18,7 +18,9 @@ from shopd.orders.lifecycle import AWAITING_DISPATCH, LATE_AFTER, OVERDUE_AFTER
 from shopd.orders.models import Order
 from shopd.staff import shop_settings
 
-# Orders that count as sales: placed and not cancelled.
+# The definitions are the KPIs' (shopd.analytics.service), so the dashboard and the reports
+# agree: orders are those placed and not cancelled; sales what the paid ones came to. (A
+# product's sales figures, shopd.orders.sales, count the lines of orders not cancelled.)
 NOT_SALES = ("cancelled",)
 
 
@@ -50,17 +52,12 @@ async def dashboard(
 ) -> Dashboard:
     now = now or utcnow()
     day_start, month_start = _day_and_month_start(settings, now)
-    sales = func.coalesce(func.sum(Order.total - Order.refunded_total), 0)
-    today = (
-        await session.execute(
-            select(func.count(), sales).where(
-                Order.created_at >= day_start, Order.status.not_in(NOT_SALES)
-            )
-        )
-    ).one()
-    month = await session.scalar(
-        select(sales).where(Order.created_at >= month_start, Order.status.not_in(NOT_SALES))
+    sales = select(func.coalesce(func.sum(Order.total), 0)).where(Order.paid_at.is_not(None))
+    today_orders = await session.scalar(
+        select(func.count()).where(Order.created_at >= day_start, Order.status.not_in(NOT_SALES))
     )
+    today_sales = await session.scalar(sales.where(Order.created_at >= day_start))
+    month = await session.scalar(sales.where(Order.created_at >= month_start))
     waiting = select(func.count()).where(
         Order.status.in_(AWAITING_DISPATCH),
         Order.ready_at.is_not(None),
@@ -82,8 +79,8 @@ async def dashboard(
     )
     target = await shop_settings.get(session, "monthly_sales_target")
     return Dashboard(
-        today_orders=int(today[0] or 0),
-        today_sales=int(today[1] or 0),
+        today_orders=int(today_orders or 0),
+        today_sales=int(today_sales or 0),
         to_ship=int(to_ship or 0),
         late=int(late or 0),
         overdue=int(overdue or 0),

@@ -8,6 +8,10 @@ adapter with the same two methods):
   ``{id, url}``; the customer is sent to ``url`` to pay.
 - The gateway then POSTs a webhook: JSON ``{id, type, reference, session, amount, currency}``
   with the header ``Shopd-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``.
+- ``POST {gateway}/v1/refunds`` with the key and JSON ``{session, amount, reference}`` sends
+  ``amount`` of a paid session back to the card and answers ``{id, status}``; ``reference`` is
+  the shop's idempotency key (the same reference twice refunds once). A refund the gateway
+  will not make (more than was paid, an unpaid session) is a 4xx with ``{error}``.
 """
 
 from __future__ import annotations
@@ -55,6 +59,11 @@ def verify(secret: str, body: bytes, header: str | None, *, now: float | None = 
         raise InvalidInput("the webhook signature has expired", code="invalid_signature")
 
 
+class GatewayRefused(DomainError):
+    status_code = 409
+    code = "payment_gateway_refused"
+
+
 @dataclass(frozen=True, slots=True)
 class GatewaySession:
     id: str
@@ -95,6 +104,30 @@ class GatewayClient:
             data = reply.json()
             return GatewaySession(id=str(data["id"]), url=str(data["url"]))
         except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise GatewayUnavailable(
+                "the payment gateway is not answering; try again in a moment",
+                details={"reason": type(exc).__name__},
+            ) from exc
+
+    async def refund(self, *, session: str, amount: int, reference: str) -> str:
+        """Send ``amount`` of the paid ``session`` back to the card; the gateway's refund id.
+        Calling again with the same ``reference`` refunds once."""
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                reply = await client.post(
+                    f"{self.base_url}/v1/refunds",
+                    headers={"Authorization": f"Bearer {self.api_key}"},
+                    json={"session": session, "amount": amount, "reference": reference},
+                )
+            if 400 <= reply.status_code < 500:
+                raise GatewayRefused(
+                    "the payment gateway refused the refund: "
+                    + str(reply.json().get("error", reply.status_code))[:200],
+                    details={"status": reply.status_code},
+                )
+            reply.raise_for_status()
+            return str(reply.json()["id"])
+        except (httpx.HTTPError, ValueError, KeyError, AttributeError) as exc:
             raise GatewayUnavailable(
                 "the payment gateway is not answering; try again in a moment",
                 details={"reason": type(exc).__name__},

@@ -263,3 +263,44 @@ async def card_checkout(
         async with committing(db) as session:
             payment = await attach_gateway_session(session, payment.reference, gw)
     return payment
+
+
+async def pay_back_by_card(
+    db: Database, settings: Settings, actor: Actor, number: str, refund_id: int
+) -> str | None:
+    """Before a pending card refund is settled: send the money back to the card through the
+    gateway, and return the gateway's refund id (None when the refund is not a card's, or not
+    pending, which settling then answers). No transaction is held open while the gateway is
+    called; the refund's id is the gateway's idempotency key, so settling again after a failure
+    never pays twice."""
+    actions.require_role(actor, "settle_refund")
+    async with db.read() as session:
+        order = await get_order(session, number)
+        actions.check(order, actor, "settle_refund")
+        row = await session.scalar(
+            select(Refund).where(Refund.id == refund_id, Refund.order_id == order.id)
+        )
+        if row is None or row.method != "card" or row.status != "pending":
+            return None
+        paid = await session.scalar(
+            select(Payment)
+            .where(
+                Payment.order_id == order.id,
+                Payment.method == "card",
+                Payment.status == "succeeded",
+                Payment.gateway_session.is_not(None),
+            )
+            .order_by(Payment.id.desc())
+        )
+    if paid is None or paid.gateway_session is None:
+        raise Conflict(
+            "this order has no card payment to refund to",
+            code="no_card_payment",
+            details={"refund": refund_id},
+        )
+    if not settings.payment_gateway_url:
+        raise gateway.GatewayUnavailable("card payments are not set up in this shop")
+    client = gateway.GatewayClient(settings.payment_gateway_url, settings.payment_gateway_key)
+    return await client.refund(
+        session=paid.gateway_session, amount=row.amount, reference=f"refund-{row.id}"
+    )

@@ -61,6 +61,30 @@ async def refunds_of(session: AsyncSession, order_id: int) -> list[Refund]:
     return list(rows.scalars())
 
 
+REFUND_STATUSES = ("pending", "completed")
+
+
+async def refunds_by_status(
+    session: AsyncSession, status: str, *, limit: int = 200
+) -> list[tuple[Refund, str]]:
+    """Refunds in one status with their order's number, oldest first: the pending ones are
+    money the shop still owes, and the one owed longest comes first."""
+    if status not in REFUND_STATUSES:
+        raise InvalidInput(
+            f"a refund's status is one of {', '.join(REFUND_STATUSES)}",
+            code="invalid_status",
+            details={"status": status},
+        )
+    rows = await session.execute(
+        select(Refund, Order.number)
+        .join(Order, Order.id == Refund.order_id)
+        .where(Refund.status == status)
+        .order_by(Refund.id)
+        .limit(limit)
+    )
+    return [(r, n) for r, n in rows]
+
+
 def _line_for(order: Order, sku: str) -> OrderLine:
     for line in order.lines:
         if line.sku_code == sku:
@@ -279,9 +303,16 @@ async def refund(
 
 
 async def settle_refund(
-    session: AsyncSession, settings: Settings, actor: Actor, number: str, refund_id: int
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    number: str,
+    refund_id: int,
+    *,
+    gateway_refund: str | None = None,
 ) -> Refund:
-    """A pending refund (a cancelled paid order, a late card payment) was paid out."""
+    """A pending refund (a cancelled paid order, a late card payment) was paid out: by hand
+    (a transfer, cash), or through the card gateway as ``gateway_refund``."""
     actions.require_role(actor, "settle_refund")
     order = await get_order(session, number)
     actions.check(order, actor, "settle_refund")
@@ -309,7 +340,8 @@ async def settle_refund(
         "order",
         order.number,
         before={"refund": row.id, "status": "pending"},
-        after={"refund": row.id, "status": "completed", "amount": row.amount},
+        after={"refund": row.id, "status": "completed", "amount": row.amount}
+        | ({"gateway_refund": gateway_refund} if gateway_refund else {}),
     )
     notify.enqueue(session, settings, order, "order_refunded", amount=row.amount)
     await session.flush()

@@ -181,6 +181,20 @@ class RefundOut(msgspec.Struct):
     created_at: dt.datetime
 
 
+class OwedRefundOut(msgspec.Struct):
+    """A refund in the list of refunds across orders, with the order it belongs to."""
+
+    id: int
+    order_number: str
+    amount: int
+    currency: str
+    method: str
+    reason: str
+    status: str
+    created_by: str
+    created_at: dt.datetime
+
+
 class RefusedActionOut(msgspec.Struct):
     """A staff action the order refuses to the calling staff member, with the error its
     endpoint answers with: ``code`` ``forbidden`` when the role is too low (the TUI hides
@@ -265,6 +279,7 @@ class StaffOrderSummary(msgspec.Struct):
     city: str
     item_count: int
     total: int
+    refunded_total: int
     currency: str
     allowed_actions: AllowedActions
     refused_actions: RefusedActions

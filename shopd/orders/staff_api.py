@@ -26,6 +26,7 @@ from shopd.orders.schemas import (
     NoteIn,
     OrderEventOut,
     OrderNoteOut,
+    OwedRefundOut,
     PaymentOut,
     ReasonIn,
     ReceiveReturnIn,
@@ -168,6 +169,7 @@ def summary(o: Order, role: str) -> StaffOrderSummary:
         city=o.ship_city,
         item_count=sum(ln.quantity for ln in o.lines),
         total=o.total,
+        refunded_total=o.refunded_total,
         currency=o.currency,
         **action_fields(o, role),
     )
@@ -239,6 +241,33 @@ class StaffOrderController(Controller):
             d.month_progress,
             d.currency,
         )
+
+    @get("/refunds", opt={"role": "clerk"})
+    async def refunds(
+        self,
+        actor: StaffActor,
+        db: DB,
+        status: Annotated[str, QueryParameter(max_length=16)] = "pending",
+    ) -> list[OwedRefundOut]:
+        """Refunds across orders in one ``status`` (``pending``: owed, not yet paid out;
+        ``completed``), oldest first: the list a manager settles from."""
+        actor.require("clerk")
+        async with db.read() as session:
+            rows = await returns.refunds_by_status(session, status)
+        return [
+            OwedRefundOut(
+                r.id,
+                number,
+                r.amount,
+                r.currency,
+                r.method,
+                r.reason,
+                r.status,
+                r.created_by,
+                r.created_at,
+            )
+            for r, number in rows
+        ]
 
     @post("/expire-unpaid", status_code=200, opt={"role": "manager"})
     async def expire_unpaid(self, actor: StaffActor, db: DB, settings: Conf) -> ExpiredOut:
@@ -432,12 +461,17 @@ class StaffOrderController(Controller):
         db: DB,
         settings: Conf,
     ) -> StaffOrderOut:
-        """A pending refund (of a cancelled paid order) has been paid out."""
+        """Pay out a pending refund (of a cancelled paid order, a late card payment): a card's
+        goes back through the payment gateway first; a transfer's or cash is recorded as
+        paid out by hand."""
+        paid_out = await payments.pay_back_by_card(db, settings, actor, number, refund_id)
         return await act(
             db,
             actor,
             number,
-            lambda s: returns.settle_refund(s, settings, actor, number, refund_id),
+            lambda s: returns.settle_refund(
+                s, settings, actor, number, refund_id, gateway_refund=paid_out
+            ),
         )
 
 

@@ -27,6 +27,7 @@ from shopd.staff.schemas import (
     AuditOut,
     AuditPage,
     SettingIn,
+    ShopOut,
     StaffAccountOut,
     StaffCreateIn,
     StaffLoginIn,
@@ -168,6 +169,12 @@ class StaffAdminController(Controller):
     tags = ["staff admin"]
     dependencies = ACTOR
     guards = GUARDS
+
+    @get("/shop", opt={"role": "clerk"})
+    async def shop(self, actor: StaffActor, settings: Conf) -> ShopOut:
+        """The shop as slips and exports name it: its name, return address, service e-mail."""
+        actor.require("clerk")
+        return ShopOut(settings.shop_name, settings.return_address, settings.contact_email)
 
     @get("/accounts", opt={"role": "admin"})
     async def accounts(self, actor: StaffActor, db: DB) -> list[StaffAccountOut]:

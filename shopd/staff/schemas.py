@@ -20,6 +20,14 @@ class StaffOut(msgspec.Struct):
     role: str
 
 
+class ShopOut(msgspec.Struct):
+    """What staff tools print about the shop: its name, where parcels come back to."""
+
+    name: str
+    return_address: str
+    contact_email: str
+
+
 class StaffSessionOut(msgspec.Struct):
     token: str
     expires_at: dt.datetime
