@@ -17,6 +17,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_date as format_date_babel
+from babel.dates import format_datetime as format_datetime_babel
+from babel.dates import format_time
 from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
 DEFAULT_LANGUAGE = "en"
@@ -84,3 +87,20 @@ def format_datetime(moment: dt.datetime, timezone: str | ZoneInfo, *, seconds: b
 def format_date(day: dt.date) -> str:
     """A day as ``2026-03-04`` in every language."""
     return day.isoformat()
+
+
+def shop_time(
+    moment: dt.datetime, timezone: str | ZoneInfo, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """A moment as a customer reads it, on the shop's clock with the zone named, per language:
+    ``Dec 7, 2026 18:05 China Standard Time``, ``2026年12月7日 18:05 中国标准时间``,
+    ``7 dic 2026 18:05 hora estándar de China``. The zone is named because a shopper abroad
+    reads the shop's clock, not their own."""
+    zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
+    if moment.tzinfo is None:  # the database's naive moments are UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(zone)
+    locale = _locale(language)
+    day = format_date_babel(local, "medium", locale=locale)
+    clock = format_time(local, "HH:mm", locale=locale)
+    return f"{day} {clock} {format_datetime_babel(local, 'zzzz', tzinfo=zone, locale=locale)}"

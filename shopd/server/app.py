@@ -58,6 +58,7 @@ from shopd.server.request_checks import request_checks
 from shopd.server.request_metrics import RequestMetrics
 from shopd.server.security_headers import add_security_headers
 from shopd.staff.api import StaffAdminController, StaffController
+from shopd.translations import N_
 from shopd.web import render
 from shopd.web.pages import STOREFRONT
 from shopd.web.rendered import RenderedPages
@@ -85,6 +86,16 @@ def _json(
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
+# What an error page says for a status without a domain error of its own (shopd/web/i18n.py
+# translates each).
+PAGE_MESSAGES = {
+    400: N_("This address asks for something the page cannot show. Check the link."),
+    413: N_("That is more than the shop accepts at once."),
+    429: N_("Too many requests. Please wait a moment and try again."),
+    503: N_("The shop is busy. Please try again in a moment."),
+}
+
+
 def _is_page(request: Request[Any, Any, Any]) -> bool:
     """Storefront pages answer errors as HTML; the API, docs and operations paths as JSON."""
     path = request.url.path
@@ -96,12 +107,16 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
         return render.error_page(
             request,
             exc.status_code,
-            "This page could not be found." if exc.status_code == 404 else exc.message,
+            "This page could not be found." if exc.status_code == 404 else exc,
         )
     return _json(exc.to_body(), exc.status_code)
 
 
-def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    if _is_page(request):
+        # A page address with a parameter out of shape (?page=abc, an over-long q): a page in
+        # the visitor's language, not the API's JSON.
+        return render.error_page(request, 400, PAGE_MESSAGES[400])
     problems = exc.extra if isinstance(exc.extra, list) else []
     detail = str(exc.detail or "")
     fields = [
@@ -137,7 +152,7 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
             )
         if status in (404, 405):
             return render.error_page(request, 404, "This page could not be found.")
-        return render.error_page(request, status, str(exc.detail or "bad request"))
+        return render.error_page(request, status, PAGE_MESSAGES.get(status, PAGE_MESSAGES[400]))
     code = _HTTP_CODES.get(status, "bad_request")
     detail = str(exc.detail or "")
     if status == 400 and _caused_by_body_decoding(exc):
@@ -157,7 +172,7 @@ def _try_again(
 ) -> Response[Any]:
     """A 503 the client may retry: the error page for a storefront page, else the JSON body."""
     if _is_page(request):
-        return render.error_page(request, error.status_code, error.message)
+        return render.error_page(request, error.status_code, PAGE_MESSAGES[503])
     return _json(error.to_body(), error.status_code, headers={"Retry-After": str(retry_after)})
 
 

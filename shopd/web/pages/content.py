@@ -15,6 +15,7 @@ from shopd.content import service as content
 from shopd.db import Database
 from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
+from shopd.staff import shop_settings
 from shopd.unit_of_work import committing
 from shopd.validation import local_path
 from shopd.web import i18n
@@ -30,7 +31,7 @@ async def guestbook_page(
     *,
     posted: bool = False,
     form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, DomainError | str] | None = None,
     status: int = 200,
 ) -> Response[Any]:
     async with db.read() as session:
@@ -63,7 +64,16 @@ class ContentPages(Controller):
     ) -> Response[Any]:
         async with db.read() as session:
             all_pages = await content.pages(session)
-        return await page(request, db, settings, "help.html", pages=all_pages, current=None)
+            bank = await shop_settings.get(session, "bank_details")
+        return await page(
+            request,
+            db,
+            settings,
+            "help.html",
+            pages=all_pages,
+            current=None,
+            bank_details=bank,
+        )
 
     @get("/help/{slug:str}")
     async def help_page(
@@ -76,6 +86,7 @@ class ContentPages(Controller):
         async with db.read() as session:
             all_pages = await content.pages(session)
             current = await content.page(session, slug)
+            bank = await shop_settings.get(session, "bank_details")
         return await page(
             request,
             db,
@@ -86,6 +97,7 @@ class ContentPages(Controller):
             pages=all_pages,
             current=current,
             body=content.render_markdown(current.body),
+            bank_details=bank,
         )
 
     @get("/guestbook")
@@ -131,7 +143,7 @@ class ContentPages(Controller):
             async with committing(db) as session:
                 await content.subscribe(session, settings, form.get("email", ""), lang)
         except DomainError as exc:
-            return await page(request, db, settings, "notice.html", status=400, message=exc.message)
+            return await page(request, db, settings, "notice.html", status=400, message=exc)
         return await page(
             request,
             db,
