@@ -481,6 +481,19 @@ ES.update(
     }
 )
 
+ZH.update(
+    {
+        "Shop {shop} online: browse the catalogue, order, and follow your delivery.": "{shop} 网上商店：浏览商品、下单并跟踪配送。",
+        "{category} at {shop}: prices, sizes and what is in stock.": "{shop} 的{category}：价格、规格与库存。",
+    }
+)
+ES.update(
+    {
+        "Shop {shop} online: browse the catalogue, order, and follow your delivery.": "Compre en {shop}: vea el catálogo, haga su pedido y siga la entrega.",
+        "{category} at {shop}: prices, sizes and what is in stock.": "{category} en {shop}: precios, tallas y existencias.",
+    }
+)
+
 # Membership level names: the base level and the demo's ladder (a level staff name otherwise
 # shows as they wrote it).
 ZH.update({"member": "普通会员", "silver": "银卡", "gold": "金卡", "diamond": "钻石卡"})

@@ -32,7 +32,7 @@ from shopd.errors import DomainError
 from shopd.formatting import DEFAULT_LANGUAGE, format_money
 from shopd.staff import shop_settings
 from shopd.validation import header_safe_path, search_terms
-from shopd.web import i18n
+from shopd.web import i18n, seo
 from shopd.web.rendered import CART_SLOT, CSRF_SLOT, RenderedPages
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -129,6 +129,21 @@ def _in_words(context: dict[str, Any], lang: str, settings: Settings) -> dict[st
     return out
 
 
+def _addresses(request: Request[Any, Any, Any], settings: Settings, lang: str) -> dict[str, Any]:
+    """The page's canonical address in its language and its other languages' (hreflang), or
+    ``indexable`` false for a visitor's own pages and searches (noindex, no alternates)."""
+    path = request.url.path
+    indexable = not path.startswith((*seo.DISALLOWED, "/search", "/lang/"))
+    raw = request.url.query_params.get("page", "1")
+    page_no = int(raw) if raw.isdigit() and 0 < int(raw) <= 10_000 else 1
+    return {
+        "indexable": indexable,
+        "canonical": seo.page_url(settings, path, lang, page_no),
+        "alternates": seo.alternates(settings, path, page_no) if indexable else [],
+        "hreflang": seo.HREFLANG[lang],
+    }
+
+
 def _render(
     request: Request[Any, Any, Any],
     template: str,
@@ -144,9 +159,12 @@ def _render(
         named=lambda thing, field="name": thing.text(field, who.lang, settings.language),
         status_name=lambda code: translations.status_name(code, who.lang),
         payment_name=lambda code: translations.payment_method_name(code, who.lang),
+        plain=seo.plain,
+        product_data=lambda detail, lang, text: seo.product_data(detail, settings, lang, text),
         bank_in=lambda details: shop_settings.bank_details_in(details, who.lang, settings.language),
         lang=who.lang,
         languages=i18n.LANGUAGES,
+        **_addresses(request, settings, who.lang),
         customer=who.customer,
         cart_items=who.cart_items if cart_items is None else cart_items,
         currency=settings.currency,
