@@ -55,6 +55,7 @@ def texts_by_key() -> set[str]:
         *PAGE_MESSAGES.values(),
         *i18n.OPTION_NAMES,
         *i18n.LEVEL_NAMES,
+        *i18n.CAMPAIGN_TITLES,
         *translations.STATUS_NAMES.values(),
         *translations.PAYMENT_METHOD_NAMES.values(),
     }

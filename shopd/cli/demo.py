@@ -627,7 +627,8 @@ async def _seed_campaigns(session: AsyncSession) -> None:
         session.add(
             GroupBuy(
                 sku_id=first.id,
-                title="三人成团",
+                # A title the storefront translates (shopd/web/i18n.py CAMPAIGN_TITLES).
+                title="Three buyers fill the group",
                 group_price=max(math.ceil(regular * 0.8), 1),
                 min_buyers=3,
                 max_buyers=50,

@@ -14,6 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
@@ -344,6 +345,15 @@ def create_app(
             version=__version__,
             path="/schema",
             description='The shop\'s JSON API. Errors: {"error": {"code", "message", "details"}}.',
+            # Redoc from the shop's own static files (shopd/web/static/vendor/redoc), no web
+            # fonts and no icon from a CDN: the docs open offline and behind a firewall.
+            render_plugins=[
+                RedocRenderPlugin(
+                    js_url="/static/vendor/redoc/redoc.standalone.js",
+                    google_fonts=False,
+                    favicon="",
+                )
+            ],
         ),
         middleware=[
             prometheus.middleware,

@@ -494,6 +494,11 @@ ES.update(
     }
 )
 
+# The demo's campaign titles (a title staff write shows as they wrote it).
+CAMPAIGN_TITLES = ("Three buyers fill the group",)
+ZH.update({"Three buyers fill the group": "三人成团"})
+ES.update({"Three buyers fill the group": "Tres compradores completan el grupo"})
+
 # Membership level names: the base level and the demo's ladder (a level staff name otherwise
 # shows as they wrote it).
 ZH.update({"member": "普通会员", "silver": "银卡", "gold": "金卡", "diamond": "钻石卡"})
