@@ -245,3 +245,49 @@ async def test_the_order_mail_is_in_the_order_language_on_the_shop_clock(
         )
     zh = next(m for m in mails if other in m.subject)
     assert "感谢您的订购" in zh.body and "中国标准时间" in zh.body and "Thank" not in zh.body
+
+
+async def test_staff_translate_catalog_names_and_the_shop_shows_them(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    from tests.staffkit import make_staff
+
+    staff = await make_staff(client, db)
+    r = await client.patch(
+        f"/api/v1/staff/products/{catalog.teapot}",
+        json={"translations": {"es": {"name": "Tetera de Yixing", "description": "Arcilla."}}},
+        headers=staff.manager,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["translations"] == {
+        "es": {"name": "Tetera de Yixing", "description": "Arcilla."}
+    }
+    r = await client.patch(
+        "/api/v1/staff/categories/tea-sets",
+        json={"translations": {"es": {"name": "Juegos de té"}}},
+        headers=staff.manager,
+    )
+    assert r.status_code == 200 and r.json()["translations"] == {"es": {"name": "Juegos de té"}}
+    page = (await client.get(f"/p/{catalog.teapot}?lang=es")).text
+    assert "<h1>Tetera de Yixing</h1>" in page and "Juegos de té" in page
+    # A shopper finds it by the Spanish name too.
+    assert catalog.teapot in (await client.get("/search?q=tetera&lang=es")).text
+    for bad, code in (
+        ({"fr": {"name": "x"}}, "invalid_translation"),
+        ({"es": {"colour": "x"}}, "invalid_translation"),
+        ({"es": {"name": "a\x00b"}}, "invalid_text"),
+    ):
+        r = await client.patch(
+            f"/api/v1/staff/products/{catalog.teapot}",
+            json={"translations": bad},
+            headers=staff.manager,
+        )
+        assert r.status_code == 400 and r.json()["error"]["code"] == code, bad
+    # An empty language removes it: the page falls back to the shop's language.
+    r = await client.patch(
+        f"/api/v1/staff/products/{catalog.teapot}",
+        json={"translations": {"es": {}}},
+        headers=staff.manager,
+    )
+    assert r.status_code == 200 and r.json()["translations"] == {}
+    assert "<h1>Yixing clay teapot</h1>" in (await client.get(f"/p/{catalog.teapot}?lang=es")).text
