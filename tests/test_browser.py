@@ -131,7 +131,7 @@ def test_guest_browses_searches_buys_and_finds_the_order(shop: Shop, browser: ob
     page.click("text=Order inquiry")
     page.fill("#f-contact", "guest@example.com")
     page.click("button:has-text('Find')")
-    assert page.inner_text("#order-status") == "pending_payment"
+    assert page.inner_text("#order-status") == "Awaiting payment"  # named, never the code
     assert "Not shipped yet" in page.content()
 
 

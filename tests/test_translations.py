@@ -291,3 +291,18 @@ async def test_staff_translate_catalog_names_and_the_shop_shows_them(
     )
     assert r.status_code == 200 and r.json()["translations"] == {}
     assert "<h1>Yixing clay teapot</h1>" in (await client.get(f"/p/{catalog.teapot}?lang=es")).text
+
+
+async def test_help_pages_read_in_each_language(client: httpx.AsyncClient, db: Database) -> None:
+    from shopd.content import service as content
+
+    async with db.write() as s:
+        await content.seed_pages(s)
+        await s.commit()
+    es = visible_text((await client.get("/help/returns?lang=es")).text)
+    assert "Devoluciones y cambios" in es and "7 días" in es
+    assert not HAN.search(es) and "Returns and exchanges" not in es
+    zh = visible_text((await client.get("/help/returns?lang=zh")).text)
+    assert "退换货政策" in zh and "Send goods back" not in zh and "Devoluciones" not in zh
+    en = visible_text((await client.get("/help?lang=en")).text)
+    assert "Payment methods" in en and not HAN.search(en)

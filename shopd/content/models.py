@@ -13,7 +13,7 @@ from shopd.db import Base, UTCDateTime, utcnow
 from shopd.translations import Translated
 
 
-class ServicePage(Base):
+class ServicePage(Base, Translated):
     """A customer-service page (shopping guide, returns policy, ...), Markdown without HTML."""
 
     __tablename__ = "service_pages"
@@ -21,6 +21,10 @@ class ServicePage(Base):
     slug: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # {"en": {"title": …, "body": …}, "es": {…}}: see shopd.translations.Translated.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_by: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

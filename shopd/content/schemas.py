@@ -13,6 +13,20 @@ class PageIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     body: Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
     position: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 0
+    # The page in the other languages: {"en": {"title": …, "body": …}, "es": {…}}.
+    translations: (
+        Annotated[
+            dict[
+                Annotated[str, msgspec.Meta(max_length=8)],
+                Annotated[
+                    dict[Annotated[str, msgspec.Meta(max_length=8)], str],
+                    msgspec.Meta(max_length=2),
+                ],
+            ],
+            msgspec.Meta(max_length=4),
+        ]
+        | None
+    ) = None
 
 
 class PageOut(msgspec.Struct):

@@ -108,6 +108,13 @@ async def visitor(request: Request[Any, Any, Any], db: Database, settings: Setti
     return Visitor(customer, count, lang, counted)
 
 
+def language_of(request: Request[Any, Any, Any], settings: Settings) -> str:
+    """The visitor's language: ``?lang=``, else the cookie, else the shop's."""
+    return i18n.choose(
+        request.cookies.get(i18n.LANG_COOKIE), request.query_params.get("lang"), settings.language
+    )
+
+
 def csrf_token(request: Request[Any, Any, Any]) -> str:
     return ScopeState.from_scope(request.scope).csrf_token or ""
 

@@ -22,9 +22,8 @@ from shopd.http import DB, Conf
 from shopd.staff import shop_settings
 from shopd.unit_of_work import committing
 from shopd.validation import search_terms
-from shopd.web import i18n
 from shopd.web.pages.forms import PER_PAGE, SORTS, Slug, form_int, read_form
-from shopd.web.render import page, redirect
+from shopd.web.render import language_of, page, redirect
 
 
 class CatalogPages(Controller):
@@ -34,11 +33,7 @@ class CatalogPages(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
-        lang = i18n.choose(
-            request.cookies.get(i18n.LANG_COOKIE),
-            request.query_params.get("lang"),
-            settings.language,
-        )
+        lang = language_of(request, settings)
 
         async def load() -> dict[str, Any]:
             async with db.read() as session:
@@ -157,11 +152,7 @@ class CatalogPages(Controller):
         # Shared with the product API, by everyone who pays the same.
         offer = await reads.product_offer(cache, slug, percent, settings)
         detail = offer.detail
-        lang = i18n.choose(
-            request.cookies.get(i18n.LANG_COOKIE),
-            request.query_params.get("lang"),
-            settings.language,
-        )
+        lang = language_of(request, settings)
         texts = await reads.product_texts(cache, detail.product, lang, settings.language)
         shown = {
             "d": detail,

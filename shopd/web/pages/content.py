@@ -20,7 +20,7 @@ from shopd.unit_of_work import committing
 from shopd.validation import local_path
 from shopd.web import i18n
 from shopd.web.pages.forms import field_errors, read_form
-from shopd.web.render import page, redirect
+from shopd.web.render import language_of, page, redirect
 
 
 async def guestbook_page(
@@ -96,7 +96,9 @@ class ContentPages(Controller):
             seen=[("topic", slug)],
             pages=all_pages,
             current=current,
-            body=content.render_markdown(current.body),
+            body=content.render_markdown(
+                current.text("body", language_of(request, settings), settings.language)
+            ),
             bank_details=bank,
         )
 
