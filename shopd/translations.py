@@ -70,6 +70,7 @@ ZH: dict[str, str] = {
     "Placed: {when}": "下单时间：{when}",
     "Payment method: {method}": "付款方式：{method}",
     "Pay by bank transfer to:": "请转账至：",
+    "Write to {email} for the shop's bank details.": "请发邮件至 {email} 索取本店银行账户信息。",
     "An unpaid order is kept for {hours} hours, until {when}; after that it is cancelled.": "未付款订单保留 {hours} 小时，至 {when}；逾期自动取消。",
 }
 
@@ -102,6 +103,7 @@ ES: dict[str, str] = {
     "Placed: {when}": "Realizado: {when}",
     "Payment method: {method}": "Forma de pago: {method}",
     "Pay by bank transfer to:": "Pague por transferencia bancaria a:",
+    "Write to {email} for the shop's bank details.": "Escriba a {email} para recibir los datos bancarios de la tienda.",
     "An unpaid order is kept for {hours} hours, until {when}; after that it is cancelled.": "Un pedido sin pagar se guarda {hours} horas, hasta el {when}; después se cancela.",
 }
 

@@ -137,8 +137,13 @@ async def test_bank_details_fall_back_to_the_shops_language_and_not_for_other_me
     assert "Contra reembolso" not in placed and "Cash on delivery" in placed
 
 
-async def test_without_bank_details_the_page_says_whom_to_ask(
+async def test_without_bank_details_the_page_and_mail_say_whom_to_ask(
     client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
 ) -> None:
+    client.cookies.set(i18n.LANG_COOKIE, "zh")
     placed = (await client.get(await place(client, catalog.sku_m))).text
-    assert "for the shop&#39;s bank details" in placed or "for the shop's bank details" in placed
+    ask = "请发邮件至 service@example.com 索取本店银行账户信息。"
+    assert ask in placed and 'id="bank-details"' in placed
+    async with db.read() as s:
+        mail = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "order_placed"))
+    assert mail is not None and ask in mail.body

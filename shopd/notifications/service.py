@@ -56,6 +56,10 @@ def render(
             lines.append(_("Please quote the order number with your transfer."))
             if bank_details:
                 lines += ["", _("Pay by bank transfer to:"), bank_details.strip(), ""]
+            else:
+                lines.append(
+                    _("Write to {email} for the shop's bank details.", email=settings.contact_email)
+                )
         if order.payment_method in ("bank_transfer", "card"):
             lines.append(
                 _(

@@ -470,13 +470,11 @@ ES.update(
 
 ZH.update(
     {
-        "Write to {email} for the shop's bank details.": "请发邮件至 {email} 索取本店银行账户信息。",
         "Bank transfer": "银行转账",
     }
 )
 ES.update(
     {
-        "Write to {email} for the shop's bank details.": "Escriba a {email} para recibir los datos bancarios de la tienda.",
         "Bank transfer": "Transferencia bancaria",
     }
 )
