@@ -306,3 +306,18 @@ async def test_help_pages_read_in_each_language(client: httpx.AsyncClient, db: D
     assert "退换货政策" in zh and "Send goods back" not in zh and "Devoluciones" not in zh
     en = visible_text((await client.get("/help?lang=en")).text)
     assert "Payment methods" in en and not HAN.search(en)
+
+
+async def test_free_shipping_reads_as_words_on_the_order_page(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    client.cookies.set(i18n.LANG_COOKIE, "zh")
+    # ¥588.00 is above the free-shipping threshold.
+    await buy(client, catalog.sku_pot)
+    async with db.read() as s:
+        mail = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "order_placed"))
+    assert mail is not None
+    path = re.search(r"/orders/\S+", mail.body)
+    assert path, mail.body
+    page = visible_text((await client.get(path.group(0))).text)
+    assert "运费 免运费" in page and "¥0.00" not in page
