@@ -89,6 +89,17 @@ def format_date(day: dt.date) -> str:
     return day.isoformat()
 
 
+def shop_date(
+    moment: dt.datetime, timezone: str | ZoneInfo, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """The day of a moment on the shop's clock, per language: ``Dec 8, 2026``, ``2026年12月8日``,
+    ``8 dic 2026`` (a ledger's or a guestbook's day, where the hour does not matter)."""
+    zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return format_date_babel(moment.astimezone(zone), "medium", locale=_locale(language))
+
+
 def shop_time(
     moment: dt.datetime, timezone: str | ZoneInfo, language: str = DEFAULT_LANGUAGE
 ) -> str:

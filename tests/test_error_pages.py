@@ -4,6 +4,7 @@ its JSON. Times on the storefront are the shop's clock with the zone named."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx
 import pytest
@@ -93,3 +94,23 @@ async def test_a_group_buy_deadline_is_on_the_shops_clock_with_its_zone(
         "es": f"{local_day.day} ",
     }[lang]
     assert expected_day in page and f"00:00 {zone}" in page
+
+
+async def test_the_inquiry_shows_the_ship_time_on_the_shops_clock(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    from tests.staffkit import make_staff, staff_call
+    from tests.test_storefront import buy
+
+    staff = await make_staff(client, db)
+    client.cookies.set(i18n.LANG_COOKIE, "es")
+    number = await buy(client, catalog.sku_m)
+    order = {"number": number, "total": 7900 + 1000}
+    for action in ("confirm_payment", "start_picking", "ship"):
+        assert (await staff_call(client, staff.clerk, action, order)).status_code == 200
+    page = (await client.get("/inquiry", params={"number": number, "contact": "13800138000"})).text
+    shipped = re.search(r"Enviado el</dt><dd>([^<]+)<", page)
+    assert shipped, page[-3000:]
+    assert re.fullmatch(
+        r"\d{1,2} \w+\.? \d{4} \d{2}:\d{2} hora estándar de China", shipped.group(1)
+    )

@@ -321,3 +321,16 @@ async def test_free_shipping_reads_as_words_on_the_order_page(
     assert path, mail.body
     page = visible_text((await client.get(path.group(0))).text)
     assert "运费 免运费" in page and "¥0.00" not in page
+
+
+def test_a_refusal_without_its_own_text_is_never_another_language() -> None:
+    from shopd.errors import Conflict
+
+    odd = Conflict("the moon is in the wrong phase", code="moon_phase")
+    assert i18n.explain(odd, "en", "CNY", "Asia/Shanghai") == "The moon is in the wrong phase"
+    assert i18n.explain(odd, "zh", "CNY", "Asia/Shanghai") == "操作未成功，请重试。"
+    assert i18n.explain(odd, "es", "CNY", "Asia/Shanghai") == "No funcionó. Inténtelo de nuevo."
+    known = Conflict("x", code="coupon_min_spend", details={"coupon": "A", "min_spend": 123456})
+    assert i18n.explain(known, "es", "CNY", "Asia/Shanghai") == (
+        "El cupón A requiere un gasto de 1.234,56\xa0¥ en los artículos que cubre."
+    )

@@ -524,8 +524,8 @@ DOMAIN_TEXT: dict[str, str] = {
     "email_taken": "An account with this e-mail address exists already.",
     "weak_password": "Choose a longer password.",
     "invalid_password": "The password is too long.",
-    "invalid_credentials": "Wrong e-mail address or password.",
-    "too_many_attempts": "Too many attempts. Please wait a while and try again.",
+    "invalid_credentials": "The e-mail address or password is wrong.",
+    "too_many_attempts": "Too many attempts; please try again later.",
     "missing_field": "Please fill this in.",
     "too_long": "This is too long (at most {max_length} characters).",
     "cart_empty": "Your cart is empty.",
@@ -533,6 +533,10 @@ DOMAIN_TEXT: dict[str, str] = {
     "group_buy_limit": "You have joined this group as often as it allows.",
     "group_buy_joined": "You have joined this group already.",
     "too_many_addresses": "You have saved as many addresses as an account may keep.",
+    "invalid_reset_token": "This link has expired or was used already; ask for a new one.",
+    "orders_in_progress": "Some orders still need your address; ask again once they are delivered.",
+    "invalid_topic": "Choose a topic.",
+    "invalid_token": "This link is not valid.",
 }
 # Details that are amounts (minor units) and moments (ISO text).
 MONEY_DETAILS = ("min_spend", "total", "spend", "expected")
@@ -557,14 +561,18 @@ ZH.update(
         "An account with this e-mail address exists already.": "该邮箱已注册。",
         "Choose a longer password.": "请设置更长的密码。",
         "The password is too long.": "密码过长。",
-        "Wrong e-mail address or password.": "邮箱或密码错误。",
-        "Too many attempts. Please wait a while and try again.": "尝试次数过多，请稍后再试。",
+        "The e-mail address or password is wrong.": "邮箱或密码错误。",
+        "Too many attempts; please try again later.": "尝试次数过多，请稍后再试。",
         "Please fill this in.": "请填写此项。",
         "This is too long (at most {max_length} characters).": "内容过长（最多 {max_length} 个字符）。",
         "Sorry, the price changed since it was shown: the total is now {total}.": "抱歉，价格在显示后有变动：现在的应付总额为 {total}。",
         "You have joined this group as often as it allows.": "您参加该拼团的次数已达上限。",
         "You have joined this group already.": "您已参加该拼团。",
         "You have saved as many addresses as an account may keep.": "您保存的地址已达上限。",
+        "This link has expired or was used already; ask for a new one.": "该链接已过期或已被使用，请重新申请。",
+        "Some orders still need your address; ask again once they are delivered.": "仍有订单需要您的地址，请在送达后再申请。",
+        "Choose a topic.": "请选择主题。",
+        "This link is not valid.": "该链接无效。",
     }
 )
 ES.update(
@@ -586,14 +594,18 @@ ES.update(
         "An account with this e-mail address exists already.": "Ya existe una cuenta con esta dirección de correo.",
         "Choose a longer password.": "Elija una contraseña más larga.",
         "The password is too long.": "La contraseña es demasiado larga.",
-        "Wrong e-mail address or password.": "Correo o contraseña incorrectos.",
-        "Too many attempts. Please wait a while and try again.": "Demasiados intentos. Espere un momento e inténtelo de nuevo.",
+        "The e-mail address or password is wrong.": "El correo o la contraseña son incorrectos.",
+        "Too many attempts; please try again later.": "Demasiados intentos. Espere un momento e inténtelo de nuevo.",
         "Please fill this in.": "Rellene este campo.",
         "This is too long (at most {max_length} characters).": "Es demasiado largo (máximo {max_length} caracteres).",
         "Sorry, the price changed since it was shown: the total is now {total}.": "Lo sentimos, el precio cambió desde que se mostró: el total ahora es {total}.",
         "You have joined this group as often as it allows.": "Ya se unió a este grupo tantas veces como permite.",
         "You have joined this group already.": "Ya se unió a este grupo.",
         "You have saved as many addresses as an account may keep.": "Ya guardó tantas direcciones como permite una cuenta.",
+        "This link has expired or was used already; ask for a new one.": "Este enlace caducó o ya se usó; pida uno nuevo.",
+        "Some orders still need your address; ask again once they are delivered.": "Algunos pedidos aún necesitan su dirección; vuelva a pedirlo cuando se entreguen.",
+        "Choose a topic.": "Elija un tema.",
+        "This link is not valid.": "Este enlace no es válido.",
     }
 )
 
@@ -605,6 +617,10 @@ def explain(exc: DomainError, lang: str, currency: str, timezone: str) -> str:
     gettext = translator(lang)
     text = DOMAIN_TEXT.get(exc.code)
     if text is None:
+        if exc.code not in ERROR_TEXT and lang == "en" and exc.message:
+            # The services write English: an English page may show the message itself
+            # rather than lose what it says (other languages get the generic text).
+            return exc.message[0].upper() + exc.message[1:]
         return gettext(ERROR_TEXT.get(exc.code, GENERIC_ERROR))
     values: dict[str, Any] = {}
     for key, value in exc.details.items():

@@ -62,6 +62,12 @@ def money(context: Context, amount: int, currency: str = "CNY", lang: str | None
 
 
 @pass_context
+def shop_date(context: Context, moment: dt.datetime, timezone: str) -> str:
+    """``{{ moment|shop_date(shop.timezone) }}``: the day on the shop's clock, per language."""
+    return formatting.shop_date(moment, timezone, context.get("lang", DEFAULT_LANGUAGE))
+
+
+@pass_context
 def number(context: Context, value: float) -> str:
     """``{{ n|number }}`` with the page's language's grouping and decimal mark."""
     return formatting.format_number(value, context.get("lang", DEFAULT_LANGUAGE))
@@ -77,6 +83,7 @@ def shop_time(context: Context, moment: dt.datetime, timezone: str) -> str:
 env.filters["money"] = money
 env.filters["shop_time"] = shop_time
 env.filters["number"] = number
+env.filters["shop_date"] = shop_date
 env.globals["error_text"] = i18n.error_text
 env.globals["zip"] = zip
 
