@@ -61,18 +61,24 @@ async def page(session: AsyncSession, slug: str) -> ServicePage:
     return found
 
 
-def _page_translations(given: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+def _texts_by_language(
+    given: dict[str, dict[str, str]], body_length: int = 50_000
+) -> dict[str, dict[str, str]]:
+    """A page's or announcement's title and body in the other languages (en, es), checked as
+    its own are; a language with neither is left out."""
     out: dict[str, dict[str, str]] = {}
     for lang, texts in given.items():
         if lang not in ("en", "es") or set(texts) - {"title", "body"}:
             raise InvalidInput(
-                "a page's translations are en and es, each a title and a body",
+                "translations are en and es, each a title and a body",
                 code="invalid_translation",
                 details={"field": "translations", "language": lang},
             )
         kept = {
             "title": clean_text(texts.get("title", ""), "title", max_length=200, required=False),
-            "body": clean_text(texts.get("body", ""), "body", max_length=50_000, required=False),
+            "body": clean_text(
+                texts.get("body", ""), "body", max_length=body_length, required=False
+            ),
         }
         if any(kept.values()):
             out[lang] = {key: text for key, text in kept.items() if text}
@@ -109,7 +115,7 @@ async def put_page(
         existing.title, existing.body, existing.position = title, body, position
         existing.updated_by = actor.label
     if translations is not None:
-        existing.translations = _page_translations(translations)
+        existing.translations = _texts_by_language(translations)
     record(
         session,
         actor,
@@ -153,12 +159,20 @@ async def announcements(
 
 
 async def add_announcement(
-    session: AsyncSession, actor: Actor, *, title: str, body: str, published: bool
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    title: str,
+    body: str,
+    published: bool,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Announcement:
+    """A new announcement, with its title and body in the other languages when given."""
     actor.require("manager")
     item = Announcement(
         title=clean_text(title, "title", max_length=200),
         body=clean_text(body, "body", max_length=20_000),
+        translations=_texts_by_language(translations or {}, body_length=20_000),
         published=published,
         created_by=actor.label,
     )

@@ -92,7 +92,12 @@ class StaffContentController(Controller):
     ) -> AnnouncementOut:
         async with committing(db) as session:
             a = await service.add_announcement(
-                session, actor, title=data.title, body=data.body, published=data.published
+                session,
+                actor,
+                title=data.title,
+                body=data.body,
+                published=data.published,
+                translations=data.translations,
             )
         return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
 
