@@ -383,3 +383,19 @@ async def test_staff_write_pages_and_announcements_in_each_language(
             headers=staff.manager,
         )
         assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_translation"
+
+
+async def test_an_api_order_names_its_mails_language(
+    client: httpx.AsyncClient, db: Database, catalog: SmallCatalog
+) -> None:
+    from tests.conftest import checkout_body
+
+    r = await client.post("/api/v1/cart/items", json={"sku": catalog.sku_m, "quantity": 1})
+    assert r.status_code in (200, 201), r.text
+    r = await client.post("/api/v1/orders", json=checkout_body(language="es"))
+    assert r.status_code == 201, r.text
+    async with db.read() as s:
+        mail = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "order_placed"))
+    assert mail is not None and "Gracias por su pedido" in mail.body
+    r = await client.post("/api/v1/orders", json=checkout_body(language="fr"))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "validation_error"
