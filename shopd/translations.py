@@ -71,6 +71,14 @@ ZH: dict[str, str] = {
     "Payment method: {method}": "付款方式：{method}",
     "Pay by bank transfer to:": "请转账至：",
     "Write to {email} for the shop's bank details.": "请发邮件至 {email} 索取本店银行账户信息。",
+    # Password reset and newsletter mails.
+    "Someone (we hope you) asked to set a new password for {email} at {shop}.": "有人（希望是您本人）为 {shop} 的账户 {email} 申请设置新密码。",
+    "Set it here within {minutes} minutes; the link works once:": "请在 {minutes} 分钟内通过以下链接设置，链接仅可使用一次：",
+    "If it was not you, do nothing: your password stays as it is.": "如果不是您本人操作，请忽略本邮件，您的密码不会改变。",
+    "{shop}: set a new password": "{shop}：设置新密码",
+    "[{shop}] Please confirm your subscription": "[{shop}] 请确认订阅",
+    "Confirm: {link}": "确认订阅：{link}",
+    "Not you? Ignore this mail, or: {link}": "不是您本人？请忽略本邮件，或退订：{link}",
     "An unpaid order is kept for {hours} hours, until {when}; after that it is cancelled.": "未付款订单保留 {hours} 小时，至 {when}；逾期自动取消。",
 }
 
@@ -104,6 +112,13 @@ ES: dict[str, str] = {
     "Payment method: {method}": "Forma de pago: {method}",
     "Pay by bank transfer to:": "Pague por transferencia bancaria a:",
     "Write to {email} for the shop's bank details.": "Escriba a {email} para recibir los datos bancarios de la tienda.",
+    "Someone (we hope you) asked to set a new password for {email} at {shop}.": "Alguien (esperamos que usted) pidió una nueva contraseña para {email} en {shop}.",
+    "Set it here within {minutes} minutes; the link works once:": "Elíjala aquí en un plazo de {minutes} minutos; el enlace sirve una sola vez:",
+    "If it was not you, do nothing: your password stays as it is.": "Si no fue usted, no haga nada: su contraseña sigue igual.",
+    "{shop}: set a new password": "{shop}: elija una nueva contraseña",
+    "[{shop}] Please confirm your subscription": "[{shop}] Confirme su suscripción",
+    "Confirm: {link}": "Confirmar: {link}",
+    "Not you? Ignore this mail, or: {link}": "¿No fue usted? Ignore este correo, o: {link}",
     "An unpaid order is kept for {hours} hours, until {when}; after that it is cancelled.": "Un pedido sin pagar se guarda {hours} horas, hasta el {when}; después se cancela.",
 }
 

@@ -399,3 +399,30 @@ async def test_an_api_order_names_its_mails_language(
     assert mail is not None and "Gracias por su pedido" in mail.body
     r = await client.post("/api/v1/orders", json=checkout_body(language="fr"))
     assert r.status_code == 400 and r.json()["error"]["code"] == "validation_error"
+
+
+async def test_reset_and_newsletter_mails_in_the_visitors_language(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    from tests.test_customers import register
+
+    await register(client, "lector@example.com")
+    client.cookies.clear()
+    client.cookies.set(i18n.LANG_COOKIE, "es")
+    tok = await csrf(client)
+    r = await client.post(
+        "/account/forgot", data={"email": "lector@example.com", "_csrf_token": tok}
+    )
+    assert r.status_code == 200
+    client.cookies.set(i18n.LANG_COOKIE, "zh")
+    tok = await csrf(client)
+    r = await client.post("/newsletter", data={"email": "news@example.com", "_csrf_token": tok})
+    assert r.status_code == 200
+    async with db.read() as s:
+        mails = {m.kind: m for m in await s.scalars(select(OutboxMessage))}
+    reset, news = mails["password_reset"], mails["newsletter_confirm"]
+    assert reset.subject.endswith(": elija una nueva contraseña")
+    assert "Alguien (esperamos que usted)" in reset.body and "/account/reset?t=" in reset.body
+    assert "Someone" not in reset.body and not HAN.search(reset.body)
+    assert news.subject.endswith("请确认订阅") and "确认订阅：http" in news.body
+    assert "Confirm" not in news.body and "Not you" not in news.body

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd import security
+from shopd import security, translations
 from shopd.catalog.models import Product, Sku
 from shopd.config import Settings
 from shopd.content.default_pages import DEFAULT_PAGES, translations_of
@@ -370,12 +370,17 @@ async def subscribe(session: AsyncSession, settings: Settings, email: str, langu
         sub.status, sub.token, sub.language = "pending", token, language
     await session.flush()
     confirm, unsubscribe = _links(settings, token)
+    # In the language of the page subscribed from (else the shop's).
+    _ = translations.translator(translations.language_or(language, settings.language))
     enqueue_mail(
         session,
         "newsletter_confirm",
         email,
-        f"[{settings.shop_name}] Please confirm your subscription · 请确认订阅",
-        f"Confirm: {confirm}\n确认订阅：{confirm}\n\nNot you? Ignore this mail, or: {unsubscribe}\n",
+        _("[{shop}] Please confirm your subscription", shop=settings.shop_name),
+        _("Confirm: {link}", link=confirm)
+        + "\n\n"
+        + _("Not you? Ignore this mail, or: {link}", link=unsubscribe)
+        + "\n",
     )
 
 

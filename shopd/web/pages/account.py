@@ -24,7 +24,7 @@ from shopd.unit_of_work import committing
 from shopd.validation import local_path
 from shopd.web.pages.forms import ADDRESS_FIELDS, field_errors, form_int, read_form
 from shopd.web.pages.order_view import order_extras
-from shopd.web.render import page, redirect
+from shopd.web.render import language_of, page, redirect
 
 
 async def account_page(
@@ -170,7 +170,9 @@ class AccountPages(Controller):
                 errors={"email": exc},
             )  # fmt: skip
         async with committing(db) as session:
-            await password_reset.request_reset(session, settings, email)
+            await password_reset.request_reset(
+                session, settings, email, language_of(request, settings)
+            )
         # The same answer whether the address has an account or not.
         return await page(
             request, db, settings, "notice.html",
