@@ -48,6 +48,7 @@ async def test_bad_storefront_requests_answer_a_page_in_the_visitors_language(
         assert r.headers["content-type"].startswith("text/html"), path
         assert f'<html lang="{lang}">' in r.text and SAID[status][lang] in r.text, path
         assert '"error"' not in r.text, path
+        assert '<meta name="robots" content="noindex">' in r.text, path
 
 
 async def test_the_api_keeps_answering_json(
