@@ -17,6 +17,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_date as format_date_babel
+from babel.dates import format_datetime as format_datetime_babel
+from babel.dates import format_time
 from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
 DEFAULT_LANGUAGE = "en"
@@ -84,3 +87,31 @@ def format_datetime(moment: dt.datetime, timezone: str | ZoneInfo, *, seconds: b
 def format_date(day: dt.date) -> str:
     """A day as ``2026-03-04`` in every language."""
     return day.isoformat()
+
+
+def shop_date(
+    moment: dt.datetime, timezone: str | ZoneInfo, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """The day of a moment on the shop's clock, per language: ``Dec 8, 2026``, ``2026年12月8日``,
+    ``8 dic 2026`` (a ledger's or a guestbook's day, where the hour does not matter)."""
+    zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return format_date_babel(moment.astimezone(zone), "medium", locale=_locale(language))
+
+
+def shop_time(
+    moment: dt.datetime, timezone: str | ZoneInfo, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """A moment as a customer reads it, on the shop's clock with the zone named, per language:
+    ``Dec 7, 2026 18:05 China Standard Time``, ``2026年12月7日 18:05 中国标准时间``,
+    ``7 dic 2026 18:05 hora estándar de China``. The zone is named because a shopper abroad
+    reads the shop's clock, not their own."""
+    zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
+    if moment.tzinfo is None:  # the database's naive moments are UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(zone)
+    locale = _locale(language)
+    day = format_date_babel(local, "medium", locale=locale)
+    clock = format_time(local, "HH:mm", locale=locale)
+    return f"{day} {clock} {format_datetime_babel(local, 'zzzz', tzinfo=zone, locale=locale)}"

@@ -47,13 +47,17 @@ async def place_order(
     *,
     payment_method: str = "bank_transfer",
     extra: list[tuple[str, int]] | None = None,
+    language: str | None = None,
 ) -> dict[str, object]:
     """A guest order through the public API, in a fresh cart (cookies cleared)."""
     client.cookies.clear()
     for code, qty in [(sku, quantity), *(extra or [])]:
         r = await client.post("/api/v1/cart/items", json={"sku": code, "quantity": qty})
         assert r.status_code == 200, r.text
-    r = await client.post("/api/v1/orders", json=checkout_body(payment_method=payment_method))
+    body = checkout_body(payment_method=payment_method)
+    if language:
+        body["language"] = language  # the order's mails are written in it
+    r = await client.post("/api/v1/orders", json=body)
     assert r.status_code == 201, r.text
     client.cookies.clear()
     return r.json()

@@ -92,3 +92,11 @@ async def test_a_migrated_shop_has_its_service_pages(backend: Backend) -> None:
         "delivery",
     ]
     assert "24" in next(p.body for p in pages if p.slug == "service-promise")
+    # Each in one language per text: Chinese its own, English and Spanish as translations.
+    returns = next(p for p in pages if p.slug == "returns")
+    assert (returns.title, returns.text("title", "es", "en")) == (
+        "退换货政策",
+        "Devoluciones y cambios",
+    )
+    assert returns.text("body", "en", "en").startswith("Send goods back unused")
+    assert "·" not in returns.title and "Send" not in returns.body

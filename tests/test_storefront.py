@@ -328,12 +328,13 @@ async def test_inquiry_page(
     page = (
         await client.get("/inquiry", params={"number": number, "contact": "shopper@example.com"})
     ).text
-    assert "pending payment" not in page and 'id="order-status">pending_payment' in page
+    # The status by its name in the page's language, never the code.
+    assert "pending_payment" not in page and 'id="order-status">Awaiting payment' in page
     assert "Not paid yet" in page and "Not shipped yet" in page
     for action in ("confirm_payment", "start_picking", "ship"):
         assert (await staff_call(client, staff.clerk, action, order)).status_code == 200
     page = (await client.get("/inquiry", params={"number": number, "contact": "13800138000"})).text
-    assert "SF1234567890" in page and 'id="order-status">shipped' in page
+    assert "SF1234567890" in page and 'id="order-status">Shipped' in page
     wrong = (
         await client.get("/inquiry", params={"number": number, "contact": "x@example.com"})
     ).text
@@ -619,7 +620,7 @@ async def test_customers_cancel_their_own_unpaid_orders(
     assert f'action="/account/orders/{first}/cancel"' in page
     r = await client.post(f"/account/orders/{first}/cancel", data={"_csrf_token": tok})
     assert r.status_code == 303
-    assert "cancelled" in (await client.get(f"/account/orders/{first}")).text
+    assert "Cancelled" in (await client.get(f"/account/orders/{first}")).text
     assert (await stock_of(db, catalog.sku_m))[0] == start[0] - 1
 
     # Through the JSON API, with the session cookie: a paid order is staff's business.

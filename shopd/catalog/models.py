@@ -23,15 +23,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopd.catalog.cache.version import ShownInCatalog
 from shopd.db import Base, UTCDateTime, utcnow
+from shopd.translations import Translated
 
 
-class Series(Base, ShownInCatalog):
+class Series(Base, ShownInCatalog, Translated):
     __tablename__ = "series"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120), default="")
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     categories: Mapped[list[Category]] = relationship(
@@ -39,7 +43,7 @@ class Series(Base, ShownInCatalog):
     )
 
 
-class Category(Base, ShownInCatalog):
+class Category(Base, ShownInCatalog, Translated):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -47,12 +51,15 @@ class Category(Base, ShownInCatalog):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120), default="")
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     series: Mapped[Series] = relationship(back_populates="categories")
 
 
-class Product(Base, ShownInCatalog):
+class Product(Base, ShownInCatalog, Translated):
     __tablename__ = "products"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -60,6 +67,9 @@ class Product(Base, ShownInCatalog):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )
     description: Mapped[str] = mapped_column(Text, default="")
     # Minor units (fen, cents) of the shop currency; a SKU may override it.
     list_price: Mapped[int] = mapped_column(BigInteger)

@@ -57,6 +57,9 @@ class ProductDetail:
 
 def search_text_for(product: Product, skus: list[Sku], category: Category, series: Series) -> str:
     parts = [product.name, product.name_en, category.name, category.name_en, series.name]
+    # Names in the other languages too, so a shopper finds a product by the name they read.
+    for row in (product, category):
+        parts += [texts.get("name", "") for texts in (row.translations or {}).values()]
     parts += [sku.code for sku in skus]
     return " ".join(p for p in parts if p).lower()
 

@@ -49,11 +49,11 @@ MAX_CSV = 16 * 1024 * 1024
 
 
 def series_out(s: Series) -> SeriesOut:
-    return SeriesOut(s.slug, s.name, s.name_en, s.position)
+    return SeriesOut(s.slug, s.name, s.name_en, s.position, s.translations or {})
 
 
 def category_out(c: Category) -> CategoryOut:
-    return CategoryOut(c.slug, c.series.slug, c.name, c.name_en, c.position)
+    return CategoryOut(c.slug, c.series.slug, c.name, c.name_en, c.position, c.translations or {})
 
 
 async def product_out(
@@ -85,6 +85,7 @@ async def product_out(
         listed=p.listed,
         review_state=p.review_state,
         sold_count=p.sold_count,
+        translations=p.translations or {},
         skus=[
             StaffSkuOut(
                 s.code,
@@ -148,7 +149,13 @@ class StaffCatalogController(Controller):
         """Rename or reorder (``position``) a series."""
         async with committing(db) as session:
             s = await staff_service.update_series(
-                session, actor, slug, name=data.name, name_en=data.name_en, position=data.position
+                session,
+                actor,
+                slug,
+                name=data.name,
+                name_en=data.name_en,
+                position=data.position,
+                translations=data.translations,
             )
         return series_out(s)
 
@@ -182,6 +189,7 @@ class StaffCatalogController(Controller):
                 name_en=data.name_en,
                 position=data.position,
                 series=data.series,
+                translations=data.translations,
             )
         return category_out(c)
 
@@ -288,6 +296,7 @@ class StaffCatalogController(Controller):
                 name_en=data.name_en,
                 description=data.description,
                 category=data.category,
+                translations=data.translations,
             ),
         )
 

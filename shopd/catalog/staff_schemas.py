@@ -17,6 +17,19 @@ Attributes = Annotated[
 ]
 
 
+# Texts in other languages than the row's own: {"es": {"name": …}, "en": {"description": …}}.
+# A language given replaces what it had; an empty object removes it.
+Translations = Annotated[
+    dict[
+        Annotated[str, msgspec.Meta(max_length=8)],
+        Annotated[
+            dict[Annotated[str, msgspec.Meta(max_length=16)], str], msgspec.Meta(max_length=4)
+        ],
+    ],
+    msgspec.Meta(max_length=4),
+]
+
+
 class SeriesIn(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     name: Name
@@ -28,6 +41,7 @@ class SeriesPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
     name_en: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     position: Position | None = None
+    translations: Translations | None = None
 
 
 class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,6 +57,7 @@ class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
     name_en: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     position: Position | None = None
     series: Slug | None = None
+    translations: Translations | None = None
 
 
 class SeriesOut(msgspec.Struct):
@@ -50,6 +65,7 @@ class SeriesOut(msgspec.Struct):
     name: str
     name_en: str
     position: int
+    translations: dict[str, dict[str, str]] = {}
 
 
 class CategoryOut(msgspec.Struct):
@@ -58,6 +74,7 @@ class CategoryOut(msgspec.Struct):
     name: str
     name_en: str
     position: int
+    translations: dict[str, dict[str, str]] = {}
 
 
 class SkuIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -86,6 +103,7 @@ class ProductPatch(msgspec.Struct, forbid_unknown_fields=True):
     name_en: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     description: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
     category: Slug | None = None
+    translations: Translations | None = None
 
 
 class PriceIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -126,6 +144,7 @@ class StaffProductOut(msgspec.Struct):
     sold_count: int
     skus: list[StaffSkuOut]
     price_history: list[PriceChangeOut] = []
+    translations: dict[str, dict[str, str]] = {}
 
 
 class SkuSalesOut(msgspec.Struct):

@@ -115,17 +115,29 @@ async def update_series(
     name: str | None,
     name_en: str | None,
     position: int | None,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Series:
     actor.require("manager")
     series = await series_by_slug(session, slug)
-    before = {"name": series.name, "name_en": series.name_en, "position": series.position}
+
+    def state() -> dict[str, Any]:
+        return {
+            "name": series.name,
+            "name_en": series.name_en,
+            "translations": series.translations or {},
+            "position": series.position,
+        }
+
+    before = state()
     if name is not None:
         series.name = clean_text(name, "name", max_length=120)
     if name_en is not None:
         series.name_en = clean_text(name_en, "name_en", max_length=120, required=False)
     if position is not None:
         series.position = position
-    after = {"name": series.name, "name_en": series.name_en, "position": series.position}
+    if translations is not None:
+        series.translations = translated(series.translations, translations, SERIES_FIELDS)
+    after = state()
     record(session, actor, "series.update", "series", slug, before=before, after=after)
     await session.flush()
     return series
@@ -168,16 +180,20 @@ async def update_category(
     name_en: str | None,
     position: int | None,
     series: str | None,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Category:
-    """Rename, reorder, or move to another series."""
+    """Rename (in any language), reorder, or move to another series."""
     actor.require("manager")
     category = await category_by_slug(session, slug)
     before = {
         "name": category.name,
         "name_en": category.name_en,
+        "translations": category.translations or {},
         "position": category.position,
         "series": category.series.slug,
     }
+    if translations is not None:
+        category.translations = translated(category.translations, translations, SERIES_FIELDS)
     if name is not None:
         category.name = clean_text(name, "name", max_length=120)
     if name_en is not None:
@@ -190,6 +206,7 @@ async def update_category(
     after = {
         "name": category.name,
         "name_en": category.name_en,
+        "translations": category.translations or {},
         "position": category.position,
         "series": category.series.slug,
     }
@@ -256,10 +273,54 @@ async def staff_products(
     return list(rows.scalars()), total
 
 
+# The languages a row's translations may hold (its own columns are the original's, zh) and
+# the fields each kind of row translates, with their longest text.
+TRANSLATED_LANGUAGES = ("en", "es")
+SERIES_FIELDS = {"name": 120}
+PRODUCT_FIELDS = {"name": 200, "description": 20_000}
+
+
+def translated(
+    current: dict[str, dict[str, str]] | None,
+    given: dict[str, dict[str, str]],
+    fields: dict[str, int],
+) -> dict[str, dict[str, str]]:
+    """``current`` with each language in ``given`` replaced (an empty one removed), every text
+    checked as the row's own columns are."""
+    out = {lang: dict(texts) for lang, texts in (current or {}).items()}
+    for lang, texts in given.items():
+        if lang not in TRANSLATED_LANGUAGES:
+            raise InvalidInput(
+                f"translations are for {', '.join(TRANSLATED_LANGUAGES)}",
+                code="invalid_translation",
+                details={"field": "translations", "language": lang},
+            )
+        unknown = sorted(set(texts) - set(fields))
+        if unknown:
+            raise InvalidInput(
+                f"only {', '.join(fields)} are translated",
+                code="invalid_translation",
+                details={"field": "translations", "unknown": unknown},
+            )
+        kept = {
+            key: clean_text(
+                text, f"translations.{lang}.{key}", max_length=fields[key], required=False
+            )
+            for key, text in texts.items()
+        }
+        kept = {key: text for key, text in kept.items() if text}
+        if kept:
+            out[lang] = kept
+        else:
+            out.pop(lang, None)
+    return out
+
+
 def product_state(p: Product) -> dict[str, Any]:
     return {
         "name": p.name,
         "name_en": p.name_en,
+        "translations": p.translations or {},
         "description": p.description,
         "category_id": p.category_id,
         "list_price": p.list_price,
@@ -418,10 +479,13 @@ async def update_product(
     name_en: str | None = None,
     description: str | None = None,
     category: str | None = None,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Product:
     actor.require("clerk")
     product = await product_by_slug(session, slug, lock=True)
     before = product_state(product)
+    if translations is not None:
+        product.translations = translated(product.translations, translations, PRODUCT_FIELDS)
     if name is not None:
         product.name = clean_text(name, "name", max_length=200)
     if name_en is not None:

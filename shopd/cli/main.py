@@ -94,7 +94,12 @@ async def _seed(settings: Settings, products: int, progress: Progress) -> dict[s
         if await catalog_size(session):
             return None
         task = progress.add_task("Seeding the demo catalog", total=products)
-        return await seed(session, products, progress=lambda n: progress.advance(task, n))
+        return await seed(
+            session,
+            products,
+            progress=lambda n: progress.advance(task, n),
+            shipping=(settings.shipping_fee, settings.free_shipping_over, settings.currency),
+        )
 
 
 def do_seed(settings: Settings, products: int) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopd.catalog.cache.version import ShownInCatalog
 from shopd.db import Base, UTCDateTime, utcnow
+from shopd.translations import Translated
 
 
-class ServicePage(Base):
+class ServicePage(Base, Translated):
     """A customer-service page (shopping guide, returns policy, ...), Markdown without HTML."""
 
     __tablename__ = "service_pages"
@@ -20,17 +21,25 @@ class ServicePage(Base):
     slug: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # {"en": {"title": …, "body": …}, "es": {…}}: see shopd.translations.Translated.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_by: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Announcement(Base):
+class Announcement(Base, Translated):
     __tablename__ = "announcements"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # {"en": {"title": …, "body": …}, "es": {…}}: see shopd.catalog.models.Translated.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
+        JSON, nullable=True, default=dict
+    )
     published: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

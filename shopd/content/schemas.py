@@ -8,11 +8,24 @@ from typing import Annotated
 
 import msgspec
 
+# A title and a body in the languages other than the row's own (en, es).
+TextsByLanguage = Annotated[
+    dict[
+        Annotated[str, msgspec.Meta(max_length=8)],
+        Annotated[
+            dict[Annotated[str, msgspec.Meta(max_length=8)], str], msgspec.Meta(max_length=2)
+        ],
+    ],
+    msgspec.Meta(max_length=4),
+]
+
 
 class PageIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     body: Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
     position: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 0
+    # The page in the other languages: {"en": {"title": …, "body": …}, "es": {…}}.
+    translations: TextsByLanguage | None = None
 
 
 class PageOut(msgspec.Struct):
@@ -28,6 +41,8 @@ class AnnouncementIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     body: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
     published: bool = True
+    # The announcement in the other languages: {"en": {"title": …, "body": …}, "es": {…}}.
+    translations: TextsByLanguage | None = None
 
 
 class PublishIn(msgspec.Struct, forbid_unknown_fields=True):

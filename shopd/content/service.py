@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd import security
+from shopd import security, translations
 from shopd.catalog.models import Product, Sku
 from shopd.config import Settings
+from shopd.content.default_pages import DEFAULT_PAGES, translations_of
 from shopd.content.models import (
     Announcement,
     GuestbookEntry,
@@ -37,41 +38,6 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Raw HTML is off: a page body can format text and link, never run script.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 REVIEWABLE = ("delivered", "completed")
-
-DEFAULT_PAGES = [
-    (
-        "shopping-guide",
-        "Shopping guide · 购物指南",
-        "1. Find a product by category or with the search box (Chinese or English).\n"
-        "2. Choose the size or colour and add it to the cart.\n"
-        "3. Check out as a guest or with an account; keep the order number.\n\n"
-        "按分类或搜索找到商品，选择规格加入购物车，结算时可免注册下单，请保留订单号。",
-    ),
-    (
-        "service-promise",
-        "Our service promise · 服务承诺",
-        "Every order leaves our warehouse **within 24 hours**, never later than 48.\n\n"
-        "所有订单 **24 小时内** 发货，最迟不超过 48 小时。",
-    ),
-    (
-        "returns",
-        "Returns and exchanges · 退换货政策",
-        "Send goods back unused within **7 days** of delivery; we refund within 3 days of "
-        "receiving them.\n\n签收后 **7 天内** 未使用商品可退换，收到退货后 3 天内退款。",
-    ),
-    (
-        "payment",
-        "Payment methods · 付款方式",
-        "- Cash on delivery · 货到付款\n- Bank transfer (quote the order number) · 银行转账"
-        "（请注明订单号）\n- Card online · 在线支付",
-    ),
-    (
-        "delivery",
-        "Delivery fees and times · 配送费用与时效",
-        "A flat fee per order, **free above the threshold** shown in the cart; 1-3 days "
-        "within the country.\n\n每单统一运费，满额包邮；国内 1-3 天送达。",
-    ),
-]
 
 
 def render_markdown(text: str) -> Markup:
@@ -95,9 +61,42 @@ async def page(session: AsyncSession, slug: str) -> ServicePage:
     return found
 
 
+def _texts_by_language(
+    given: dict[str, dict[str, str]], body_length: int = 50_000
+) -> dict[str, dict[str, str]]:
+    """A page's or announcement's title and body in the other languages (en, es), checked as
+    its own are; a language with neither is left out."""
+    out: dict[str, dict[str, str]] = {}
+    for lang, texts in given.items():
+        if lang not in ("en", "es") or set(texts) - {"title", "body"}:
+            raise InvalidInput(
+                "translations are en and es, each a title and a body",
+                code="invalid_translation",
+                details={"field": "translations", "language": lang},
+            )
+        kept = {
+            "title": clean_text(texts.get("title", ""), "title", max_length=200, required=False),
+            "body": clean_text(
+                texts.get("body", ""), "body", max_length=body_length, required=False
+            ),
+        }
+        if any(kept.values()):
+            out[lang] = {key: text for key, text in kept.items() if text}
+    return out
+
+
 async def put_page(
-    session: AsyncSession, actor: Actor, slug: str, *, title: str, body: str, position: int
+    session: AsyncSession,
+    actor: Actor,
+    slug: str,
+    *,
+    title: str,
+    body: str,
+    position: int,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> ServicePage:
+    """Create or replace a page: its own title and body and, when given, its texts in the other
+    languages ({"en": {"title", "body"}, "es": …}; none given keeps what it had)."""
     actor.require("manager")
     if not _SLUG.match(slug):
         raise InvalidInput(
@@ -115,6 +114,8 @@ async def put_page(
     else:
         existing.title, existing.body, existing.position = title, body, position
         existing.updated_by = actor.label
+    if translations is not None:
+        existing.translations = _texts_by_language(translations)
     record(
         session,
         actor,
@@ -129,11 +130,17 @@ async def put_page(
 
 
 async def seed_pages(session: AsyncSession) -> None:
-    for position, (slug, title, body) in enumerate(DEFAULT_PAGES):
+    for position, (slug, texts) in enumerate(DEFAULT_PAGES.items()):
         if await session.get(ServicePage, slug) is None:
+            title, body = texts["zh"]
             session.add(
                 ServicePage(
-                    slug=slug, title=title, body=body, position=position, updated_by="system"
+                    slug=slug,
+                    title=title,
+                    body=body,
+                    translations=translations_of(slug),
+                    position=position,
+                    updated_by="system",
                 )
             )
 
@@ -152,12 +159,20 @@ async def announcements(
 
 
 async def add_announcement(
-    session: AsyncSession, actor: Actor, *, title: str, body: str, published: bool
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    title: str,
+    body: str,
+    published: bool,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Announcement:
+    """A new announcement, with its title and body in the other languages when given."""
     actor.require("manager")
     item = Announcement(
         title=clean_text(title, "title", max_length=200),
         body=clean_text(body, "body", max_length=20_000),
+        translations=_texts_by_language(translations or {}, body_length=20_000),
         published=published,
         created_by=actor.label,
     )
@@ -355,12 +370,17 @@ async def subscribe(session: AsyncSession, settings: Settings, email: str, langu
         sub.status, sub.token, sub.language = "pending", token, language
     await session.flush()
     confirm, unsubscribe = _links(settings, token)
+    # In the language of the page subscribed from (else the shop's).
+    _ = translations.translator(translations.language_or(language, settings.language))
     enqueue_mail(
         session,
         "newsletter_confirm",
         email,
-        f"[{settings.shop_name}] Please confirm your subscription · 请确认订阅",
-        f"Confirm: {confirm}\n确认订阅：{confirm}\n\nNot you? Ignore this mail, or: {unsubscribe}\n",
+        _("[{shop}] Please confirm your subscription", shop=settings.shop_name),
+        _("Confirm: {link}", link=confirm)
+        + "\n\n"
+        + _("Not you? Ignore this mail, or: {link}", link=unsubscribe)
+        + "\n",
     )
 
 

@@ -76,7 +76,13 @@ class StaffContentController(Controller):
         shown as text, never run."""
         async with committing(db) as session:
             p = await service.put_page(
-                session, actor, slug, title=data.title, body=data.body, position=data.position
+                session,
+                actor,
+                slug,
+                title=data.title,
+                body=data.body,
+                position=data.position,
+                translations=data.translations,
             )
         return PageOut(p.slug, p.title, p.body, p.position, p.updated_by, p.updated_at)
 
@@ -86,7 +92,12 @@ class StaffContentController(Controller):
     ) -> AnnouncementOut:
         async with committing(db) as session:
             a = await service.add_announcement(
-                session, actor, title=data.title, body=data.body, published=data.published
+                session,
+                actor,
+                title=data.title,
+                body=data.body,
+                published=data.published,
+                translations=data.translations,
             )
         return AnnouncementOut(a.id, a.title, a.body, a.published, a.created_at)
 

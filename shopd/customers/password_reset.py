@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd import security
+from shopd import security, translations
 from shopd.config import Settings
 from shopd.customers.models import Customer, CustomerSession, PasswordReset
 from shopd.customers.service import check_password_strength
@@ -25,7 +25,9 @@ from shopd.validation import normalise_email
 MAIL_KIND = "password_reset"
 
 
-async def request_reset(session: AsyncSession, settings: Settings, email: str) -> None:
+async def request_reset(
+    session: AsyncSession, settings: Settings, email: str, language: str = ""
+) -> None:
     try:
         email = normalise_email(email)
     except InvalidInput:
@@ -50,12 +52,22 @@ async def request_reset(session: AsyncSession, settings: Settings, email: str) -
         )
     )
     link = f"{settings.public_url.rstrip('/')}/account/reset?{urlencode({'t': token})}"
-    body = (
-        f"Someone (we hope you) asked to set a new password for {email} at "
-        f"{settings.shop_name}.\n\nSet it here within {minutes} minutes; the link works once:\n"
-        f"{link}\n\nIf it was not you, do nothing: your password stays as it is.\n"
+    # In the language of the page that asked (else the shop's).
+    _ = translations.translator(translations.language_or(language, settings.language))
+    body = "\n\n".join(
+        [
+            _(
+                "Someone (we hope you) asked to set a new password for {email} at {shop}.",
+                email=email,
+                shop=settings.shop_name,
+            ),
+            _("Set it here within {minutes} minutes; the link works once:", minutes=minutes)
+            + f"\n{link}",
+            _("If it was not you, do nothing: your password stays as it is."),
+        ]
     )
-    enqueue_mail(session, MAIL_KIND, email, f"{settings.shop_name}: set a new password", body)
+    subject = _("{shop}: set a new password", shop=settings.shop_name)
+    enqueue_mail(session, MAIL_KIND, email, subject, body + "\n")
     await session.flush()
 
 

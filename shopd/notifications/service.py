@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopd import security
+from shopd import security, translations
 from shopd.config import Settings
-from shopd.formatting import format_money
+from shopd.formatting import format_money, format_number, shop_time
 from shopd.notifications.models import OutboxMessage
 from shopd.orders.models import Order
 
@@ -19,59 +21,99 @@ def order_url(settings: Settings, number: str) -> str:
     return f"{settings.public_url.rstrip('/')}/orders/{number}?t={token}"
 
 
+def unpaid_deadline(settings: Settings, order: Order) -> dt.datetime:
+    """When an unpaid order (transfer or card) is cancelled by the expiry job."""
+    return order.created_at + dt.timedelta(minutes=settings.unpaid_cancel_minutes)
+
+
 def render(
-    settings: Settings, order: Order, kind: str, *, amount: int | None = None
+    settings: Settings,
+    order: Order,
+    kind: str,
+    *,
+    amount: int | None = None,
+    bank_details: str = "",
 ) -> tuple[str, str]:
-    """Subject and plain-text body, in Chinese and English like the rest of the shop."""
+    """Subject and plain-text body in the language the order was placed in (else the shop's),
+    amounts as money, times on the shop's clock with its zone."""
+    language = translations.language_or(order.language, settings.language)
+    _ = translations.translator(language)
     shop = settings.shop_name
-    link = order_url(settings, order.number)
-    total = format_money(order.total, order.currency, code=True)
+    number = order.number
+    link = order_url(settings, number)
+    total = format_money(order.total, order.currency, language)
     if kind == "order_placed":
-        subject = f"[{shop}] 订单已提交 Order {order.number} received"
+        subject = _("[{shop}] Order {number} received", shop=shop, number=number)
         lines = [
-            f"感谢您的订购！订单号 {order.number}，合计 {total}。",
-            f"Thank you for your order {order.number}, total {total}.",
+            _("Thank you for your order {number}, total {total}.", number=number, total=total),
+            _("Placed: {when}", when=shop_time(order.created_at, settings.timezone, language)),
+            _(
+                "Payment method: {method}",
+                method=translations.payment_method_name(order.payment_method, language),
+            ),
         ]
         if order.payment_method == "bank_transfer":
+            lines.append(_("Please quote the order number with your transfer."))
+            if bank_details:
+                lines += ["", _("Pay by bank transfer to:"), bank_details.strip(), ""]
+            else:
+                lines.append(
+                    _("Write to {email} for the shop's bank details.", email=settings.contact_email)
+                )
+        if order.payment_method in ("bank_transfer", "card"):
             lines.append(
-                "请在订单备注中写上订单号完成转账。Please quote the order number with your transfer."
+                _(
+                    "An unpaid order is kept for {hours} hours, until {when}; after that it is"
+                    " cancelled.",
+                    hours=format_number(settings.unpaid_cancel_minutes / 60, language),
+                    when=shop_time(unpaid_deadline(settings, order), settings.timezone, language),
+                )
             )
     elif kind == "order_paid":
-        subject = f"[{shop}] 已收到付款 Payment received for {order.number}"
+        subject = _("[{shop}] Payment received for {number}", shop=shop, number=number)
         lines = [
-            f"我们已收到订单 {order.number} 的付款 {total}，将在 24 小时内发货。",
-            f"We received {total} for order {order.number}; it ships within 24 hours.",
+            _(
+                "We received {total} for order {number}; it ships within 24 hours.",
+                total=total,
+                number=number,
+            )
         ]
     elif kind == "order_shipped":
-        subject = f"[{shop}] 已发货 Order {order.number} shipped"
+        subject = _("[{shop}] Order {number} shipped", shop=shop, number=number)
         lines = [
-            f"订单 {order.number} 已由 {order.carrier} 发出，运单号 {order.tracking_number}。",
-            f"Order {order.number} left with {order.carrier}, tracking number "
-            f"{order.tracking_number}.",
+            _(
+                "Order {number} left with {carrier}, tracking number {tracking}.",
+                number=number,
+                carrier=order.carrier,
+                tracking=order.tracking_number,
+            )
         ]
     elif kind == "order_refunded":
         refunded = format_money(
-            amount if amount is not None else order.refunded_total, order.currency, code=True
+            amount if amount is not None else order.refunded_total, order.currency, language
         )
-        subject = f"[{shop}] 退款 Refund for {order.number}"
-        lines = [
-            f"订单 {order.number} 已退款 {refunded}。",
-            f"We refunded {refunded} for order {order.number}.",
-        ]
+        subject = _("[{shop}] Refund for {number}", shop=shop, number=number)
+        lines = [_("We refunded {amount} for order {number}.", amount=refunded, number=number)]
     elif kind == "order_cancelled":
-        subject = f"[{shop}] 订单已取消 Order {order.number} cancelled"
-        lines = [f"订单 {order.number} 已取消。", f"Order {order.number} was cancelled."]
+        subject = _("[{shop}] Order {number} cancelled", shop=shop, number=number)
+        lines = [_("Order {number} was cancelled.", number=number)]
     else:
         raise ValueError(f"unknown notification kind {kind!r}")
-    lines += ["", f"{link}", f"{shop} · {settings.contact_email}"]
+    lines += ["", _("Your order: {link}", link=link), f"{shop} · {settings.contact_email}"]
     return subject, "\n".join(lines) + "\n"
 
 
 def enqueue(
-    session: AsyncSession, settings: Settings, order: Order, kind: str, *, amount: int | None = None
+    session: AsyncSession,
+    settings: Settings,
+    order: Order,
+    kind: str,
+    *,
+    amount: int | None = None,
+    bank_details: str = "",
 ) -> None:
     """Add the e-mail to the caller's transaction: it is sent only if the change commits."""
-    subject, body = render(settings, order, kind, amount=amount)
+    subject, body = render(settings, order, kind, amount=amount, bank_details=bank_details)
     enqueue_mail(session, kind, order.email, subject, body, order_id=order.id)
 
 

@@ -157,6 +157,7 @@ class OrderController(Controller):
             points=data.points,
             group_buy=data.group_buy,
             expected_total=data.expected_total,
+            language=data.language or "",
         )
         async with db.write() as session:
             me = await session.get(Customer, customer.id) if customer else None

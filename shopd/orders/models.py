@@ -33,6 +33,9 @@ class Order(Base):
     phone: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
     payment_method: Mapped[str] = mapped_column(String(24))
+    # The language the order was placed in (en, zh, es): its mails are written in it. Empty
+    # for orders from before languages were kept: those get the shop's language.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default=text("''"))
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the 24/48-hour dispatch promise starts: payment, or placement for cash on delivery.
     ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)

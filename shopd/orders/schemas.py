@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -24,6 +24,8 @@ class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True):
     group_buy: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
     # The total shown to the buyer; checkout refuses (price_changed) if it no longer holds.
     expected_total: Annotated[int, msgspec.Meta(ge=0, le=10**14)] | None = None
+    # The language the order's mails are written in: en, zh or es (else the shop's).
+    language: Literal["en", "zh", "es"] | None = None
 
 
 class OrderLineOut(msgspec.Struct):

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shopd import security, unit_of_work
+from shopd import security, translations, unit_of_work
 from shopd.cart import quotes
 from shopd.cart import service as carts
 from shopd.catalog.models import Product
@@ -30,14 +30,12 @@ from shopd.inventory import service as inventory
 from shopd.notifications import service as notify
 from shopd.orders.models import Order, OrderEvent, OrderLine
 from shopd.promotions import coupons, flash, group_buys
-from shopd.staff import throttle
+from shopd.staff import shop_settings, throttle
 from shopd.validation import clean_text, identity_key, normalise_email, normalise_phone
 
-PAYMENT_METHODS: dict[str, str] = {
-    "cod": "Cash on delivery · 货到付款",
-    "bank_transfer": "Bank transfer · 银行转账",
-    "card": "Online card payment · 在线支付",
-}
+# The API's names for the payment methods (English; each page and mail names them in its
+# reader's language through shopd.translations).
+PAYMENT_METHODS: dict[str, str] = translations.PAYMENT_METHOD_NAMES
 
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -57,6 +55,9 @@ class CheckoutData:
     # The total the buyer was shown: if prices moved since, checkout refuses instead of
     # charging something else.
     expected_total: int | None = None
+    # The language the buyer reads (en, zh, es): the order's mails are written in it. Empty:
+    # the shop's language.
+    language: str = ""
 
 
 # Every checkout counts its products' sales: table-level and built once.
@@ -233,6 +234,7 @@ async def _checkout_once(
         phone=phone,
         status="pending_payment",
         payment_method=data.payment_method,
+        language=translations.language_or(data.language, settings.language),
         currency=settings.currency,
         subtotal=quote.subtotal,
         shipping_fee=quote.shipping_fee,
@@ -288,7 +290,12 @@ async def _checkout_once(
     if order.payment_method == "cod":
         # No payment to wait for: the dispatch promise starts now.
         order.ready_at = now
-    notify.enqueue(session, settings, order, "order_placed")
+    bank = ""
+    if order.payment_method == "bank_transfer":
+        bank = shop_settings.bank_details_in(
+            await shop_settings.get(session, "bank_details"), order.language, settings.language
+        )
+    notify.enqueue(session, settings, order, "order_placed", bank_details=bank)
     await carts.clear(session, cart)
     await session.flush()
 

@@ -14,6 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
@@ -62,6 +63,7 @@ from shopd.server.request_metrics import RequestMetrics
 from shopd.server.security_headers import add_security_headers
 from shopd.server.strict_bodies import mark_strict_objects, read_body_strictly
 from shopd.staff.api import StaffAdminController, StaffController
+from shopd.translations import N_
 from shopd.web import render
 from shopd.web.pages import STOREFRONT
 from shopd.web.rendered import RenderedPages
@@ -89,6 +91,16 @@ def _json(
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
+# What an error page says for a status without a domain error of its own (shopd/web/i18n.py
+# translates each).
+PAGE_MESSAGES = {
+    400: N_("This address asks for something the page cannot show. Check the link."),
+    413: N_("That is more than the shop accepts at once."),
+    429: N_("Too many requests. Please wait a moment and try again."),
+    503: N_("The shop is busy. Please try again in a moment."),
+}
+
+
 def _is_page(request: Request[Any, Any, Any]) -> bool:
     """Storefront pages answer errors as HTML; the API, docs and operations paths as JSON."""
     path = request.url.path
@@ -100,12 +112,16 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
         return render.error_page(
             request,
             exc.status_code,
-            "This page could not be found." if exc.status_code == 404 else exc.message,
+            "This page could not be found." if exc.status_code == 404 else exc,
         )
     return _json(exc.to_body(), exc.status_code)
 
 
-def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    if _is_page(request):
+        # A page address with a parameter out of shape (?page=abc, an over-long q): a page in
+        # the visitor's language, not the API's JSON.
+        return render.error_page(request, 400, PAGE_MESSAGES[400])
     problems = exc.extra if isinstance(exc.extra, list) else []
     detail = str(exc.detail or "")
     fields = [
@@ -141,7 +157,7 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
             )
         if status in (404, 405):
             return render.error_page(request, 404, "This page could not be found.")
-        return render.error_page(request, status, str(exc.detail or "bad request"))
+        return render.error_page(request, status, PAGE_MESSAGES.get(status, PAGE_MESSAGES[400]))
     code = _HTTP_CODES.get(status, "bad_request")
     detail = str(exc.detail or "")
     if status == 400 and _caused_by_body_decoding(exc):
@@ -161,7 +177,7 @@ def _try_again(
 ) -> Response[Any]:
     """A 503 the client may retry: the error page for a storefront page, else the JSON body."""
     if _is_page(request):
-        return render.error_page(request, error.status_code, error.message)
+        return render.error_page(request, error.status_code, PAGE_MESSAGES[503])
     return _json(error.to_body(), error.status_code, headers={"Retry-After": str(retry_after)})
 
 
@@ -338,6 +354,15 @@ def create_app(
             version=__version__,
             path="/schema",
             description='The shop\'s JSON API. Errors: {"error": {"code", "message", "details"}}.',
+            # Redoc from the shop's own static files (shopd/web/static/vendor/redoc), no web
+            # fonts and no icon from a CDN: the docs open offline and behind a firewall.
+            render_plugins=[
+                RedocRenderPlugin(
+                    js_url="/static/vendor/redoc/redoc.standalone.js",
+                    google_fonts=False,
+                    favicon="",
+                )
+            ],
         ),
         middleware=[
             prometheus.middleware,

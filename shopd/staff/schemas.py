@@ -79,4 +79,5 @@ class AuditPage(msgspec.Struct):
 
 
 class SettingIn(msgspec.Struct, forbid_unknown_fields=True):
-    value: bool | int | str
+    # A text per language (bank details) is an object of language → text.
+    value: bool | int | str | dict[str, str]

@@ -33,7 +33,35 @@ def _basis_points(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10_000
 
 
+BANK_DETAILS_LANGUAGES = ("en", "zh", "es")
+MAX_BANK_DETAILS = 1000
+
+
+def _bank_details(v: Any) -> bool:
+    """Per language, the text a customer pays a transfer with (account holder, bank, account
+    number): ``{"en": "…", "zh": "…", "es": "…"}``, any of them."""
+    return isinstance(v, dict) and all(
+        k in BANK_DETAILS_LANGUAGES and isinstance(t, str) and len(t) <= MAX_BANK_DETAILS
+        for k, t in v.items()
+    )
+
+
+def bank_details_in(value: dict[str, str], language: str, shop_language: str) -> str:
+    """The bank details in ``language``, else in the shop's language, else in any given."""
+    for candidate in (language, shop_language, *BANK_DETAILS_LANGUAGES):
+        text = (value or {}).get(candidate, "").strip()
+        if text:
+            return text
+    return ""
+
+
 KNOWN: dict[str, Known] = {
+    "bank_details": Known(
+        {},
+        'where customers send a bank transfer, per language: {"en": "…", "zh": "…", "es": "…"} '
+        f"(each at most {MAX_BANK_DETAILS} characters)",
+        _bank_details,
+    ),
     "hide_sold_out": Known(
         False,
         "delist products with nothing available instead of showing them as sold out "

@@ -6,13 +6,16 @@ which sets a cookie. A string missing from a catalog shows in English rather tha
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from babel import Locale
 
-from shopd.formatting import LOCALES, format_number
+from shopd import translations
+from shopd.errors import DomainError
+from shopd.formatting import LOCALES, format_datetime, format_money, format_number
 
 LANGUAGES = {"en": "English", "zh": "简体中文", "es": "Español"}
 LANG_COOKIE = "shopd_lang"
@@ -131,16 +134,6 @@ ZH: dict[str, str] = {
     "Your subscription is confirmed.": "订阅已确认。",
     "You are unsubscribed.": "您已退订。",
     "Language": "语言",
-    "pending_payment": "待付款",
-    "paid": "已付款",
-    "picking": "备货中",
-    "shipped": "已发货",
-    "delivered": "已送达",
-    "completed": "已完成",
-    "cancelled": "已取消",
-    "return_requested": "退货申请中",
-    "returned": "已退货",
-    "refunded": "已退款",
     "This page could not be found.": "找不到该页面。",
     "The form expired. Go back, reload the page and try again.": "表单已过期，请返回刷新后重试。",
     "Something went wrong on our side.": "我们这边出了点问题。",
@@ -260,16 +253,6 @@ ES: dict[str, str] = {
     "Your subscription is confirmed.": "Su suscripción está confirmada.",
     "You are unsubscribed.": "Se ha dado de baja.",
     "Language": "Idioma",
-    "pending_payment": "pendiente de pago",
-    "paid": "pagado",
-    "picking": "en preparación",
-    "shipped": "enviado",
-    "delivered": "entregado",
-    "completed": "completado",
-    "cancelled": "cancelado",
-    "return_requested": "devolución solicitada",
-    "returned": "devuelto",
-    "refunded": "reembolsado",
     "This page could not be found.": "No se encontró esta página.",
     "The form expired. Go back, reload the page and try again.": "El formulario caducó. Vuelva, recargue la página e inténtelo de nuevo.",
     "Something went wrong on our side.": "Algo salió mal por nuestra parte.",
@@ -425,6 +408,12 @@ ES.update(
     }
 )
 
+# What the areas write (statuses, payment methods, mail) is translated in core; a page
+# and a mail name a status alike.
+for _language, _catalog in (("zh", ZH), ("es", ES)):
+    for _text, _translated in translations.CATALOGS[_language].items():
+        _catalog.setdefault(_text, _translated)
+
 CATALOGS: dict[str, dict[str, str]] = {"en": {}, "zh": ZH, "es": ES}
 
 
@@ -433,13 +422,7 @@ def error_text(code: str | None) -> str:
 
 
 def translator(lang: str) -> Callable[..., str]:
-    catalog = CATALOGS.get(lang, {})
-
-    def gettext(text: str, **values: Any) -> str:
-        out = catalog.get(text, text)
-        return out.format(**values) if values else out
-
-    return gettext
+    return translations.translator(lang, CATALOGS)
 
 
 # Texts that change with a number: the English (singular, plural) pair → the language's text for
@@ -483,3 +466,217 @@ def choose(cookie: str | None, query: str | None, default: str) -> str:
         if candidate in LANGUAGES:
             return candidate  # type: ignore[return-value]
     return "en"
+
+
+ZH.update(
+    {
+        "This address asks for something the page cannot show. Check the link.": "该网址请求的内容无法显示，请检查链接。",
+        "That is more than the shop accepts at once.": "内容超出了本店一次能接收的大小。",
+        "Too many requests. Please wait a moment and try again.": "请求过于频繁，请稍候再试。",
+        "The shop is busy. Please try again in a moment.": "商店正忙，请稍后再试。",
+    }
+)
+ES.update(
+    {
+        "This address asks for something the page cannot show. Check the link.": "Esta dirección pide algo que la página no puede mostrar. Revise el enlace.",
+        "That is more than the shop accepts at once.": "Es más de lo que la tienda acepta de una vez.",
+        "Too many requests. Please wait a moment and try again.": "Demasiadas solicitudes. Espere un momento e inténtelo de nuevo.",
+        "The shop is busy. Please try again in a moment.": "La tienda está ocupada. Inténtelo de nuevo en un momento.",
+    }
+)
+
+# SKU options as the demo stores them (in English; a shop's own options show as staff wrote
+# them unless added here).
+OPTION_NAMES = ("Black", "White", "Navy", "Oat", "Forest green", "1.5 m bed", "1.8 m bed")
+ZH.update(
+    {
+        "Black": "黑色",
+        "White": "白色",
+        "Navy": "藏青",
+        "Oat": "燕麦",
+        "Forest green": "墨绿",
+        "1.5 m bed": "1.5米床",
+        "1.8 m bed": "1.8米床",
+    }
+)
+ES.update(
+    {
+        "Black": "negro",
+        "White": "blanco",
+        "Navy": "azul marino",
+        "Oat": "avena",
+        "Forest green": "verde bosque",
+        "1.5 m bed": "cama de 1,5 m",
+        "1.8 m bed": "cama de 1,8 m",
+    }
+)
+
+ZH.update(
+    {
+        "Bank transfer": "银行转账",
+    }
+)
+ES.update(
+    {
+        "Bank transfer": "Transferencia bancaria",
+    }
+)
+
+ZH.update(
+    {
+        "Shop {shop} online: browse the catalogue, order, and follow your delivery.": "{shop} 网上商店：浏览商品、下单并跟踪配送。",
+        "{category} at {shop}: prices, sizes and what is in stock.": "{shop} 的{category}：价格、规格与库存。",
+    }
+)
+ES.update(
+    {
+        "Shop {shop} online: browse the catalogue, order, and follow your delivery.": "Compre en {shop}: vea el catálogo, haga su pedido y siga la entrega.",
+        "{category} at {shop}: prices, sizes and what is in stock.": "{category} en {shop}: precios, tallas y existencias.",
+    }
+)
+
+# The demo's campaign titles (a title staff write shows as they wrote it).
+CAMPAIGN_TITLES = ("Three buyers fill the group",)
+ZH.update({"Three buyers fill the group": "三人成团"})
+ES.update({"Three buyers fill the group": "Tres compradores completan el grupo"})
+
+# Membership level names: the base level and the demo's ladder (a level staff name otherwise
+# shows as they wrote it).
+ZH.update({"member": "普通会员", "silver": "银卡", "gold": "金卡", "diamond": "钻石卡"})
+ES.update({"member": "socio", "silver": "plata", "gold": "oro", "diamond": "diamante"})
+LEVEL_NAMES = ("member", "silver", "gold", "diamond")
+
+# A domain error beside a form field, by its code, in the visitor's words. ``{name}`` fields
+# come from the error's details; amounts in them are written as money, times on the shop's
+# clock (``explain`` does it, told which details are which).
+DOMAIN_TEXT: dict[str, str] = {
+    "coupon_not_found": "Coupon {coupon} does not exist or was withdrawn.",
+    "coupon_not_started": "Coupon {coupon} is valid from {starts_at}.",
+    "coupon_expired": "Coupon {coupon} has expired.",
+    "coupon_used_up": "Coupon {coupon} has been used up.",
+    "coupon_limit_reached": "Coupon {coupon} can be used {limit} times per customer.",
+    "coupon_min_spend": "Coupon {coupon} needs a spend of {min_spend} on the goods it covers.",
+    "coupon_not_stackable": "These coupons cannot be used together.",
+    "coupon_repeated": "Each coupon can be used once per order.",
+    "too_many_coupons": "Too many coupons for one order.",
+    "insufficient_points": "You do not have that many points.",
+    "points_need_account": "Log in to spend points.",
+    "invalid_payment_method": "Choose a payment method.",
+    "invalid_email": "That is not a valid e-mail address.",
+    "invalid_phone": "That is not a valid phone number.",
+    "email_taken": "An account with this e-mail address exists already.",
+    "weak_password": "Choose a longer password.",
+    "invalid_password": "The password is too long.",
+    "invalid_credentials": "The e-mail address or password is wrong.",
+    "too_many_attempts": "Too many attempts; please try again later.",
+    "missing_field": "Please fill this in.",
+    "too_long": "This is too long (at most {max_length} characters).",
+    "cart_empty": "Your cart is empty.",
+    "price_changed": "Sorry, the price changed since it was shown: the total is now {total}.",
+    "group_buy_limit": "You have joined this group as often as it allows.",
+    "group_buy_joined": "You have joined this group already.",
+    "too_many_addresses": "You have saved as many addresses as an account may keep.",
+    "invalid_reset_token": "This link has expired or was used already; ask for a new one.",
+    "orders_in_progress": "Some orders still need your address; ask again once they are delivered.",
+    "invalid_topic": "Choose a topic.",
+    "invalid_token": "This link is not valid.",
+}
+# Details that are amounts (minor units) and moments (ISO text).
+MONEY_DETAILS = ("min_spend", "total", "spend", "expected")
+TIME_DETAILS = ("starts_at", "ended_at")
+
+ZH.update(
+    {
+        "Coupon {coupon} does not exist or was withdrawn.": "优惠券 {coupon} 不存在或已停用。",
+        "Coupon {coupon} is valid from {starts_at}.": "优惠券 {coupon} 自 {starts_at} 起可用。",
+        "Coupon {coupon} has expired.": "优惠券 {coupon} 已过期。",
+        "Coupon {coupon} has been used up.": "优惠券 {coupon} 已被领完。",
+        "Coupon {coupon} can be used {limit} times per customer.": "优惠券 {coupon} 每人限用 {limit} 次。",
+        "Coupon {coupon} needs a spend of {min_spend} on the goods it covers.": "优惠券 {coupon} 需适用商品满 {min_spend} 才能使用。",
+        "These coupons cannot be used together.": "这些优惠券不能同时使用。",
+        "Each coupon can be used once per order.": "每张优惠券每单限用一次。",
+        "Too many coupons for one order.": "一个订单使用的优惠券过多。",
+        "You do not have that many points.": "您的积分不足。",
+        "Log in to spend points.": "登录后才能使用积分。",
+        "Choose a payment method.": "请选择付款方式。",
+        "That is not a valid e-mail address.": "邮箱地址无效。",
+        "That is not a valid phone number.": "电话号码无效。",
+        "An account with this e-mail address exists already.": "该邮箱已注册。",
+        "Choose a longer password.": "请设置更长的密码。",
+        "The password is too long.": "密码过长。",
+        "The e-mail address or password is wrong.": "邮箱或密码错误。",
+        "Too many attempts; please try again later.": "尝试次数过多，请稍后再试。",
+        "Please fill this in.": "请填写此项。",
+        "This is too long (at most {max_length} characters).": "内容过长（最多 {max_length} 个字符）。",
+        "Sorry, the price changed since it was shown: the total is now {total}.": "抱歉，价格在显示后有变动：现在的应付总额为 {total}。",
+        "You have joined this group as often as it allows.": "您参加该拼团的次数已达上限。",
+        "You have joined this group already.": "您已参加该拼团。",
+        "You have saved as many addresses as an account may keep.": "您保存的地址已达上限。",
+        "This link has expired or was used already; ask for a new one.": "该链接已过期或已被使用，请重新申请。",
+        "Some orders still need your address; ask again once they are delivered.": "仍有订单需要您的地址，请在送达后再申请。",
+        "Choose a topic.": "请选择主题。",
+        "This link is not valid.": "该链接无效。",
+    }
+)
+ES.update(
+    {
+        "Coupon {coupon} does not exist or was withdrawn.": "El cupón {coupon} no existe o fue retirado.",
+        "Coupon {coupon} is valid from {starts_at}.": "El cupón {coupon} es válido desde {starts_at}.",
+        "Coupon {coupon} has expired.": "El cupón {coupon} ha caducado.",
+        "Coupon {coupon} has been used up.": "El cupón {coupon} se ha agotado.",
+        "Coupon {coupon} can be used {limit} times per customer.": "El cupón {coupon} se puede usar {limit} veces por cliente.",
+        "Coupon {coupon} needs a spend of {min_spend} on the goods it covers.": "El cupón {coupon} requiere un gasto de {min_spend} en los artículos que cubre.",
+        "These coupons cannot be used together.": "Estos cupones no se pueden combinar.",
+        "Each coupon can be used once per order.": "Cada cupón se puede usar una vez por pedido.",
+        "Too many coupons for one order.": "Demasiados cupones para un pedido.",
+        "You do not have that many points.": "No tiene tantos puntos.",
+        "Log in to spend points.": "Inicie sesión para usar puntos.",
+        "Choose a payment method.": "Elija una forma de pago.",
+        "That is not a valid e-mail address.": "Esa dirección de correo no es válida.",
+        "That is not a valid phone number.": "Ese número de teléfono no es válido.",
+        "An account with this e-mail address exists already.": "Ya existe una cuenta con esta dirección de correo.",
+        "Choose a longer password.": "Elija una contraseña más larga.",
+        "The password is too long.": "La contraseña es demasiado larga.",
+        "The e-mail address or password is wrong.": "El correo o la contraseña son incorrectos.",
+        "Too many attempts; please try again later.": "Demasiados intentos. Espere un momento e inténtelo de nuevo.",
+        "Please fill this in.": "Rellene este campo.",
+        "This is too long (at most {max_length} characters).": "Es demasiado largo (máximo {max_length} caracteres).",
+        "Sorry, the price changed since it was shown: the total is now {total}.": "Lo sentimos, el precio cambió desde que se mostró: el total ahora es {total}.",
+        "You have joined this group as often as it allows.": "Ya se unió a este grupo tantas veces como permite.",
+        "You have joined this group already.": "Ya se unió a este grupo.",
+        "You have saved as many addresses as an account may keep.": "Ya guardó tantas direcciones como permite una cuenta.",
+        "This link has expired or was used already; ask for a new one.": "Este enlace caducó o ya se usó; pida uno nuevo.",
+        "Some orders still need your address; ask again once they are delivered.": "Algunos pedidos aún necesitan su dirección; vuelva a pedirlo cuando se entreguen.",
+        "Choose a topic.": "Elija un tema.",
+        "This link is not valid.": "Este enlace no es válido.",
+    }
+)
+
+
+def explain(exc: DomainError, lang: str, currency: str, timezone: str) -> str:
+    """A domain error as the visitor reads it: its code's text in their language, with money
+    as money and moments on the shop's clock. A code without a text of its own reads as the
+    error code's ``ERROR_TEXT``, else the generic "that did not work"."""
+    gettext = translator(lang)
+    text = DOMAIN_TEXT.get(exc.code)
+    if text is None:
+        if exc.code not in ERROR_TEXT and lang == "en" and exc.message:
+            # The services write English: an English page may show the message itself
+            # rather than lose what it says (other languages get the generic text).
+            return exc.message[0].upper() + exc.message[1:]
+        return gettext(ERROR_TEXT.get(exc.code, GENERIC_ERROR))
+    values: dict[str, Any] = {}
+    for key, value in exc.details.items():
+        if key in MONEY_DETAILS and isinstance(value, int):
+            values[key] = format_money(value, currency, lang)
+        elif key in TIME_DETAILS and isinstance(value, str):
+            try:
+                values[key] = format_datetime(dt.datetime.fromisoformat(value), timezone)
+            except ValueError:
+                values[key] = value
+        else:
+            values[key] = value
+    try:
+        return gettext(text, **values)
+    except (KeyError, IndexError):  # a detail the text names is missing: say it plainly
+        return gettext(ERROR_TEXT.get(exc.code, GENERIC_ERROR))

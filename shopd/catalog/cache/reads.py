@@ -250,12 +250,16 @@ async def shown_campaigns(cache: CatalogCache) -> CampaignsNow:
     return await cache.short.get(("campaigns",), load)
 
 
-async def product_texts(cache: CatalogCache, product: Product) -> ProductTexts:
-    """The description as HTML and the reviews: they change only with the catalog."""
+async def product_texts(
+    cache: CatalogCache, product: Product, language: str, shop_language: str
+) -> ProductTexts:
+    """The description as HTML in the visitor's language (else the shop's) and the reviews:
+    they change only with the catalog."""
 
     async def load() -> ProductTexts:
         async with cache.db.read() as session:
             shown, rating = await content.reviews(session, product.id)
-        return ProductTexts(content.render_markdown(product.description), shown, rating)
+        description = product.text("description", language, shop_language)
+        return ProductTexts(content.render_markdown(description), shown, rating)
 
-    return await cache.products.get(("texts", product.id), load)
+    return await cache.products.get(("texts", product.id, language), load)

@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def translated_names(translations: dict[str, dict[str, str]] | None) -> list[str]:
+    return [
+        str(texts["name"])
+        for texts in (translations or {}).values()
+        if isinstance(texts, dict) and texts.get("name")
+    ]
+
+
 async def build(session: AsyncSession) -> SearchIndex:
     """The index of the catalog as ``session`` sees it."""
     rows = await session.execute(
@@ -46,6 +54,9 @@ async def build(session: AsyncSession) -> SearchIndex:
             Series.slug,
             Series.name,
             Series.name_en,
+            Product.translations,
+            Category.translations,
+            Series.translations,
         )
         .join(Category, Category.id == Product.category_id)
         .join(Series, Series.id == Category.series_id)
@@ -69,10 +80,28 @@ async def build(session: AsyncSession) -> SearchIndex:
                 (cname_en, CATEGORY),
                 (sname, SERIES),
                 (sname_en, SERIES),
+                # The names staff translated (Spanish, and English where name_en is empty).
+                *((text, NAME) for text in translated_names(ptr)),
+                *((text, CATEGORY) for text in translated_names(ctr)),
+                *((text, SERIES) for text in translated_names(str_)),
             ),
             sku_codes=tuple(codes.get(pid, ())),
         )
-        for pid, name, name_en, cid, cslug, cname, cname_en, sslug, sname, sname_en in rows
+        for (
+            pid,
+            name,
+            name_en,
+            cid,
+            cslug,
+            cname,
+            cname_en,
+            sslug,
+            sname,
+            sname_en,
+            ptr,
+            ctr,
+            str_,
+        ) in rows
     ]
     groups = [list(terms) for terms in await session.scalars(select(SearchSynonym.terms))]
     sold = await sales(session)

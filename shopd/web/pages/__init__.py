@@ -6,9 +6,10 @@ from shopd.web.pages.cart import CartPages
 from shopd.web.pages.catalog import CatalogPages
 from shopd.web.pages.checkout import CheckoutPages
 from shopd.web.pages.content import ContentPages
+from shopd.web.pages.seo import SeoPages
 
 # Every storefront controller, as the app registers them.
-STOREFRONT = [CatalogPages, CartPages, CheckoutPages, AccountPages, ContentPages]
+STOREFRONT = [CatalogPages, CartPages, CheckoutPages, AccountPages, ContentPages, SeoPages]
 
 __all__ = [
     "STOREFRONT",
@@ -17,4 +18,5 @@ __all__ = [
     "CatalogPages",
     "CheckoutPages",
     "ContentPages",
+    "SeoPages",
 ]

@@ -23,7 +23,8 @@ from shopd.staff import throttle
 from shopd.unit_of_work import committing
 from shopd.validation import local_path
 from shopd.web.pages.forms import ADDRESS_FIELDS, field_errors, form_int, read_form
-from shopd.web.render import page, redirect
+from shopd.web.pages.order_view import order_extras
+from shopd.web.render import language_of, page, redirect
 
 
 async def account_page(
@@ -33,7 +34,7 @@ async def account_page(
     customer_id: int,
     *,
     notice: str = "",
-    errors: dict[str, str] | None = None,
+    errors: dict[str, DomainError | str] | None = None,
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response[Any]:
@@ -166,10 +167,12 @@ class AccountPages(Controller):
         except DomainError as exc:
             return await page(
                 request, db, settings, "forgot.html", status=429, form=form,
-                errors={"email": exc.message},
+                errors={"email": exc},
             )  # fmt: skip
         async with committing(db) as session:
-            await password_reset.request_reset(session, settings, email)
+            await password_reset.request_reset(
+                session, settings, email, language_of(request, settings)
+            )
         # The same answer whether the address has an account or not.
         return await page(
             request, db, settings, "notice.html",
@@ -196,7 +199,7 @@ class AccountPages(Controller):
         except DomainError as exc:
             return await page(
                 request, db, settings, "reset.html", status=400, token=token,
-                errors={"password": exc.message},
+                errors={"password": exc},
             )  # fmt: skip
         return await page(
             request, db, settings, "notice.html",
@@ -232,7 +235,7 @@ class AccountPages(Controller):
                 await privacy.erase(session, customer, form.get("password", ""))
         except DomainError as exc:
             return await account_page(
-                request, db, settings, me.id, errors={"erase": exc.message}, status=400
+                request, db, settings, me.id, errors={"erase": exc}, status=400
             )
         return await page(
             request, db, settings, "notice.html",
@@ -312,7 +315,7 @@ class AccountPages(Controller):
             if isinstance(exc, NotFound) and exc.code == "not_found":
                 raise
             return await account_page(
-                request, db, settings, me.id, errors={what: exc.message}, form=form, status=400
+                request, db, settings, me.id, errors={what: exc}, form=form, status=400
             )
         return redirect(f"/account?notice={what}")
 
@@ -329,7 +332,8 @@ class AccountPages(Controller):
             return redirect(f"/account/login?next=/account/orders/{number}")
         async with db.read() as session:
             order = await orders.customer_order(session, me.id, number)
-        return await page(request, db, settings, "order.html", order=order)
+            extras = await order_extras(session, settings, order)
+        return await page(request, db, settings, "order.html", order=order, **extras)
 
     @post("/account/orders/{number:str}/cancel")
     async def cancel_my_order(

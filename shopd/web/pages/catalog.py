@@ -12,6 +12,7 @@ from shopd import http
 from shopd.analytics.counter import search_key
 from shopd.catalog import service as catalog
 from shopd.catalog.cache import CatalogCache, reads
+from shopd.catalog.models import Translated
 from shopd.config import Settings
 from shopd.content import service as content
 from shopd.customers.models import Customer
@@ -22,7 +23,7 @@ from shopd.staff import shop_settings
 from shopd.unit_of_work import committing
 from shopd.validation import search_terms
 from shopd.web.pages.forms import PER_PAGE, SORTS, Slug, form_int, read_form
-from shopd.web.render import page, redirect
+from shopd.web.render import language_of, page, redirect
 
 
 class CatalogPages(Controller):
@@ -32,6 +33,8 @@ class CatalogPages(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db: DB, settings: Conf) -> Response[Any]:
+        lang = language_of(request, settings)
+
         async def load() -> dict[str, Any]:
             async with db.read() as session:
                 hide = await shop_settings.get(session, "hide_sold_out")  # one read for both
@@ -45,10 +48,13 @@ class CatalogPages(Controller):
             return {
                 "featured": featured,
                 "newest": newest,
-                "announcements": [(a, content.render_markdown(a.body)) for a in news],
+                "announcements": [
+                    (a, content.render_markdown(a.text("body", lang, settings.language)))
+                    for a in news
+                ],
             }
 
-        lists = await CatalogCache.of(request.app.state).short.get(("home",), load)
+        lists = await CatalogCache.of(request.app.state).short.get(("home", lang), load)
         return await page(request, db, settings, "home.html", cacheable=True, **lists)
 
     async def _listing(
@@ -61,7 +67,7 @@ class CatalogPages(Controller):
         category: str | None,
         page_no: int,
         sort: str,
-        title: str,
+        title: str | Translated,
     ) -> Response[Any]:
         sort = sort if sort in SORTS or (q and sort == "relevance") else "newest"
         items, total = await reads.listing(
@@ -110,9 +116,7 @@ class CatalogPages(Controller):
         sort: FromQuery[str] = "newest",
     ) -> Response[Any]:
         tree = await reads.category_tree(CatalogCache.of(request.app.state))
-        names = {s.slug: s.name for s, _ in tree} | {
-            c.slug: c.name for _, cats in tree for c, _n in cats
-        }
+        names = {s.slug: s for s, _ in tree} | {c.slug: c for _, cats in tree for c, _n in cats}
         if slug not in names:
             raise NotFound("no such category", code="category_not_found")
         return await self._listing(
@@ -151,7 +155,8 @@ class CatalogPages(Controller):
         # Shared with the product API, by everyone who pays the same.
         offer = await reads.product_offer(cache, slug, percent, settings)
         detail = offer.detail
-        texts = await reads.product_texts(cache, detail.product)
+        lang = language_of(request, settings)
+        texts = await reads.product_texts(cache, detail.product, lang, settings.language)
         shown = {
             "d": detail,
             "groups": offer.group_buys,

@@ -28,7 +28,8 @@ from shopd.web.pages.forms import (
     form_int,
     read_form,
 )
-from shopd.web.render import page, redirect
+from shopd.web.pages.order_view import order_extras
+from shopd.web.render import page, redirect, visitor
 
 
 def _check_order_token(settings: Settings, number: str, token: str) -> None:
@@ -37,10 +38,14 @@ def _check_order_token(settings: Settings, number: str, token: str) -> None:
         raise NotFound("no such order", code="order_not_found")
 
 
-async def _linked_order(db: Database, settings: Settings, number: str, token: str) -> Order:
+async def _linked_order(
+    db: Database, settings: Settings, number: str, token: str
+) -> tuple[Order, dict[str, Any]]:
+    """The order a link names, with what its pages show beside it (``order_extras``)."""
     _check_order_token(settings, number, token)
     async with db.read() as session:
-        return await get_order(session, number)
+        order = await get_order(session, number)
+        return order, await order_extras(session, settings, order)
 
 
 class CheckoutPages(Controller):
@@ -54,7 +59,7 @@ class CheckoutPages(Controller):
         db: Database,
         settings: Settings,
         form: dict[str, str],
-        errors: dict[str, str],
+        errors: dict[str, DomainError | str],
         status: int = 200,
     ) -> Response[Any]:
         """The checkout form with the price as it stands: member prices, the group price when
@@ -86,16 +91,16 @@ class CheckoutPages(Controller):
                 except DomainError as exc:
                     # Named beside its field; the price is shown without what was at fault.
                     if exc.code.startswith(("coupon", "too_many")):
-                        errors.setdefault("coupon", exc.message)
+                        errors.setdefault("coupon", exc)
                         codes = []
                     elif "points" in exc.code:
-                        errors.setdefault("points", exc.message)
+                        errors.setdefault("points", exc)
                         points = 0
                     elif exc.code.startswith("group_buy") and group is not None:
-                        errors.setdefault("form", exc.message)
+                        errors.setdefault("form", exc)
                         group = None
                     else:
-                        errors.setdefault("form", exc.message)
+                        errors.setdefault("form", exc)
                         break
         if group is None:
             form.pop("group_buy", None)
@@ -167,6 +172,7 @@ class CheckoutPages(Controller):
             expected_total=form_int(form.get("expected_total"), -1)
             if form.get("expected_total")
             else None,
+            language=(await visitor(request, db, settings)).lang,
         )
         try:
             # Checkout commits (and retries) itself: it answers Idempotency-Key replays.
@@ -198,8 +204,10 @@ class CheckoutPages(Controller):
         settings: Conf,
         t: Annotated[str, QueryParameter(max_length=64)] = "",
     ) -> Response[Any]:
-        order = await _linked_order(db, settings, number, t)
-        return await page(request, db, settings, "placed.html", order=order, request_token=t)
+        order, extras = await _linked_order(db, settings, number, t)
+        return await page(
+            request, db, settings, "placed.html", order=order, request_token=t, **extras
+        )
 
     @get("/orders/{number:str}")
     async def order_page(
@@ -212,8 +220,10 @@ class CheckoutPages(Controller):
     ) -> Response[Any]:
         """An order's own page (status, lines, address, tracking), opened from its mails: the
         link carries the order's token, so whoever has the mail sees it without logging in."""
-        order = await _linked_order(db, settings, number, t)
-        return await page(request, db, settings, "order.html", order=order, from_link=True)
+        order, extras = await _linked_order(db, settings, number, t)
+        return await page(
+            request, db, settings, "order.html", order=order, from_link=True, **extras
+        )
 
     @post("/order/{number:str}/pay")
     async def pay(

@@ -15,11 +15,12 @@ from shopd.content import service as content
 from shopd.db import Database
 from shopd.errors import DomainError, NotFound
 from shopd.http import DB, Conf
+from shopd.staff import shop_settings
 from shopd.unit_of_work import committing
 from shopd.validation import local_path
 from shopd.web import i18n
 from shopd.web.pages.forms import field_errors, read_form
-from shopd.web.render import page, redirect
+from shopd.web.render import language_of, page, redirect
 
 
 async def guestbook_page(
@@ -30,7 +31,7 @@ async def guestbook_page(
     *,
     posted: bool = False,
     form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, DomainError | str] | None = None,
     status: int = 200,
 ) -> Response[Any]:
     async with db.read() as session:
@@ -63,7 +64,16 @@ class ContentPages(Controller):
     ) -> Response[Any]:
         async with db.read() as session:
             all_pages = await content.pages(session)
-        return await page(request, db, settings, "help.html", pages=all_pages, current=None)
+            bank = await shop_settings.get(session, "bank_details")
+        return await page(
+            request,
+            db,
+            settings,
+            "help.html",
+            pages=all_pages,
+            current=None,
+            bank_details=bank,
+        )
 
     @get("/help/{slug:str}")
     async def help_page(
@@ -76,6 +86,7 @@ class ContentPages(Controller):
         async with db.read() as session:
             all_pages = await content.pages(session)
             current = await content.page(session, slug)
+            bank = await shop_settings.get(session, "bank_details")
         return await page(
             request,
             db,
@@ -85,7 +96,10 @@ class ContentPages(Controller):
             seen=[("topic", slug)],
             pages=all_pages,
             current=current,
-            body=content.render_markdown(current.body),
+            body=content.render_markdown(
+                current.text("body", language_of(request, settings), settings.language)
+            ),
+            bank_details=bank,
         )
 
     @get("/guestbook")
@@ -131,7 +145,7 @@ class ContentPages(Controller):
             async with committing(db) as session:
                 await content.subscribe(session, settings, form.get("email", ""), lang)
         except DomainError as exc:
-            return await page(request, db, settings, "notice.html", status=400, message=exc.message)
+            return await page(request, db, settings, "notice.html", status=400, message=exc)
         return await page(
             request,
             db,

@@ -17,7 +17,8 @@ PageNo = Annotated[int, QueryParameter(ge=1, le=10_000)]
 ADDRESS_FIELDS = ("recipient", "phone", "region", "city", "line1", "line2", "postcode")
 
 
-def field_errors(exc: DomainError) -> dict[str, str]:
+def field_errors(exc: DomainError) -> dict[str, DomainError | str]:
+    """The error beside the field it is about; the page writes it in the visitor's words."""
     field = str(exc.details.get("field") or "") or {
         "invalid_email": "email",
         "email_taken": "email",
@@ -29,7 +30,7 @@ def field_errors(exc: DomainError) -> dict[str, str]:
         "insufficient_points": "points",
         "points_need_account": "points",
     }.get(exc.code, "coupon" if exc.code.startswith("coupon") else "form")
-    return {field: exc.message}
+    return {field: exc}
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
