@@ -63,7 +63,8 @@ async def test_robots_txt_keeps_crawlers_out_of_private_paths(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     r = await client.get("/robots.txt")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
     rules = [line.split(": ", 1) for line in r.text.splitlines() if ": " in line]
     disallowed = {value for key, value in rules if key == "Disallow"}
     assert {"/cart", "/checkout", "/account", "/api/"} <= disallowed

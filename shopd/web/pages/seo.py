@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import PathParameter
 from sqlalchemy import select
 
@@ -25,7 +25,7 @@ class SeoPages(Controller):
     async def robots(self, settings: Conf) -> Response[str]:
         return Response(
             seo.robots_txt(settings),
-            media_type="text/plain; charset=utf-8",
+            media_type=MediaType.TEXT,
             headers={"Cache-Control": "public, max-age=3600"},
         )
 
