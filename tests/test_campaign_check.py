@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from backups import store
 from loadtest.capacity import save_result
 from loadtest.results import Thresholds
 from shopd.catalog.models import Sku
@@ -84,7 +85,7 @@ def age_backups(folder: Path, days: float) -> None:
         data = json.loads(manifest.read_text())
         taken = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         data["created_at"] = taken.isoformat()
-        manifest.write_text(json.dumps(data))
+        manifest.write_text(json.dumps(store.sealed(data)))  # as a real older backup
 
 
 async def test_go_and_each_reason_for_no_go(shop: dict[str, str], tmp_path: Path) -> None:

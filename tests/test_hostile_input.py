@@ -321,3 +321,18 @@ async def test_a_number_is_not_a_boolean(client: httpx.AsyncClient, db: Database
     assert r.status_code == 400, r.text
     assert assert_error_shape(r)["details"]["errors"][0]["field"] == "is_default"
     assert (await client.get("/api/v1/me/addresses")).json() == []
+
+
+async def test_an_id_past_64_bits_in_a_path_is_unknown_on_both_back_ends(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # SQLite could not bind it (a 500 with OverflowError); MariaDB found no row.
+    await register(client)
+    huge = "33955263550851276341248"
+    for method, path in (
+        ("PUT", f"/api/v1/me/addresses/{huge}"),
+        ("DELETE", f"/api/v1/me/addresses/{huge}"),
+    ):
+        r = await client.request(method, path, json=ADDRESS if method == "PUT" else None)
+        assert r.status_code == 404, (method, path, r.text)
+        assert assert_error_shape(r)["code"].endswith("not_found")

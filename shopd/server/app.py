@@ -135,6 +135,15 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     )
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, kind):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def _caused_by_body_decoding(exc: BaseException) -> bool:
     cause: BaseException | None = exc
     while cause is not None:
@@ -193,6 +202,10 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     if is_unreachable(exc):
         log.warning("database unreachable on %s: %s", request.url.path, exc)
         return _try_again(request, DatabaseUnavailable(), retry_after=5)
+    if _caused_by(exc, OverflowError):
+        # An id past 64 bits in a path (SQLite cannot bind it; MariaDB finds no row): no such
+        # resource, the same answer on both back ends.
+        return _json(error_body("not_found", "no such resource"), 404)
     # The trace goes to the log, never to the client; the request id ties the two together.
     rid = request_id(request)
     log.exception("unhandled error in request %s (%s %s)", rid, request.method, request.url.path)
