@@ -135,19 +135,13 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     )
 
 
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+def _caused_by(
+    exc: BaseException, kind: type[BaseException] | tuple[type[BaseException], ...]
+) -> bool:
+    """Whether ``exc`` or anything in its chain of causes is a ``kind``."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, kind):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-def _caused_by_body_decoding(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, msgspec.DecodeError | SerializationException):
             return True
         cause = cause.__cause__ or cause.__context__
     return False
@@ -169,7 +163,7 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         return render.error_page(request, status, PAGE_MESSAGES.get(status, PAGE_MESSAGES[400]))
     code = _HTTP_CODES.get(status, "bad_request")
     detail = str(exc.detail or "")
-    if status == 400 and _caused_by_body_decoding(exc):
+    if status == 400 and _caused_by(exc, (msgspec.DecodeError, SerializationException)):
         return _json(
             error_body("malformed_json", f"the request body is not valid JSON: {detail}"), 400
         )
