@@ -9,6 +9,7 @@ hashes, so a name never shows other bytes)."""
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
@@ -33,9 +34,10 @@ def write_copy(media_dir: Path, name: str, data: bytes) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{id(data)}.part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    # A name of its own per writer: two workers copying the same image never share a file.
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as tmp:
+        tmp.write(data)
+    Path(tmp.name).replace(path)
 
 
 async def ensure_copy(db: Database, media_dir: Path, name: str) -> bool:
